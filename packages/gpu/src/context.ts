@@ -1,0 +1,331 @@
+import { type AdapterOptions, describeAdapter, type FoundAdapter, findAdapter } from './adapter.js';
+import { GpuDeviceLostError, GpuError, GpuKernelError } from './errors.js';
+import { BufferPool, sizeClass } from './pool.js';
+
+/** Options of {@link GpuContext.create}. */
+export interface GpuContextOptions extends AdapterOptions {
+  /** Dispatches recorded before the command encoder is submitted on its own. Default 64. */
+  maxBatch?: number;
+  /** Idle bytes the buffer pool keeps before it destroys freed buffers. Default 1 GiB. */
+  poolLimitBytes?: number;
+}
+
+/** A compiled compute kernel: its pipeline and the label errors name it by. */
+export interface Kernel {
+  readonly label: string;
+  readonly pipeline: GPUComputePipeline;
+}
+
+const STORAGE = 0x0080 | 0x0004 | 0x0008; // STORAGE | COPY_SRC | COPY_DST
+const UNIFORM = 0x0040 | 0x0008; // UNIFORM | COPY_DST
+const MAP_READ = 0x0001 | 0x0008; // MAP_READ | COPY_DST
+const META_CACHE = 4096;
+
+/**
+ * One WebGPU device with what every Tessera kernel needs around it: pooled storage buffers with
+ * a live-buffer count, a pipeline cache keyed by kernel and specialization, one command encoder per
+ * batch of dispatches, async readback, and WebGPU errors turned into {@link GpuError}s that name
+ * the kernel. All methods throw {@link GpuDeviceLostError} once the device is lost.
+ */
+export class GpuContext {
+  /** Storage buffers handed out and not yet released. */
+  liveBuffers = 0;
+  /** Pipelines compiled so far (cache misses). */
+  compiledPipelines = 0;
+  /** Command buffers submitted so far. */
+  submits = 0;
+
+  private readonly pool: BufferPool;
+  private readonly pipelines = new Map<string, Kernel>();
+  private readonly meta = new Map<string, GPUBuffer>();
+  private readonly stagingPool: BufferPool;
+  private encoder: GPUCommandEncoder | undefined;
+  private pass: GPUComputePassEncoder | undefined;
+  private batchLabels: string[] = [];
+  private pendingChecks: Promise<void>[] = [];
+  private errors: GpuError[] = [];
+  private lost: GpuDeviceLostError | undefined;
+
+  private constructor(
+    /** The WebGPU device. */
+    readonly device: GPUDevice,
+    /** The adapter it came from. */
+    readonly found: FoundAdapter,
+    private readonly maxBatch: number,
+    poolLimitBytes: number,
+  ) {
+    this.pool = new BufferPool(poolLimitBytes);
+    this.stagingPool = new BufferPool(64 << 20);
+    device.lost.then((info) => {
+      this.lost = new GpuDeviceLostError(info.reason ?? 'unknown', info.message);
+    });
+    device.addEventListener?.('uncapturederror', (ev) => {
+      const e = (ev as GPUUncapturedErrorEvent).error;
+      this.errors.push(new GpuKernelError(this.batchLabels.join(',') || 'unknown', 'uncaptured', e.message));
+    });
+  }
+
+  /** Finds an adapter and opens a device with the adapter's own limits and optional features. */
+  static async create(options: GpuContextOptions = {}): Promise<GpuContext> {
+    const found = await findAdapter(options);
+    const { adapter } = found;
+    const requiredLimits: Record<string, number> = {};
+    for (const key of LIMIT_KEYS) {
+      const v = (adapter.limits as unknown as Record<string, number>)[key];
+      if (typeof v === 'number') requiredLimits[key] = v;
+    }
+    const wanted: GPUFeatureName[] = ['shader-f16', 'timestamp-query', 'subgroups' as GPUFeatureName];
+    const requiredFeatures = wanted.filter((f) => adapter.features.has(f));
+    const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
+    return new GpuContext(device, found, options.maxBatch ?? 64, options.poolLimitBytes ?? 1 << 30);
+  }
+
+  /** One line naming the adapter, e.g. for logs. */
+  get adapterDescription(): string {
+    return describeAdapter(this.found);
+  }
+
+  /** The device's limits (equal to the adapter's, which were requested). */
+  get limits(): GPUSupportedLimits {
+    return this.device.limits;
+  }
+
+  /** Whether WGSL `f16` may be used. */
+  get hasF16(): boolean {
+    return this.device.features.has('shader-f16');
+  }
+
+  /** Throws the loss error once the device is gone. */
+  assertAlive(): void {
+    if (this.lost) throw this.lost;
+  }
+
+  /** A zero-initialised storage buffer of at least `bytes` bytes, from the pool when possible. */
+  createBuffer(bytes: number): GPUBuffer {
+    this.assertAlive();
+    const max = this.device.limits.maxStorageBufferBindingSize;
+    if (bytes > max) {
+      throw new GpuKernelError('createBuffer', 'out-of-memory', `asked for ${bytes} bytes, the adapter binds at most ${max}`);
+    }
+    const size = sizeClass(bytes);
+    let buf = this.pool.take(size);
+    if (!buf) {
+      this.device.pushErrorScope('out-of-memory');
+      buf = this.device.createBuffer({ size, usage: STORAGE });
+      this.watch(this.device.popErrorScope(), `createBuffer(${size})`);
+    }
+    this.liveBuffers++;
+    return buf;
+  }
+
+  /** Gives a buffer from {@link createBuffer} back to the pool. Recorded work that uses it still runs first. */
+  releaseBuffer(buf: GPUBuffer): void {
+    this.liveBuffers--;
+    if (this.lost) return buf.destroy();
+    this.pool.give(buf);
+  }
+
+  /** Idle buffers in the pool. */
+  get pooledBuffers(): number {
+    return this.pool.size;
+  }
+
+  /** Writes bytes into a buffer, after all work recorded so far (which may still read its old contents). */
+  write(buf: GPUBuffer, data: ArrayBufferView, byteOffset = 0): void {
+    this.assertAlive();
+    if (this.encoder) this.flush();
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const padded = bytes.byteLength % 4 === 0 ? bytes : padTo4(bytes);
+    this.device.queue.writeBuffer(buf, byteOffset, padded as Uint8Array<ArrayBuffer>);
+  }
+
+  /**
+   * A small read-only uniform buffer holding these 32-bit words. Cached by content: a training loop
+   * that repeats its shapes allocates none after the first step.
+   */
+  uniform(words: ArrayLike<number>, floats?: ArrayLike<number>): GPUBuffer {
+    this.assertAlive();
+    const key = `${Array.prototype.join.call(words, ',')}|${floats ? Array.prototype.join.call(floats, ',') : ''}`;
+    const hit = this.meta.get(key);
+    if (hit) {
+      this.meta.delete(key);
+      this.meta.set(key, hit);
+      return hit;
+    }
+    const n = words.length + (floats?.length ?? 0);
+    const size = Math.max(16, Math.ceil((n * 4) / 16) * 16);
+    const buf = this.device.createBuffer({ size, usage: UNIFORM, mappedAtCreation: true });
+    const range = buf.getMappedRange();
+    new Uint32Array(range, 0, words.length).set(words);
+    if (floats) new Float32Array(range, words.length * 4, floats.length).set(floats);
+    buf.unmap();
+    if (this.meta.size >= META_CACHE) {
+      const [oldKey, old] = this.meta.entries().next().value as [string, GPUBuffer];
+      this.meta.delete(oldKey);
+      old.destroy(); // deferred by WebGPU until submitted work that uses it is done
+    }
+    this.meta.set(key, buf);
+    return buf;
+  }
+
+  /** The compute pipeline for `key`, compiled from `source()` on first use. Compile errors name `label`. */
+  kernel(key: string, label: string, source: () => string): Kernel {
+    const hit = this.pipelines.get(key);
+    if (hit) return hit;
+    this.assertAlive();
+    const code = source();
+    this.device.pushErrorScope('validation');
+    const module = this.device.createShaderModule({ code, label });
+    const pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label });
+    this.watch(this.device.popErrorScope(), label);
+    const k = { label, pipeline };
+    this.pipelines.set(key, k);
+    this.compiledPipelines++;
+    return k;
+  }
+
+  /** Records one dispatch: `buffers[i]` is bound at `@group(0) @binding(i)`. */
+  dispatch(kernel: Kernel, buffers: GPUBuffer[], workgroups: readonly [number, number?, number?]): void {
+    this.assertAlive();
+    this.pass ??= this.ensureEncoder().beginComputePass();
+    const bindGroup = this.device.createBindGroup({
+      layout: kernel.pipeline.getBindGroupLayout(0),
+      entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+    });
+    this.pass.setPipeline(kernel.pipeline);
+    this.pass.setBindGroup(0, bindGroup);
+    this.pass.dispatchWorkgroups(workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1);
+    this.batchLabels.push(kernel.label);
+    if (this.batchLabels.length >= this.maxBatch) this.flush();
+  }
+
+  /** Splits `n` workgroups into an x/y grid within `maxComputeWorkgroupsPerDimension`. Kernels rebuild the index as `id.x + id.y * nx`. */
+  grid(n: number): [number, number] {
+    const max = this.device.limits.maxComputeWorkgroupsPerDimension;
+    if (n <= max) return [Math.max(1, n), 1];
+    const y = Math.ceil(n / max);
+    return [Math.ceil(n / y), y];
+  }
+
+  /** Records a buffer-to-buffer copy. */
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    this.assertAlive();
+    this.endPass();
+    this.ensureEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, Math.ceil(bytes / 4) * 4);
+  }
+
+  /** Submits all recorded work as one command buffer. */
+  flush(): void {
+    this.assertAlive();
+    if (!this.encoder) return;
+    this.endPass();
+    const labels = this.batchLabels.join(',') || 'copy';
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = undefined;
+    this.batchLabels = [];
+    this.submits++;
+    this.watch(this.device.popErrorScope(), labels);
+    this.watch(this.device.popErrorScope(), labels);
+  }
+
+  /** Reads `bytes` bytes of a buffer once all recorded work is done. Rejects with the first pending GPU error. */
+  async read(buf: GPUBuffer, bytes: number, byteOffset = 0): Promise<ArrayBuffer> {
+    this.assertAlive();
+    const size = sizeClass(bytes);
+    const staging = this.stagingPool.take(size) ?? this.device.createBuffer({ size, usage: MAP_READ });
+    this.copy(buf, byteOffset, staging, 0, bytes);
+    this.flush();
+    try {
+      await staging.mapAsync(0x0001);
+    } catch (e) {
+      await this.throwPending();
+      this.assertAlive();
+      throw new GpuKernelError('read', 'validation', String(e));
+    }
+    const out = staging.getMappedRange(0, Math.ceil(bytes / 4) * 4).slice(0, bytes);
+    staging.unmap();
+    this.stagingPool.give(staging);
+    await this.throwPending();
+    return out;
+  }
+
+  /** Waits for all submitted work, then throws the first GPU error seen since the last check, if any. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    await this.throwPending();
+    this.assertAlive();
+  }
+
+  /** Destroys the device and every pooled buffer. */
+  destroy(): void {
+    this.encoder = undefined;
+    this.pass = undefined;
+    this.pool.clear();
+    this.stagingPool.clear();
+    for (const b of this.meta.values()) b.destroy();
+    this.meta.clear();
+    this.device.destroy();
+  }
+
+  private ensureEncoder(): GPUCommandEncoder {
+    if (!this.encoder) {
+      this.device.pushErrorScope('validation');
+      this.device.pushErrorScope('out-of-memory');
+      this.encoder = this.device.createCommandEncoder();
+    }
+    return this.encoder;
+  }
+
+  private endPass(): void {
+    this.pass?.end();
+    this.pass = undefined;
+  }
+
+  private watch(scope: Promise<GPUError | null>, label: string): void {
+    this.pendingChecks.push(
+      scope.then(
+        (err) => {
+          if (err) this.errors.push(new GpuKernelError(label, errorKind(err), err.message));
+        },
+        () => undefined,
+      ),
+    );
+  }
+
+  private async throwPending(): Promise<void> {
+    const checks = this.pendingChecks;
+    this.pendingChecks = [];
+    await Promise.all(checks);
+    const first = this.errors.shift();
+    this.errors = [];
+    if (first) throw first;
+  }
+}
+
+function errorKind(err: GPUError): string {
+  const name = err.constructor?.name ?? '';
+  if (name.includes('OutOfMemory')) return 'out-of-memory';
+  if (name.includes('Internal')) return 'internal';
+  return 'validation';
+}
+
+function padTo4(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(Math.ceil(bytes.byteLength / 4) * 4);
+  out.set(bytes);
+  return out;
+}
+
+const LIMIT_KEYS = [
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupSizeZ',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxStorageBuffersPerShaderStage',
+  'maxUniformBufferBindingSize',
+  'maxBindingsPerBindGroup',
+] as const;

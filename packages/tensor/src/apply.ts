@@ -1,0 +1,48 @@
+import type { Backend } from './backend.js';
+import { isGradEnabled } from './autograd.js';
+import { BackendError } from './errors.js';
+import { Storage } from './memory.js';
+import type { KernelOp, OpName, OpParams, View } from './opset.js';
+import { RULES } from './rules/index.js';
+import { getBackend } from './runtime.js';
+import { contiguousStrides } from './shape.js';
+import { Tensor } from './tensor.js';
+
+const viewOf = (t: Tensor): View => ({ handle: t.storage.handle, shape: t.shape, strides: t.strides, offset: t.offset, dtype: t.dtype });
+
+function backendOf(op: string, inputs: readonly Tensor[], backend?: Backend): Backend {
+  for (const [i, t] of inputs.entries()) t.assertAlive(`${op} (input ${i})`);
+  const b = backend ?? inputs[0]?.backend ?? getBackend();
+  for (const [i, t] of inputs.entries()) {
+    if (t.backend !== b) {
+      throw new BackendError(
+        `${op}: all inputs must be on one backend, but input 0 is on ${b.name} and input ${i} is on ${t.backend.name} (move it with .to('${b.name}'))`,
+      );
+    }
+  }
+  return b;
+}
+
+/**
+ * Runs one op: validates (nothing is allocated before validation passes), computes through the
+ * backend's kernel or as a view, and records the graph node when gradients are on.
+ */
+export function apply<K extends OpName>(op: K, inputs: readonly Tensor[], params: OpParams[K], backend?: Backend): Tensor {
+  const b = backendOf(op, inputs, backend);
+  const rule = RULES[op];
+  const spec = rule.infer(inputs, params as never);
+  let out: Tensor;
+  if ('view' in rule) {
+    const v = rule.view(inputs[0], params as never);
+    out = new Tensor(inputs[0].storage, spec.shape, v.strides, v.offset, spec.dtype);
+  } else {
+    const kernel = b.kernels[op as KernelOp] as (o: typeof spec, i: View[], p: unknown) => unknown;
+    const handle = kernel(spec, inputs.map(viewOf), params);
+    out = new Tensor(new Storage(b, handle), spec.shape, contiguousStrides(spec.shape), 0, spec.dtype);
+  }
+  if (isGradEnabled() && typeof rule.grad === 'function' && inputs.some((t) => t.requiresGrad)) {
+    out.requiresGrad = true;
+    out.node = { op, inputs: [...inputs], params };
+  }
+  return out;
+}

@@ -1,0 +1,27 @@
+import type { DType, TypedArray } from './dtype.js';
+import type { KernelTable } from './opset.js';
+
+/**
+ * The contract every backend fulfils, in the spirit of jax-js: move bytes in and out, free them,
+ * and one kernel per op. Buffers are opaque handles (`H`) owned by exactly one {@link Storage}.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: a backend-agnostic Backend holds handles of any type
+export interface Backend<H = any> {
+  /** `cpu` or `webgpu`. */
+  readonly name: BackendName;
+  /** Human-readable device, e.g. the WebGPU adapter. */
+  readonly description: string;
+  /** A new buffer holding a copy of `data` (of `dtype`). */
+  upload(data: TypedArray, dtype: DType): H;
+  /** Reads `size` elements starting at element `offset`, after all queued work. */
+  read(handle: H, dtype: DType, size: number, offset: number): Promise<TypedArray>;
+  /** Frees a buffer; queued work that reads it still sees its contents. */
+  free(handle: H): void;
+  /** Buffers allocated and not freed. */
+  liveBuffers(): number;
+  /** Waits for queued work and surfaces asynchronous errors. */
+  sync(): Promise<void>;
+  readonly kernels: KernelTable<H>;
+}
+
+export type BackendName = 'cpu' | 'webgpu';

@@ -1,0 +1,24 @@
+import './rules/index.js';
+
+export { apply } from './apply.js';
+export { backward, grad, isGradEnabled, noGrad, valueAndGrad } from './autograd.js';
+export type { Backend, BackendName } from './backend.js';
+export { cpuBackend } from './cpu/index.js';
+export { DTYPES, type DType, type TypedArray } from './dtype.js';
+export { BackendError, DisposedError, DTypeError, IndexError, ShapeError, TensorError } from './errors.js';
+export { keep, type MemoryInfo, memory, Storage, tidy } from './memory.js';
+export * from './ops/index.js';
+export {
+  BINARY_OPS,
+  COMPARE_OPS,
+  type KernelOp,
+  type KernelParams,
+  type OpName,
+  UNARY_OPS,
+  type ViewOp,
+} from './opset.js';
+export { RULES } from './rules/index.js';
+export type { RuleTable } from './rules/types.js';
+export { getBackend, type InitOptions, init, setBackend, webgpuBackend } from './runtime.js';
+export { type NestedArray, Tensor } from './tensor.js';
+import './methods.js';

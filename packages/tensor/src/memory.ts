@@ -1,0 +1,111 @@
+import type { Backend } from './backend.js';
+
+/** Anything that holds backend memory and can give it back. */
+export interface Disposable {
+  dispose(): void;
+  readonly isDisposed: boolean;
+}
+
+/**
+ * A backend buffer shared by a tensor and its views; freed when the last of them is disposed.
+ * The one owner of every buffer: tensors only hold references to it.
+ */
+export class Storage<H = unknown> {
+  private refs = 0;
+  constructor(
+    readonly backend: Backend<H>,
+    readonly handle: H,
+  ) {}
+  retain(): this {
+    this.refs++;
+    return this;
+  }
+  release(): void {
+    if (--this.refs === 0) this.backend.free(this.handle);
+  }
+}
+
+const scopes: Set<Disposable>[] = [];
+let liveTensors = 0;
+
+/** Registers a new tensor with the innermost {@link tidy} scope. */
+export function track(t: Disposable): void {
+  liveTensors++;
+  scopes[scopes.length - 1]?.add(t);
+}
+
+/** Called by `dispose()`. */
+export function untrack(t: Disposable): void {
+  liveTensors--;
+  for (const s of scopes) s.delete(t);
+}
+
+/** Takes a tensor out of every enclosing {@link tidy} scope, so it outlives them. Returns it. */
+export function keep<T extends Disposable>(t: T): T {
+  for (const s of scopes) s.delete(t);
+  return t;
+}
+
+function collect(value: unknown, out: Set<Disposable>, depth = 0): void {
+  if (value === null || typeof value !== 'object' || depth > 4) return;
+  if ('dispose' in value && 'isDisposed' in value) {
+    out.add(value as Disposable);
+    return;
+  }
+  const items = Array.isArray(value) ? value : value instanceof Map ? [...value.values()] : Object.values(value);
+  for (const v of items) collect(v, out, depth + 1);
+}
+
+function closeScope(scope: Set<Disposable>, result: unknown): void {
+  const kept = new Set<Disposable>();
+  collect(result, kept);
+  scopes.pop();
+  for (const t of scope) if (!kept.has(t)) t.dispose();
+  // Returned tensors belong to the enclosing scope now.
+  const parent = scopes[scopes.length - 1];
+  if (parent) for (const t of kept) if (scope.has(t)) parent.add(t);
+}
+
+/**
+ * Runs `fn` and disposes every tensor it created, except those it returns (found in arrays,
+ * plain objects and Maps) and those passed to {@link keep}. Works with async functions too; async
+ * scopes must not interleave (await one before starting the next).
+ */
+export function tidy<T>(fn: () => T): T {
+  const scope = new Set<Disposable>();
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    closeScope(scope, undefined);
+    throw e;
+  }
+  if (result instanceof Promise) {
+    return result.then(
+      (r) => {
+        closeScope(scope, r);
+        return r;
+      },
+      (e) => {
+        closeScope(scope, undefined);
+        throw e;
+      },
+    ) as T;
+  }
+  closeScope(scope, result);
+  return result;
+}
+
+/** Counts of live objects, for leak tests. */
+export interface MemoryInfo {
+  /** Tensors created and not disposed. */
+  liveTensors: number;
+  /** Buffers held by the backend. */
+  liveBuffers: number;
+}
+
+/** Live tensors and the given backend's live buffers. */
+export function memory(backend: Backend): MemoryInfo {
+  return { liveTensors, liveBuffers: backend.liveBuffers() };
+}

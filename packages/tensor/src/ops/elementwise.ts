@@ -1,0 +1,106 @@
+import { apply } from '../apply.js';
+import type { DType } from '../dtype.js';
+import { DTypeError } from '../errors.js';
+import type { BinaryOp, CompareOp, UnaryOp } from '../opset.js';
+import { broadcastShapes, sameShape } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { full } from './creation.js';
+import { expand } from './movement.js';
+
+/** A tensor or a plain number (taken as a scalar of the other operand's dtype). */
+export type TensorLike = Tensor | number;
+
+const asTensor = (x: TensorLike, like: Tensor): Tensor =>
+  typeof x === 'number' ? full([], x, { dtype: like.dtype, backend: like.backend }) : x;
+
+/** Broadcasts operands to one shape (views, no copies). Numbers become scalars of the tensors' dtype. */
+export function broadcast(op: string, ...xs: TensorLike[]): Tensor[] {
+  const like = xs.find((x): x is Tensor => typeof x !== 'number');
+  if (!like) throw new TypeError(`${op}: at least one operand must be a tensor`);
+  const ts = xs.map((x) => asTensor(x, like));
+  const shape = broadcastShapes(op, ...ts.map((t) => t.shape));
+  return ts.map((t) => (sameShape(t.shape, shape) ? t : expand(t, shape)));
+}
+
+const unary = (op: UnaryOp) => (x: Tensor) => apply(op, [x], {});
+
+/** −x */
+export const neg = unary('neg');
+/** |x| */
+export const abs = unary('abs');
+/** −1, 0 or 1. */
+export const sign = unary('sign');
+/** eˣ */
+export const exp = unary('exp');
+/** ln x */
+export const log = unary('log');
+/** √x */
+export const sqrt = unary('sqrt');
+/** 1/√x */
+export const rsqrt = unary('rsqrt');
+/** sin x */
+export const sin = unary('sin');
+/** cos x */
+export const cos = unary('cos');
+/** tanh x */
+export const tanh = unary('tanh');
+/** 1/(1+e⁻ˣ) */
+export const sigmoid = unary('sigmoid');
+/** max(x, 0) */
+export const relu = unary('relu');
+/** GELU, exact (erf) form as PyTorch's default. */
+export const gelu = unary('gelu');
+/** x·sigmoid(x) */
+export const silu = unary('silu');
+/** The error function. */
+export const erf = unary('erf');
+
+const binary = (op: BinaryOp | CompareOp) => (a: TensorLike, b: TensorLike) => apply(op, broadcast(op, a, b), {});
+
+/** a + b, broadcasting. */
+export const add = binary('add');
+/** a − b, broadcasting. */
+export const sub = binary('sub');
+/** a · b, broadcasting. */
+export const mul = binary('mul');
+/** a / b, broadcasting; integer division truncates toward zero. */
+export const div = binary('div');
+/** aᵇ, broadcasting. */
+export const pow = binary('pow');
+/** Elementwise maximum (NaN propagates). */
+export const maximum = binary('maximum');
+/** Elementwise minimum (NaN propagates). */
+export const minimum = binary('minimum');
+/** a == b as u8. */
+export const eq = binary('eq');
+/** a != b as u8. */
+export const ne = binary('ne');
+/** a < b as u8. */
+export const lt = binary('lt');
+/** a <= b as u8. */
+export const le = binary('le');
+/** a > b as u8. */
+export const gt = binary('gt');
+/** a >= b as u8. */
+export const ge = binary('ge');
+
+/** `cond ? a : b` elementwise, broadcasting all three; `cond` is u8. */
+export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
+  const like = typeof a === 'number' ? (typeof b === 'number' ? undefined : b) : a;
+  if (!like) throw new TypeError('where: a or b must be a tensor');
+  return apply('where', broadcast('where', cond, asTensor(a, like), asTensor(b, like)), {});
+}
+
+/** `x` with `value` where `mask` (u8) is set, broadcasting. */
+export const maskedFill = (x: Tensor, mask: Tensor, value: number): Tensor => where(mask, value, x);
+
+/** Converts to `dtype` (floats truncate toward zero; u8 wraps). Returns `x` itself when the dtype already matches. */
+export function cast(x: Tensor, dtype: DType): Tensor {
+  if (!['f32', 'i32', 'u32', 'u8'].includes(dtype)) throw new DTypeError(`cast: unknown dtype '${dtype}'`);
+  return x.dtype === dtype ? x : apply('cast', [x], { dtype });
+}
+
+/** x² */
+export const square = (x: Tensor): Tensor => mul(x, x);
+/** Clamps into [lo, hi]. */
+export const clamp = (x: Tensor, lo: number, hi: number): Tensor => minimum(maximum(x, lo), hi);

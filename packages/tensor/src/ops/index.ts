@@ -1,0 +1,7 @@
+export * from './creation.js';
+export * from './elementwise.js';
+export * from './indexing.js';
+export * from './matmul.js';
+export * from './movement.js';
+export * from './nn.js';
+export * from './reduce.js';

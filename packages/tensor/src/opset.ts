@@ -1,0 +1,95 @@
+import type { DType } from './dtype.js';
+
+/** Unary elementwise ops (one kernel each, same shape and dtype out). */
+export const UNARY_OPS = [
+  'neg', 'abs', 'sign', 'exp', 'log', 'sqrt', 'rsqrt', 'sin', 'cos', 'tanh', 'sigmoid', 'relu', 'gelu', 'silu', 'erf',
+] as const;
+/** Binary elementwise ops with NumPy broadcasting. */
+export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum'] as const;
+/** Comparisons with broadcasting; they return `u8` (0 or 1). */
+export const COMPARE_OPS = ['eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const;
+/** Reductions over a list of axes. */
+export const REDUCE_OPS = ['sum', 'max', 'min'] as const;
+/** Index-of-extremum reductions over one axis; they return `i32`. */
+export const ARG_REDUCE_OPS = ['argmax', 'argmin'] as const;
+
+export type UnaryOp = (typeof UNARY_OPS)[number];
+export type BinaryOp = (typeof BINARY_OPS)[number];
+export type CompareOp = (typeof COMPARE_OPS)[number];
+export type ReduceOp = (typeof REDUCE_OPS)[number];
+export type ArgReduceOp = (typeof ARG_REDUCE_OPS)[number];
+
+type Each<U extends string, P> = { [K in U]: P };
+
+/**
+ * Parameters of every op a backend computes. Adding a key here without a kernel on each backend
+ * and a rule in `rules/` is a compile error.
+ */
+export interface KernelParams
+  extends Each<UnaryOp, {}>,
+    Each<BinaryOp, {}>,
+    Each<CompareOp, {}>,
+    Each<ReduceOp, { axes: number[] }>,
+    Each<ArgReduceOp, { axis: number }> {
+  full: { shape: number[]; dtype: DType; value: number };
+  arange: { shape: number[]; dtype: DType; start: number; step: number };
+  /** Uniform [0, 1) from a counter-based hash of (seed, offset + i): the same numbers on every backend. */
+  rand: { shape: number[]; dtype: DType; seed: number; offset: number };
+  /** Standard normal by Box–Muller over the same hash. */
+  randn: { shape: number[]; dtype: DType; seed: number; offset: number };
+  cast: { dtype: DType };
+  where: {};
+  cumsum: { axis: number };
+  softmax: { axis: number };
+  log_softmax: { axis: number };
+  /** Normalizes over the last axis: (x - mean) / sqrt(var + eps). */
+  layer_norm: { eps: number };
+  /** Normalizes over the last axis: x / sqrt(mean(x²) + eps). */
+  rms_norm: { eps: number };
+  matmul: {};
+  contiguous: {};
+  concat: { axis: number };
+  pad: { before: number[]; after: number[]; value: number };
+  /** Places the input at `starts + i * steps` of a zero tensor of the output shape (the adjoint of slice). */
+  unslice: { starts: number[]; steps: number[]; shape: number[] };
+  gather: { axis: number };
+  scatter_add: { axis: number };
+  index_select: { axis: number };
+  index_add: { axis: number };
+  one_hot: { classes: number };
+  argsort: { axis: number; descending: boolean };
+}
+
+/** Parameters of the ops that only re-describe memory (no kernel, no copy). */
+export interface ViewParams {
+  reshape: { shape: number[] };
+  permute: { dims: number[] };
+  expand: { shape: number[] };
+  slice: { starts: number[]; steps: number[]; shape: number[] };
+}
+
+export type KernelOp = keyof KernelParams;
+export type ViewOp = keyof ViewParams;
+export type OpName = KernelOp | ViewOp;
+export type OpParams = KernelParams & ViewParams;
+
+/** A strided window onto a backend buffer: what kernels read. */
+export interface View<H = unknown> {
+  readonly handle: H;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+  readonly dtype: DType;
+}
+
+/** What a kernel must produce: a new contiguous buffer of this shape and dtype. */
+export interface OutSpec {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+}
+
+/** A backend's implementation of one op. */
+export type KernelFn<H, K extends KernelOp> = (out: OutSpec, inputs: View<H>[], params: KernelParams[K]) => H;
+
+/** Every kernel of a backend; a missing one is a compile error. */
+export type KernelTable<H> = { [K in KernelOp]: KernelFn<H, K> };

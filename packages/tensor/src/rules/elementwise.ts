@@ -1,0 +1,114 @@
+import type { DType } from '../dtype.js';
+import type { BinaryOp, CompareOp, UnaryOp } from '../opset.js';
+import { BINARY_OPS, COMPARE_OPS } from '../opset.js';
+import * as E from '../ops/elementwise.js';
+import type { Tensor } from '../tensor.js';
+import { needDType, sameDType, sameShapes } from './check.js';
+import type { Backward, KernelRule, KernelRules } from './types.js';
+
+const FLOAT_ONLY = new Set<UnaryOp>(['exp', 'log', 'sqrt', 'rsqrt', 'sin', 'cos', 'tanh', 'sigmoid', 'gelu', 'silu', 'erf']);
+
+const unaryGrad: Record<UnaryOp, Backward<UnaryOp> | { nondifferentiable: string }> = {
+  neg: (g) => [E.neg(g)],
+  abs: (g, { inputs: [x] }) => [E.mul(g, E.sign(x))],
+  sign: { nondifferentiable: 'piecewise constant: its gradient is zero wherever it exists' },
+  exp: (g, { out }) => [E.mul(g, out)],
+  log: (g, { inputs: [x] }) => [E.div(g, x)],
+  sqrt: (g, { out }) => [E.div(g, E.mul(out, 2))],
+  rsqrt: (g, { out }) => [E.mul(E.mul(g, -0.5), E.mul(out, E.square(out)))],
+  sin: (g, { inputs: [x] }) => [E.mul(g, E.cos(x))],
+  cos: (g, { inputs: [x] }) => [E.neg(E.mul(g, E.sin(x)))],
+  tanh: (g, { out }) => [E.mul(g, E.sub(1, E.square(out)))],
+  sigmoid: (g, { out }) => [E.mul(g, E.mul(out, E.sub(1, out)))],
+  relu: (g, { inputs: [x] }) => [E.where(E.gt(x, 0), g, 0)],
+  gelu: (g, { inputs: [x] }) => {
+    // d/dx x·Φ(x) = Φ(x) + x·φ(x)
+    const cdf = E.mul(E.add(E.erf(E.mul(x, Math.SQRT1_2)), 1), 0.5);
+    const pdf = E.mul(E.exp(E.mul(E.square(x), -0.5)), 1 / Math.sqrt(2 * Math.PI));
+    return [E.mul(g, E.add(cdf, E.mul(x, pdf)))];
+  },
+  silu: (g, { inputs: [x] }) => {
+    const s = E.sigmoid(x);
+    return [E.mul(g, E.mul(s, E.add(E.mul(x, E.sub(1, s)), 1)))];
+  },
+  erf: (g, { inputs: [x] }) => [E.mul(g, E.mul(E.exp(E.neg(E.square(x))), 2 / Math.sqrt(Math.PI)))],
+};
+
+const binaryGrad: Record<BinaryOp, Backward<BinaryOp>> = {
+  add: (g) => [g, g],
+  sub: (g) => [g, E.neg(g)],
+  mul: (g, { inputs: [a, b] }) => [E.mul(g, b), E.mul(g, a)],
+  div: (g, { inputs: [a, b] }) => [E.div(g, b), E.neg(E.div(E.mul(g, a), E.square(b)))],
+  pow: (g, { inputs: [a, b], out }) => [
+    E.mul(g, E.mul(b, E.pow(a, E.sub(b, 1)))),
+    E.mul(g, E.where(E.gt(a, 0), E.mul(out, E.log(a)), 0)),
+  ],
+  // Ties split the gradient evenly, as PyTorch does.
+  maximum: (g, { inputs: [a, b] }) => splitTies(g, E.gt(a, b), E.eq(a, b)),
+  minimum: (g, { inputs: [a, b] }) => splitTies(g, E.lt(a, b), E.eq(a, b)),
+};
+
+function splitTies(g: Tensor, first: Tensor, tie: Tensor): Tensor[] {
+  const w = E.add(E.cast(first, 'f32'), E.mul(E.cast(tie, 'f32'), 0.5));
+  return [E.mul(g, w), E.mul(g, E.sub(1, w))];
+}
+
+const unaryRule = (op: UnaryOp): KernelRule<UnaryOp> => ({
+  infer: ([x]) => {
+    if (FLOAT_ONLY.has(op)) needDType(op, x, 'input', ['f32']);
+    if (op === 'neg' || op === 'sign') needDType(op, x, 'input', ['f32', 'i32']);
+    return { shape: x.shape, dtype: x.dtype };
+  },
+  grad: unaryGrad[op],
+});
+
+const binaryRule = (op: BinaryOp): KernelRule<BinaryOp> => ({
+  infer: (inputs) => {
+    sameShapes(op, inputs);
+    const dtype = sameDType(op, inputs, ['a', 'b']);
+    if (op === 'pow') needDType(op, inputs[0], 'a', ['f32']);
+    return { shape: inputs[0].shape, dtype };
+  },
+  grad: binaryGrad[op],
+});
+
+const compareRule = (op: CompareOp): KernelRule<CompareOp> => ({
+  infer: (inputs) => {
+    sameShapes(op, inputs);
+    sameDType(op, inputs, ['a', 'b']);
+    return { shape: inputs[0].shape, dtype: 'u8' };
+  },
+  grad: { nondifferentiable: 'a comparison is piecewise constant' },
+});
+
+const fromKeys = <U extends string, V>(keys: readonly U[], f: (k: U) => V) =>
+  Object.fromEntries(keys.map((k) => [k, f(k)])) as Record<U, V>;
+
+export const elementwiseRules: KernelRules<UnaryOp | BinaryOp | CompareOp | 'cast' | 'where'> = {
+  ...fromKeys(Object.keys(unaryGrad) as UnaryOp[], unaryRule),
+  ...fromKeys(BINARY_OPS, binaryRule),
+  ...fromKeys(COMPARE_OPS, compareRule),
+  cast: {
+    infer: ([x], { dtype }) => ({ shape: x.shape, dtype }),
+    grad: (g, { inputs: [x], out }) => [x.dtype === 'f32' && out.dtype === 'f32' ? g : null],
+  },
+  where: {
+    infer: (inputs) => {
+      sameShapes('where', inputs);
+      needDType('where', inputs[0], 'cond', ['u8']);
+      const dtype = sameDType('where', inputs.slice(1), ['a', 'b']);
+      return { shape: inputs[0].shape, dtype };
+    },
+    grad: (g, { inputs: [c] }) => [null, E.where(c, g, 0), E.where(c, 0, g)],
+  },
+};
+
+const creationInfer = (_: unknown, p: { shape: number[]; dtype: DType }) => ({ shape: p.shape, dtype: p.dtype });
+const constant = { nondifferentiable: 'creates a tensor from constants, it has no inputs' };
+
+export const creationRules: KernelRules<'full' | 'arange' | 'rand' | 'randn'> = {
+  full: { infer: creationInfer, grad: constant },
+  arange: { infer: creationInfer, grad: constant },
+  rand: { infer: creationInfer, grad: constant },
+  randn: { infer: creationInfer, grad: constant },
+};

@@ -1,0 +1,50 @@
+import { installAutograd, installLeafFns } from '../autograd.js';
+import { fmt } from '../errors.js';
+import { Storage } from '../memory.js';
+import { add } from '../ops/elementwise.js';
+import { clone } from '../ops/movement.js';
+import { onesLike, zerosLike } from '../ops/creation.js';
+import { sameShape } from '../shape.js';
+import { setContiguousCopy, Tensor } from '../tensor.js';
+import { creationRules, elementwiseRules } from './elementwise.js';
+import { indexingRules } from './indexing.js';
+import { matmulRules } from './matmul.js';
+import { movementRules, viewRules } from './movement.js';
+import { reduceRules } from './reduce.js';
+import type { GradCtx, RuleTable } from './types.js';
+
+/** Forward and backward of every op, in one table the compiler checks for completeness. */
+export const RULES: RuleTable = {
+  ...creationRules,
+  ...elementwiseRules,
+  ...viewRules,
+  ...movementRules,
+  ...reduceRules,
+  ...matmulRules,
+  ...indexingRules,
+};
+
+function gradOf(out: Tensor, g: Tensor): (Tensor | null)[] {
+  const node = out.node!;
+  const grad = RULES[node.op].grad;
+  if (typeof grad !== 'function') return [];
+  const ctx = { inputs: node.inputs, out, params: node.params } as GradCtx<never>;
+  const grads = (grad as (g: Tensor, c: GradCtx<never>) => (Tensor | null)[])(g, ctx);
+  grads.forEach((gi, i) => {
+    const x = node.inputs[i];
+    if (gi && !sameShape(gi.shape, x.shape)) {
+      throw new Error(`internal: the backward rule of '${node.op}' gave input ${i} a gradient of shape ${fmt(gi.shape)}, expected ${fmt(x.shape)}`);
+    }
+  });
+  return grads;
+}
+
+/** A new leaf viewing the same storage, for `grad()`. */
+const detachedLeaf = (t: Tensor): Tensor => {
+  t.assertAlive('grad');
+  return new Tensor(t.storage as Storage, t.shape, t.strides, t.offset, t.dtype).requireGrad();
+};
+
+installAutograd(gradOf, add, onesLike, clone);
+installLeafFns(detachedLeaf, zerosLike);
+setContiguousCopy(clone);

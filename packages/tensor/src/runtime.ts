@@ -1,0 +1,53 @@
+import type { Backend, BackendName } from './backend.js';
+import { BackendError } from './errors.js';
+import { cpuBackend } from './cpu/index.js';
+
+/** Options of {@link init}. */
+export interface InitOptions {
+  /** `auto` (default) tries WebGPU and falls back to CPU, saying why once. */
+  backend?: BackendName | 'auto';
+  /** Where the one fallback notice goes. Default `console.warn`. */
+  onFallback?: (reason: string) => void;
+}
+
+let current: Backend = cpuBackend;
+let webgpu: Promise<Backend> | undefined;
+
+/** The WebGPU backend, created on first call (one device per process). */
+export function webgpuBackend(): Promise<Backend> {
+  if (!webgpu) {
+    const created: Promise<Backend> = import('./webgpu/index.js').then((m) => m.createWebGPUBackend());
+    // A failed start is not cached: the next call tries again.
+    created.catch(() => {
+      webgpu = undefined;
+    });
+    webgpu = created;
+  }
+  return webgpu;
+}
+
+/**
+ * Chooses the default backend for new tensors and returns it. `webgpu` throws when no adapter is
+ * found; `auto` falls back to `cpu` and reports the reason once.
+ */
+export async function init(options: InitOptions = {}): Promise<Backend> {
+  const want = options.backend ?? 'auto';
+  if (want === 'cpu') return (current = cpuBackend);
+  try {
+    current = await webgpuBackend();
+  } catch (e) {
+    if (want === 'webgpu') throw e;
+    (options.onFallback ?? console.warn)(`tessera: WebGPU unavailable, using the CPU backend (${(e as Error).message})`);
+    current = cpuBackend;
+  }
+  return current;
+}
+
+/** The default backend (CPU until {@link init} picks another). */
+export const getBackend = (): Backend => current;
+
+/** Makes `backend` the default for new tensors. */
+export function setBackend(backend: Backend): void {
+  if (!backend?.kernels) throw new BackendError(`setBackend: expected a Backend, got ${String(backend)}`);
+  current = backend;
+}

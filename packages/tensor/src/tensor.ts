@@ -1,0 +1,151 @@
+import type { Backend } from './backend.js';
+import { allocArray, type DType, type TypedArray } from './dtype.js';
+import { DisposedError, fmt } from './errors.js';
+import { type Disposable, keep, type Storage, track, untrack } from './memory.js';
+import type { OpName, OpParams } from './opset.js';
+import { isContiguous, numel } from './shape.js';
+
+/** Nested arrays of numbers, as `toArray()` returns them. */
+export type NestedArray = number | NestedArray[];
+
+/** @internal How a tensor was computed, for the backward pass. */
+export interface GradNode {
+  readonly op: OpName;
+  readonly inputs: readonly Tensor[];
+  readonly params: OpParams[OpName];
+}
+
+(Symbol as { dispose?: symbol }).dispose ??= Symbol.for('Symbol.dispose');
+
+let nextId = 1;
+
+/**
+ * An n-dimensional array on one backend: a strided view (shape, strides, offset) onto a
+ * reference-counted {@link Storage}. Views share storage; `dispose()` releases this view's reference.
+ * Reads are asynchronous (`data()`, `toArray()`, `item()`).
+ */
+export class Tensor implements Disposable {
+  /** Unique id, for debugging and graph bookkeeping. */
+  readonly id = nextId++;
+  /** Whether gradients flow to this tensor. Set with {@link Tensor.requireGrad}. */
+  requiresGrad = false;
+  /** Accumulated gradient after `backward()`; owned by this tensor (disposed with it). */
+  grad: Tensor | null = null;
+  /** @internal */
+  node: GradNode | null = null;
+  private disposed = false;
+
+  /** @internal Use the creation functions (`tensor`, `zeros`, …) instead. */
+  constructor(
+    readonly storage: Storage,
+    readonly shape: readonly number[],
+    readonly strides: readonly number[],
+    readonly offset: number,
+    readonly dtype: DType,
+  ) {
+    storage.retain();
+    track(this);
+  }
+
+  /** The backend whose memory holds this tensor. */
+  get backend(): Backend {
+    return this.storage.backend;
+  }
+  /** Number of elements. */
+  get size(): number {
+    return numel(this.shape);
+  }
+  /** Number of dimensions. */
+  get rank(): number {
+    return this.shape.length;
+  }
+  /** Whether `dispose()` was called. */
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+  /** Whether the elements lie row-major with no gaps from `offset`. */
+  get isContiguous(): boolean {
+    return isContiguous(this.shape, this.strides);
+  }
+
+  /** Throws {@link DisposedError} naming `what` if this tensor was disposed. */
+  assertAlive(what: string): void {
+    if (this.disposed) {
+      throw new DisposedError(`${what}: tensor #${this.id} (${this.dtype}${fmt(this.shape)}) was disposed and cannot be used`);
+    }
+  }
+
+  /** Releases this tensor's reference to its storage (and its gradient). Safe to call twice. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.node = null;
+    this.grad?.dispose();
+    this.grad = null;
+    untrack(this);
+    this.storage.release();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  /** Marks this tensor as a leaf that collects gradients. Returns it. */
+  requireGrad(flag = true): this {
+    if (flag && this.dtype !== 'f32') {
+      throw new TypeError(`requireGrad: only f32 tensors can require gradients, got ${this.dtype}`);
+    }
+    this.requiresGrad = flag;
+    return this;
+  }
+
+  /** @internal Replaces the gradient, keeping it out of enclosing tidy scopes. */
+  setGrad(g: Tensor | null): void {
+    if (this.grad && this.grad !== g) this.grad.dispose();
+    this.grad = g ? keep(g) : null;
+  }
+
+  /** The elements in row-major order, as a new host array. */
+  async data(): Promise<TypedArray> {
+    this.assertAlive('data');
+    if (this.size === 0) return allocArray(this.dtype, 0);
+    if (this.isContiguous) return this.backend.read(this.storage.handle, this.dtype, this.size, this.offset);
+    const c = contiguousCopy(this);
+    try {
+      return await c.backend.read(c.storage.handle, c.dtype, c.size, 0);
+    } finally {
+      c.dispose();
+    }
+  }
+
+  /** The elements as nested arrays, like `torch.Tensor.tolist()`. */
+  async toArray(): Promise<NestedArray> {
+    const flat = await this.data();
+    const build = (dim: number, off: number): NestedArray => {
+      if (dim === this.rank) return flat[off];
+      const step = numel(this.shape.slice(dim + 1));
+      return Array.from({ length: this.shape[dim] }, (_, i) => build(dim + 1, off + i * step));
+    };
+    return build(0, 0);
+  }
+
+  /** The single element of a one-element tensor. */
+  async item(): Promise<number> {
+    if (this.size !== 1) throw new RangeError(`item: expected a tensor with one element, got shape ${fmt(this.shape)}`);
+    return (await this.data())[0];
+  }
+
+  /** A short description: `Tensor(f32[2, 3], webgpu)`. */
+  toString(): string {
+    return `Tensor(${this.dtype}${fmt(this.shape)}, ${this.backend.name}${this.disposed ? ', disposed' : ''})`;
+  }
+}
+
+// Set by ops at load time, so that `data()` of a strided view can copy it without a circular import.
+let contiguousCopy: (t: Tensor) => Tensor = () => {
+  throw new Error('tensor ops not loaded');
+};
+/** @internal */
+export function setContiguousCopy(fn: (t: Tensor) => Tensor): void {
+  contiguousCopy = fn;
+}
