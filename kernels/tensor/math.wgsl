@@ -41,3 +41,7 @@ fn normal_f(seed: u32, i: u32) -> f32 {
   let u2 = uniform_f(seed, 2u * i + 1u);
   return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }
+
+// Infinities through a var: WGSL rejects constant expressions that evaluate to ±inf.
+fn neg_inf() -> f32 { var bits = 0xff800000u; return bitcast<f32>(bits); }
+fn pos_inf() -> f32 { var bits = 0x7f800000u; return bitcast<f32>(bits); }

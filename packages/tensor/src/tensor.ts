@@ -92,6 +92,9 @@ export class Tensor implements Disposable {
 
   /** Marks this tensor as a leaf that collects gradients. Returns it. */
   requireGrad(flag = true): this {
+    if (this.node) {
+      throw new TypeError(`requireGrad: tensor #${this.id} was computed by '${this.node.op}', only leaves can require gradients (compute it under noGrad, or detach() it)`);
+    }
     if (flag && this.dtype !== 'f32') {
       throw new TypeError(`requireGrad: only f32 tensors can require gradients, got ${this.dtype}`);
     }

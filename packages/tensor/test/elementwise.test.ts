@@ -37,6 +37,30 @@ describe.each(list)('elementwise on %s', (_name, backend) => {
     }
   });
 
+  it('reads strided views (transposed, sliced, expanded) without copying them first', async () => {
+    const r = rng(5);
+    const a = randomTensor(r, [67, 33], backend);
+    const b = randomTensor(r, [33, 67], backend);
+    const at = T.transpose(a);
+    const bs = T.slice(b, [{ start: 1, step: 3 }, { end: -2, step: 2 }]);
+    const as = T.slice(at, [{ start: 1, step: 3 }, { end: -2, step: 2 }]);
+    const got = await T.add(as, bs).data();
+    const ac = await as.to(T.cpuBackend);
+    const bc = await bs.to(T.cpuBackend);
+    expectClose(got, await T.add(ac, bc).data(), 0, 0);
+    const e = T.expand(T.slice(a, [{ end: 1 }]), [5, 67, 33]);
+    expectClose(await T.mul(e, 2).data(), await T.mul(await e.to(T.cpuBackend), 2).data(), 0, 0);
+  });
+
+  it('handles empty tensors and more elements than one dispatch dimension holds', async () => {
+    const empty = T.zeros([0, 3], { backend });
+    expect((await T.exp(empty).data()).length).toBe(0);
+    const big = T.full([70_000 * 4], 1.5, { backend });
+    const out = await T.mul(big, 2).data();
+    expect(out.length).toBe(280_000);
+    expect(out[279_999]).toBe(3);
+  });
+
   it('comparisons and where', async () => {
     const a = T.tensor([1, 2, 3, 4], { backend });
     const m = T.gt(a, 2);

@@ -1,7 +1,7 @@
-import { allocArray, type TypedArray } from '../dtype.js';
+import { allocArray, type DType, type TypedArray } from '../dtype.js';
 import type { ReduceGroup } from '../opgroups.js';
 import type { KernelFn, ReduceOp } from '../opset.js';
-import { numel } from '../shape.js';
+import { contiguousStrides, numel } from '../shape.js';
 import { type CpuView, offsets } from './strided.js';
 
 type H = TypedArray;
@@ -38,4 +38,76 @@ const reduce =
     return r;
   };
 
-export const reduceCpu = { sum: reduce('sum'), max: reduce('max'), min: reduce('min') } as { [K in ReduceGroup]: KernelFn<H, K> };
+const argReduce =
+  (better: (v: number, best: number) => boolean): KernelFn<H, 'argmax' | 'argmin'> =>
+  (out, [x], { axis }) => {
+    const { offs, inner } = groupedOffsets(x, [axis]);
+    const r = new Int32Array(numel(out.shape));
+    const src = x.handle;
+    for (let o = 0; o < r.length; o++) {
+      let best = src[offs[o * inner]];
+      let bi = 0;
+      for (let j = 1; j < inner; j++) {
+        const v = src[offs[o * inner + j]];
+        if (better(v, best)) {
+          best = v;
+          bi = j;
+        }
+      }
+      r[o] = bi;
+    }
+    return r;
+  };
+
+/**
+ * Applies `fn` to each row along `axis` (a gathered Float64Array copy) and writes the row it returns
+ * back in the input's layout.
+ */
+function rowwise(x: CpuView, axis: number, outDtype: DType, fn: (row: Float64Array) => ArrayLike<number>): TypedArray {
+  const { offs, inner } = groupedOffsets(x, [axis]);
+  const r = allocArray(outDtype, numel(x.shape));
+  // Output offsets in the same (axis-last) order as the input's.
+  const dst = groupedOffsets({ ...x, strides: contiguousStrides(x.shape), offset: 0 }, [axis]).offs;
+  const row = new Float64Array(inner);
+  const src = x.handle;
+  for (let o = 0; o < offs.length / Math.max(inner, 1); o++) {
+    for (let j = 0; j < inner; j++) row[j] = src[offs[o * inner + j]];
+    const res = fn(row);
+    for (let j = 0; j < inner; j++) r[dst[o * inner + j]] = res[j];
+  }
+  return r;
+}
+
+function softmaxRow(row: Float64Array, log: boolean): Float64Array {
+  let mx = -Infinity;
+  for (const v of row) mx = Math.max(mx, v);
+  let s = 0;
+  for (const v of row) s += Math.exp(v - mx);
+  const ls = Math.log(s);
+  return row.map((v) => (log ? v - mx - ls : Math.exp(v - mx) / s));
+}
+
+function normRow(row: Float64Array, eps: number, center: boolean): Float64Array {
+  const n = row.length;
+  const mean = center ? row.reduce((a, v) => a + v, 0) / n : 0;
+  const ms = row.reduce((a, v) => a + (v - mean) ** 2, 0) / n;
+  const rstd = 1 / Math.sqrt(ms + Math.fround(eps));
+  return row.map((v) => (v - mean) * rstd);
+}
+
+export const reduceCpu: { [K in ReduceGroup]: KernelFn<H, K> } = {
+  sum: reduce('sum'),
+  max: reduce('max'),
+  min: reduce('min'),
+  argmax: argReduce((v, best) => v > best),
+  argmin: argReduce((v, best) => v < best),
+  cumsum: (out, [x], { axis }) =>
+    rowwise(x, axis, out.dtype, (row) => {
+      let acc = 0;
+      return row.map((v) => (acc += v));
+    }),
+  softmax: (out, [x], { axis }) => rowwise(x, axis, out.dtype, (row) => softmaxRow(row, false)),
+  log_softmax: (out, [x], { axis }) => rowwise(x, axis, out.dtype, (row) => softmaxRow(row, true)),
+  layer_norm: (out, [x], { eps }) => rowwise(x, x.shape.length - 1, out.dtype, (row) => normRow(row, eps, true)),
+  rms_norm: (out, [x], { eps }) => rowwise(x, x.shape.length - 1, out.dtype, (row) => normRow(row, eps, false)),
+};

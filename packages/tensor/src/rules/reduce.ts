@@ -1,7 +1,8 @@
+import type { ReduceGroup } from '../opgroups.js';
 import type { ReduceOp } from '../opset.js';
-import { cast, div, eq, mul } from '../ops/elementwise.js';
+import { add, cast, div, eq, exp, mul, rsqrt, sub } from '../ops/elementwise.js';
 import { expand, reshape } from '../ops/movement.js';
-import { sum } from '../ops/reduce.js';
+import { cumsum, mean, sum, variance } from '../ops/reduce.js';
 import type { Tensor } from '../tensor.js';
 import { needDType } from './check.js';
 import type { Backward, KernelRule, KernelRules } from './types.js';
@@ -17,16 +18,72 @@ const extremumGrad: Backward<ReduceOp> = (g, { inputs: [x], out, params: { axes 
   return [mul(hit, unreduce(div(g, count), x, axes))];
 };
 
+const NUMERIC = ['f32', 'i32', 'u32'] as const;
+
 const reduceRule = (op: ReduceOp, grad: Backward<ReduceOp>): KernelRule<ReduceOp> => ({
   infer: ([x], { axes }) => {
-    if (op === 'sum') needDType(op, x, 'input', ['f32', 'i32', 'u32']);
+    needDType(op, x, 'input', NUMERIC);
+    if (op !== 'sum' && axes.some((a) => x.shape[a] === 0)) {
+      throw new RangeError(`${op}: cannot reduce over an empty dimension (shape [${x.shape.join(', ')}])`);
+    }
     return { shape: x.shape.filter((_, i) => !axes.includes(i)), dtype: x.dtype };
   },
   grad,
 });
 
-export const reduceRules: KernelRules<ReduceOp> = {
+const argRule = (op: 'argmax' | 'argmin'): KernelRule<'argmax' | 'argmin'> => ({
+  infer: ([x], { axis }) => {
+    needDType(op, x, 'input', NUMERIC);
+    if (x.shape[axis] === 0) throw new RangeError(`${op}: cannot reduce over an empty dimension ${axis}`);
+    return { shape: x.shape.filter((_, i) => i !== axis), dtype: 'i32' };
+  },
+  grad: { nondifferentiable: 'returns integer indices, which have no gradient' },
+});
+
+/** Row ops keep the input's shape; the float ones take f32 only. */
+const rowInfer =
+  (op: string, dtypes: readonly ('f32' | 'i32' | 'u32')[]) =>
+  ([x]: readonly Tensor[]) => {
+    needDType(op, x, 'input', dtypes);
+    return { shape: x.shape, dtype: x.dtype };
+  };
+
+const last = (x: Tensor) => x.rank - 1;
+
+export const reduceRules: KernelRules<ReduceGroup> = {
   sum: reduceRule('sum', (g, { inputs: [x], params: { axes } }) => [unreduce(g, x, axes)]),
   max: reduceRule('max', extremumGrad),
   min: reduceRule('min', extremumGrad),
+  argmax: argRule('argmax'),
+  argmin: argRule('argmin'),
+  cumsum: {
+    infer: rowInfer('cumsum', NUMERIC),
+    // d/dx_i of Σ_k g_k · Σ_{j≤k} x_j is Σ_{k≥i} g_k: the total minus the running sum before i.
+    grad: (g, { params: { axis } }) => [sub(sum(g, axis, true), sub(cumsum(g, axis), g))],
+  },
+  softmax: {
+    infer: rowInfer('softmax', ['f32']),
+    grad: (g, { out, params: { axis } }) => [mul(out, sub(g, sum(mul(g, out), axis, true)))],
+  },
+  log_softmax: {
+    infer: rowInfer('log_softmax', ['f32']),
+    grad: (g, { out, params: { axis } }) => [sub(g, mul(exp(out), sum(g, axis, true)))],
+  },
+  layer_norm: {
+    infer: rowInfer('layer_norm', ['f32']),
+    // dx = rstd · (g − mean(g) − x̂ · mean(g · x̂))
+    grad: (g, { inputs: [x], out, params: { eps } }) => {
+      const rstd = rsqrt(add(variance(x, last(x), { correction: 0, keepdim: true }), eps));
+      const inner = sub(sub(g, mean(g, last(x), true)), mul(out, mean(mul(g, out), last(x), true)));
+      return [mul(rstd, inner)];
+    },
+  },
+  rms_norm: {
+    infer: rowInfer('rms_norm', ['f32']),
+    // y = x · r with r = (mean(x²) + eps)^(−1/2): dx = r · (g − y · mean(g · y))
+    grad: (g, { inputs: [x], out, params: { eps } }) => {
+      const r = rsqrt(add(mean(mul(x, x), last(x), true), eps));
+      return [mul(r, sub(g, mul(out, mean(mul(g, out), last(x), true))))];
+    },
+  },
 };

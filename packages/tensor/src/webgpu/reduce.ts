@@ -1,7 +1,155 @@
+import { tensor_math, tensor_rows } from '@tessera/kernels';
+import type { DType } from '../dtype.js';
 import type { ReduceGroup } from '../opgroups.js';
-import type { KernelFn } from '../opset.js';
+import type { KernelFn, OutSpec, View } from '../opset.js';
+import { contiguousStrides, numel } from '../shape.js';
+import { f32Bits, fill, StridedViews, wgslType } from './codegen.js';
 import type { Gpu } from './gpu.js';
 
-export function reduceGpu(_g: Gpu) {
-  return {} as { [K in ReduceGroup]: KernelFn<GPUBuffer, K> };
+type H = GPUBuffer;
+
+const LOWEST: Record<'f32' | 'i32' | 'u32', string> = { f32: 'neg_inf()', i32: 'i32(-2147483647 - 1)', u32: '0u' };
+const HIGHEST: Record<'f32' | 'i32' | 'u32', string> = { f32: 'pos_inf()', i32: 'i32(2147483647)', u32: '0xffffffffu' };
+
+/** Largest power of two ≤ the adapter's workgroup size: the tree reductions halve it. */
+const pow2 = (n: number) => 2 ** Math.floor(Math.log2(n));
+
+/**
+ * Launches the row kernel: rows are the elements of the dims not in `axes`, each row the elements
+ * of `axes` (moved last by addressing). `keepShape` outputs write back in the input's layout.
+ */
+function rows(
+  g: Gpu,
+  label: string,
+  x: View<H>,
+  axes: number[],
+  out: OutSpec,
+  body: string,
+  opts: { keepShape?: boolean; acc?: DType; extra?: number[] } = {},
+): H {
+  const keep = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  const order = [...keep, ...axes];
+  const shape = order.map((d) => x.shape[d]);
+  const len = numel(axes.map((d) => x.shape[d]));
+  const nrows = numel(keep.map((d) => x.shape[d]));
+  const src = { shape, strides: order.map((d) => x.strides[d]), offset: x.offset };
+  const outStrides = contiguousStrides(out.shape);
+  const dst = { shape, strides: opts.keepShape ? order.map((d) => outStrides[d]) : contiguousStrides(shape), offset: 0 };
+  const views = new StridedViews(shape, opts.keepShape ? [src, dst] : [src], [numel(shape), nrows, len, ...(opts.extra ?? [])]);
+  const T = wgslType(x.dtype);
+  const acc = wgslType(opts.acc ?? x.dtype);
+  const wg = pow2(g.wg);
+  const float = acc === 'f32';
+  const buf = g.alloc(out);
+  g.launch({
+    key: `rows:${label}:${T}>${wgslType(out.dtype)}:${views.key}`,
+    label: `tensor/rows:${label}`,
+    source: () =>
+      fill(tensor_rows, {
+        BINDINGS: `alias T = ${T};\nalias ACC = ${acc};\n@group(0) @binding(0) var<storage, read> in_a: array<T>;\n@group(0) @binding(1) var<storage, read_write> out: array<${wgslType(out.dtype)}>;`,
+        PARAMS: g.params(2, views.words),
+        INDEX: views.fns(opts.keepShape ? ['a', 'o'] : ['a']),
+        MATH: tensor_math,
+        WG: wg,
+        MAX: float ? 'max_f' : 'max',
+        MIN: float ? 'min_f' : 'min',
+        BETTER: label === 'argmin' ? '<' : '>',
+        PAIR: label.includes('softmax') ? SOFTMAX_PAIR : SUM_PAIR,
+        BODY: body.replaceAll('LOWEST', LOWEST[acc]).replaceAll('HIGHEST', HIGHEST[acc]),
+      }),
+    buffers: [x.handle, buf],
+    words: views.words,
+    workgroups: nrows,
+  });
+  return buf;
+}
+
+const x_j = 'in_a[idx_a(base + j)]';
+
+const reduceBody = (combine: string, wgFn: string, init: string) => `
+  var acc: ACC = ${init};
+  for (var j = lid; j < len; j = j + WG) { acc = ${combine}(acc, ACC(${x_j})); }
+  let r = ${wgFn}(acc, lid);
+  if (lid == 0u) { out[row] = r; }`;
+
+const argBody = (init: string) => `
+  var best: ACC = ${init};
+  var bi = 0xffffffffu;
+  for (var j = lid; j < len; j = j + WG) {
+    let v = ACC(${x_j});
+    if (bi == 0xffffffffu || better(v, best)) { best = v; bi = j; }
+  }
+  let r = wg_arg(best, bi, lid);
+  if (lid == 0u) { out[row] = i32(r); }`;
+
+// One pass of online softmax: each thread keeps (max, Σ exp(x − max)), pairs merge by rescaling.
+const SOFTMAX_PAIR = `let m = max(a.x, b.x);
+  if (m == neg_inf()) { return vec2<f32>(m, 0.0); }
+  return vec2<f32>(m, a.y * exp(a.x - m) + b.y * exp(b.x - m));`;
+
+const softmaxBody = (log: boolean) => `
+  var st = vec2<f32>(neg_inf(), 0.0);
+  for (var j = lid; j < len; j = j + WG) { st = pair_combine(st, vec2<f32>(${x_j}, 1.0)); }
+  let r = wg_pair(st, lid);
+  let mx = r.x;
+  ${log ? 'let ls = log(r.y);' : 'let inv = 1.0 / r.y;'}
+  for (var j = lid; j < len; j = j + WG) {
+    let v = ${x_j};
+    out[idx_o(base + j)] = ${log ? 'v - mx - ls' : 'exp(v - mx) * inv'};
+  }`;
+
+const SUM_PAIR = 'return a + b;';
+
+// Moments about the row's first element, which keeps E[d²] − E[d]² from cancelling when |mean| ≫ std.
+const layerNormBody = `
+  let k = ${'in_a[idx_a(base)]'};
+  var st = vec2<f32>(0.0, 0.0);
+  for (var j = lid; j < len; j = j + WG) { let d = ${x_j} - k; st = st + vec2<f32>(d, d * d); }
+  let mom = wg_pair(st, lid) / f32(len);
+  let mean = k + mom.x;
+  let rstd = inverseSqrt(max(mom.y - mom.x * mom.x, 0.0) + mf(3u));
+  for (var j = lid; j < len; j = j + WG) { out[idx_o(base + j)] = (${x_j} - mean) * rstd; }`;
+
+const rmsNormBody = `
+  var q = 0.0;
+  for (var j = lid; j < len; j = j + WG) { let v = ${x_j}; q = q + v * v; }
+  let r = inverseSqrt(wg_sum(q, lid) / f32(len) + mf(3u));
+  for (var j = lid; j < len; j = j + WG) { out[idx_o(base + j)] = ${x_j} * r; }`;
+
+// Inclusive Hillis–Steele scan over chunks of WG elements, carrying each chunk's total forward.
+const cumsumBody = `
+  var carry: ACC = ACC(0);
+  for (var c = 0u; c < len; c = c + WG) {
+    let j = c + lid;
+    var v: ACC = ACC(0);
+    if (j < len) { v = ACC(${x_j}); }
+    red[lid] = v;
+    workgroupBarrier();
+    for (var s = 1u; s < WG; s = s * 2u) {
+      var t: ACC = ACC(0);
+      if (lid >= s) { t = red[lid - s]; }
+      workgroupBarrier();
+      red[lid] = red[lid] + t;
+      workgroupBarrier();
+    }
+    if (j < len) { out[idx_o(base + j)] = carry + red[lid]; }
+    carry = carry + red[WG - 1u];
+    workgroupBarrier();
+  }`;
+
+export function reduceGpu(g: Gpu): { [K in ReduceGroup]: KernelFn<H, K> } {
+  return {
+    sum: (out, [x], { axes }) => rows(g, 'sum', x, axes, out, reduceBody('add_acc', 'wg_sum', 'ACC(0)')),
+    max: (out, [x], { axes }) => rows(g, 'max', x, axes, out, reduceBody('max_acc', 'wg_max', 'LOWEST')),
+    min: (out, [x], { axes }) => rows(g, 'min', x, axes, out, reduceBody('min_acc', 'wg_min', 'HIGHEST')),
+    argmax: (out, [x], { axis }) => rows(g, 'argmax', x, [axis], out, argBody('LOWEST')),
+    argmin: (out, [x], { axis }) => rows(g, 'argmin', x, [axis], out, argBody('HIGHEST')),
+    cumsum: (out, [x], { axis }) => rows(g, 'cumsum', x, [axis], out, cumsumBody, { keepShape: true }),
+    softmax: (out, [x], { axis }) => rows(g, 'softmax', x, [axis], out, softmaxBody(false), { keepShape: true }),
+    log_softmax: (out, [x], { axis }) => rows(g, 'log_softmax', x, [axis], out, softmaxBody(true), { keepShape: true }),
+    layer_norm: (out, [x], { eps }) =>
+      rows(g, 'layer_norm', x, [x.shape.length - 1], out, layerNormBody, { keepShape: true, extra: [f32Bits(eps)] }),
+    rms_norm: (out, [x], { eps }) =>
+      rows(g, 'rms_norm', x, [x.shape.length - 1], out, rmsNormBody, { keepShape: true, extra: [f32Bits(eps)] }),
+  };
 }

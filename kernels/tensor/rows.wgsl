@@ -1,0 +1,97 @@
+// Row kernels: one workgroup per row of `len` elements (the reduced axes of a strided view, moved
+// last by addressing, not by copying). Threads stride over the row, then combine through
+// workgroup memory in a tree. Reductions, arg-reductions, softmax, norms and scans share this shape.
+// Each kernel makes at most ONE tree reduction: Mesa's llvmpipe (the CI adapter) has returned
+// stale values to some lanes when a kernel chains two, so statistics that need two numbers
+// (softmax's max and sum, layer norm's moments) travel together as a vec2 through `wg_pair`.
+// Filled by @tessera/tensor (src/webgpu/reduce.ts):
+//   BINDINGS  input `in_a` (read) and `out` (read_write); aliases T (input) and ACC (accumulator)
+//   PARAMS    parameter block: m(0) total elements, m(1) rows, m(2) row length, then op words
+//   INDEX     idx_a(i): element i (row-major over [rows..., row]) to the input's offset;
+//             idx_o(i): the same element's offset in the output (row kernels that keep the shape)
+//   MAX, MIN  max/min functions for ACC (NaN-propagating for floats); BETTER `>` or `<`
+//   PAIR      body of pair_combine(a, b) for wg_pair
+//   BODY      the op
+{{BINDINGS}}
+{{PARAMS}}
+{{INDEX}}
+{{MATH}}
+
+const WG = {{WG}}u;
+var<workgroup> red: array<ACC, {{WG}}>;
+var<workgroup> red_i: array<u32, {{WG}}>;
+var<workgroup> red2: array<vec2<f32>, {{WG}}>;
+
+fn add_acc(a: ACC, b: ACC) -> ACC { return a + b; }
+fn max_acc(a: ACC, b: ACC) -> ACC { return {{MAX}}(a, b); }
+fn min_acc(a: ACC, b: ACC) -> ACC { return {{MIN}}(a, b); }
+fn better(a: ACC, b: ACC) -> bool { return a {{BETTER}} b; }
+fn pair_combine(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> { {{PAIR}} }
+
+// Tree reductions: every thread of the workgroup calls them (they contain barriers).
+fn wg_sum(v: ACC, lid: u32) -> ACC {
+  red[lid] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s = s / 2u) {
+    if (lid < s) { red[lid] = red[lid] + red[lid + s]; }
+    workgroupBarrier();
+  }
+  return workgroupUniformLoad(&red[0]);
+}
+fn wg_max(v: ACC, lid: u32) -> ACC {
+  red[lid] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s = s / 2u) {
+    if (lid < s) { red[lid] = max_acc(red[lid], red[lid + s]); }
+    workgroupBarrier();
+  }
+  return workgroupUniformLoad(&red[0]);
+}
+fn wg_min(v: ACC, lid: u32) -> ACC {
+  red[lid] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s = s / 2u) {
+    if (lid < s) { red[lid] = min_acc(red[lid], red[lid + s]); }
+    workgroupBarrier();
+  }
+  return workgroupUniformLoad(&red[0]);
+}
+fn wg_pair(v: vec2<f32>, lid: u32) -> vec2<f32> {
+  red2[lid] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s = s / 2u) {
+    if (lid < s) { red2[lid] = pair_combine(red2[lid], red2[lid + s]); }
+    workgroupBarrier();
+  }
+  return workgroupUniformLoad(&red2[0]);
+}
+// (value, index) pairs; ties keep the lower index, as PyTorch does. Index 0xffffffff marks an empty slot.
+fn wg_arg(v: ACC, i: u32, lid: u32) -> u32 {
+  red[lid] = v;
+  red_i[lid] = i;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s = s / 2u) {
+    if (lid < s) {
+      let a = red[lid];
+      let b = red[lid + s];
+      let ia = red_i[lid];
+      let ib = red_i[lid + s];
+      if (ib != 0xffffffffu && (ia == 0xffffffffu || better(b, a) || (b == a && ib < ia))) {
+        red[lid] = b;
+        red_i[lid] = ib;
+      }
+    }
+    workgroupBarrier();
+  }
+  return workgroupUniformLoad(&red_i[0]);
+}
+
+@compute @workgroup_size({{WG}})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let row = wid.x + wid.y * nwg.x;
+  if (row >= m(1u)) { return; }
+  let len = m(2u);
+  let base = row * len;
+  {{BODY}}
+}
