@@ -1,5 +1,23 @@
+import { DTypeError, fmt, ShapeError } from '../errors.js';
 import type { MatmulGroup } from '../opgroups.js';
+import { matmul } from '../ops/matmul.js';
+import { transpose } from '../ops/movement.js';
+import { sameShape } from '../shape.js';
 import type { KernelRules } from './types.js';
 
-const todo = { infer: () => { throw new Error('not implemented yet'); }, grad: { nondifferentiable: 'todo' } };
-export const matmulRules = new Proxy({}, { get: () => todo }) as unknown as KernelRules<MatmulGroup>;
+export const matmulRules: KernelRules<MatmulGroup> = {
+  matmul: {
+    infer: ([a, b]) => {
+      if (a.dtype !== 'f32' || b.dtype !== 'f32') {
+        throw new DTypeError(`matmul: a and b must be f32, got ${a.dtype} and ${b.dtype}`);
+      }
+      const r = a.rank;
+      if (r < 2 || b.rank !== r || !sameShape(a.shape.slice(0, -2), b.shape.slice(0, -2)) || a.shape[r - 1] !== b.shape[r - 2]) {
+        throw new ShapeError(`matmul: kernel operands ${fmt(a.shape)} and ${fmt(b.shape)} must be [..., M, K] and [..., K, N] with one batch shape`);
+      }
+      return { shape: [...a.shape.slice(0, -1), b.shape[r - 1]], dtype: 'f32' };
+    },
+    // Batch dims were broadcast by expand views before the kernel, so these have the operands' shapes.
+    grad: (g, { inputs: [a, b] }) => [matmul(g, transpose(b)), matmul(transpose(a), g)],
+  },
+};

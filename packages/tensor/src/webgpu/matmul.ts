@@ -1,7 +1,66 @@
+import { tensor_matmul } from '@tessera/kernels';
 import type { MatmulGroup } from '../opgroups.js';
 import type { KernelFn } from '../opset.js';
+import { numel } from '../shape.js';
+import { fill } from './codegen.js';
 import type { Gpu } from './gpu.js';
 
-export function matmulGpu(_g: Gpu) {
-  return {} as { [K in MatmulGroup]: KernelFn<GPUBuffer, K> };
+/** A matmul tiling: threads (WGX × WGY) each computing a TM × TN block, stepping K by BK. */
+export interface MatmulVariant {
+  name: string;
+  tm: number;
+  tn: number;
+  wgx: number;
+  wgy: number;
+  bk: number;
+}
+
+/** 64×64 tiles from 256 threads with 4×4 register blocks: for adapters that allow 256 invocations. */
+export const MATMUL_LARGE: MatmulVariant = { name: 'large', tm: 4, tn: 4, wgx: 16, wgy: 16, bk: 16 };
+/** 32×32 tiles from 64 threads: fits the WebGPU minimum limits (compatibility mode included). */
+export const MATMUL_SMALL: MatmulVariant = { name: 'small', tm: 4, tn: 4, wgx: 8, wgy: 8, bk: 8 };
+
+/** Workgroup memory a variant stages per K step, in bytes. */
+export const stagingBytes = (v: MatmulVariant): number => 4 * v.bk * (v.tm * v.wgy + v.tn * v.wgx);
+
+/** The largest variant the adapter's limits allow. */
+export function chooseMatmulVariant(
+  limits: Pick<GPUSupportedLimits, 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupStorageSize' | 'maxComputeWorkgroupSizeX'>,
+): MatmulVariant {
+  const fits = (v: MatmulVariant) =>
+    v.wgx * v.wgy <= Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX) &&
+    stagingBytes(v) <= limits.maxComputeWorkgroupStorageSize;
+  return fits(MATMUL_LARGE) ? MATMUL_LARGE : MATMUL_SMALL;
+}
+
+export function matmulGpu(g: Gpu, force?: MatmulVariant): { [K in MatmulGroup]: KernelFn<GPUBuffer, K> } {
+  const variant = force ?? chooseMatmulVariant(g.ctx.limits);
+  return {
+    matmul: (out, [a, b]) => {
+      const r = a.shape.length;
+      const [M, K, N] = [a.shape[r - 2], a.shape[r - 1], b.shape[r - 1]];
+      const batchShape = out.shape.slice(0, -2);
+      const batches = numel(batchShape);
+      const tilesM = Math.ceil(M / (variant.tm * variant.wgy));
+      const tilesN = Math.ceil(N / (variant.tn * variant.wgx));
+      const words = [
+        M, N, K, tilesM, tilesN, batches,
+        a.offset, a.strides[r - 2], a.strides[r - 1],
+        b.offset, b.strides[r - 2], b.strides[r - 1],
+        ...batchShape, ...a.strides.slice(0, -2), ...b.strides.slice(0, -2),
+      ];
+      const buf = g.alloc(out);
+      const { tm, tn, wgx, wgy, bk } = variant;
+      g.launch({
+        key: `matmul:${variant.name}:b${batchShape.length}`,
+        label: `tensor/matmul:${variant.name}`,
+        source: () =>
+          fill(tensor_matmul, { TM: tm, TN: tn, WGX: wgx, WGY: wgy, BK: bk, BATCH_RANK: batchShape.length, PARAMS: g.params(3, words) }),
+        buffers: [a.handle, b.handle, buf],
+        words,
+        workgroups: M && N ? tilesM * tilesN * batches : 0,
+      });
+      return buf;
+    },
+  };
 }

@@ -1,0 +1,100 @@
+// Batched matmul C[b] = A[b] · B[b] on strided operands (transposes are strides, not copies).
+// Each workgroup computes a BM×BN tile of C, stepping over K in slices of BK staged in workgroup
+// memory; each thread accumulates a TM×TN block in registers. Loads are bounds-checked, so M, N,
+// K need not be multiples of the tile. Workgroups are linearised over (batch, tile row, tile col).
+// Filled by @tessera/tensor (src/webgpu/matmul.ts): TM TN WGX WGY BK, PARAMS, BATCH_RANK.
+// Parameter words: 0 M, 1 N, 2 K, 3 tiles along M, 4 tiles along N, 5 batch count,
+//   6 A offset, 7 A row stride, 8 A k stride, 9 B offset, 10 B k stride, 11 B col stride,
+//   12.. batch shape, then A's batch strides, then B's batch strides.
+@group(0) @binding(0) var<storage, read> A: array<f32>;
+@group(0) @binding(1) var<storage, read> B: array<f32>;
+@group(0) @binding(2) var<storage, read_write> C: array<f32>;
+{{PARAMS}}
+
+const TM = {{TM}}u;
+const TN = {{TN}}u;
+const WGX = {{WGX}}u;
+const WGY = {{WGY}}u;
+const BK = {{BK}}u;
+const BM = TM * WGY;
+const BN = TN * WGX;
+const NT = WGX * WGY;
+const NB = {{BATCH_RANK}}u;
+
+var<workgroup> As: array<f32, {{BK}} * {{TM}} * {{WGY}}>; // [k][m]
+var<workgroup> Bs: array<f32, {{BK}} * {{TN}} * {{WGX}}>; // [k][n]
+
+@compute @workgroup_size({{WGX}} * {{WGY}})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let M = m(0u);
+  let N = m(1u);
+  let K = m(2u);
+  let tiles_m = m(3u);
+  let tiles_n = m(4u);
+  let wgid = wid.x + wid.y * nwg.x;
+  let batch = wgid / (tiles_m * tiles_n);
+  if (batch >= m(5u)) { return; }
+  let tile_n = wgid % tiles_n;
+  let tile_m = (wgid / tiles_n) % tiles_m;
+
+  var a_base = m(6u);
+  var b_base = m(9u);
+  var rest = batch;
+  for (var d = i32(NB) - 1; d >= 0; d = d - 1) {
+    let size = m(12u + u32(d));
+    let c = rest % size;
+    rest = rest / size;
+    a_base = a_base + c * m(12u + NB + u32(d));
+    b_base = b_base + c * m(12u + 2u * NB + u32(d));
+  }
+  let sa_m = m(7u);
+  let sa_k = m(8u);
+  let sb_k = m(10u);
+  let sb_n = m(11u);
+
+  let row0 = tile_m * BM;
+  let col0 = tile_n * BN;
+  let tx = lid % WGX;
+  let ty = lid / WGX;
+  var acc: array<f32, {{TM}} * {{TN}}>;
+  for (var i = 0u; i < TM * TN; i = i + 1u) { acc[i] = 0.0; }
+
+  for (var k0 = 0u; k0 < K; k0 = k0 + BK) {
+    for (var l = lid; l < BM * BK; l = l + NT) {
+      let r = l / BK;
+      let c = l % BK;
+      var v = 0.0;
+      if (row0 + r < M && k0 + c < K) { v = A[a_base + (row0 + r) * sa_m + (k0 + c) * sa_k]; }
+      As[c * BM + r] = v;
+    }
+    for (var l = lid; l < BN * BK; l = l + NT) {
+      let r = l / BN;
+      let c = l % BN;
+      var v = 0.0;
+      if (k0 + r < K && col0 + c < N) { v = B[b_base + (k0 + r) * sb_k + (col0 + c) * sb_n]; }
+      Bs[r * BN + c] = v;
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < BK; kk = kk + 1u) {
+      var a: array<f32, {{TM}}>;
+      var b: array<f32, {{TN}}>;
+      for (var i = 0u; i < TM; i = i + 1u) { a[i] = As[kk * BM + ty * TM + i]; }
+      for (var j = 0u; j < TN; j = j + 1u) { b[j] = Bs[kk * BN + tx * TN + j]; }
+      for (var i = 0u; i < TM; i = i + 1u) {
+        for (var j = 0u; j < TN; j = j + 1u) { acc[i * TN + j] = fma(a[i], b[j], acc[i * TN + j]); }
+      }
+    }
+    workgroupBarrier();
+  }
+
+  let c_base = batch * M * N;
+  for (var i = 0u; i < TM; i = i + 1u) {
+    let r = row0 + ty * TM + i;
+    if (r >= M) { break; }
+    for (var j = 0u; j < TN; j = j + 1u) {
+      let c = col0 + tx * TN + j;
+      if (c < N) { C[c_base + r * N + c] = acc[i * TN + j]; }
+    }
+  }
+}
