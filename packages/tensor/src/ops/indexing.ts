@@ -1,1 +1,49 @@
-export {};
+import { apply } from '../apply.js';
+import { normAxis } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { flatten, narrow, reshape } from './movement.js';
+
+/** `out[i][j][k] = x[i][index[i][j][k]][k]` for axis 1, as `torch.gather`. Index is i32. */
+export const gather = (x: Tensor, axis: number, index: Tensor): Tensor =>
+  apply('gather', [x, index], { axis: normAxis('gather', axis, x.rank) });
+
+/** A copy of `x` with `src` added at `index` along `axis`, as `torch.Tensor.scatter_add`; repeated indices accumulate. */
+export const scatterAdd = (x: Tensor, axis: number, index: Tensor, src: Tensor): Tensor =>
+  apply('scatter_add', [x, index, src], { axis: normAxis('scatterAdd', axis, x.rank) });
+
+/** The slices of `x` at the 1-D i32 `index` along `axis`, as `torch.index_select`. */
+export const indexSelect = (x: Tensor, axis: number, index: Tensor): Tensor =>
+  apply('index_select', [x, index], { axis: normAxis('indexSelect', axis, x.rank) });
+
+/** A copy of `x` with the slices of `src` added at `index` along `axis`, as `torch.index_add`. */
+export const indexAdd = (x: Tensor, axis: number, index: Tensor, src: Tensor): Tensor =>
+  apply('index_add', [x, index, src], { axis: normAxis('indexAdd', axis, x.rank) });
+
+/** Rows of `weight` [num, dim] for i32 `ids` of any shape: [...ids.shape, dim]. Differentiable in `weight`. */
+export function embedding(weight: Tensor, ids: Tensor): Tensor {
+  const rows = indexSelect(weight, 0, flatten(ids));
+  return reshape(rows, [...ids.shape, ...weight.shape.slice(1)]);
+}
+
+/** i32 one-hot vectors of length `classes` for i32 `ids`: [...ids.shape, classes]. */
+export const oneHot = (ids: Tensor, classes: number): Tensor => apply('one_hot', [ids], { classes });
+
+/** Indices that sort `x` along `axis` (stable: ties keep their order). */
+export const argsort = (x: Tensor, axis = -1, descending = false): Tensor =>
+  apply('argsort', [x], { axis: normAxis('argsort', axis, x.rank), descending });
+
+/** Sorted values and their indices along `axis` (stable). The values carry gradients. */
+export function sort(x: Tensor, axis = -1, descending = false): { values: Tensor; indices: Tensor } {
+  const indices = argsort(x, axis, descending);
+  return { values: gather(x, axis, indices), indices };
+}
+
+/** The `k` largest (or smallest) values along `axis`, in sorted order, with their indices. */
+export function topk(x: Tensor, k: number, axis = -1, largest = true): { values: Tensor; indices: Tensor } {
+  const a = normAxis('topk', axis, x.rank);
+  if (!Number.isInteger(k) || k < 0 || k > x.shape[a]) {
+    throw new RangeError(`topk: k must be an integer in [0, ${x.shape[a]}] for dim ${a} of size ${x.shape[a]}, got ${k}`);
+  }
+  const indices = narrow(argsort(x, a, largest), a, 0, k);
+  return { values: gather(x, a, indices), indices };
+}
