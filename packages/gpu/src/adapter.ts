@@ -68,14 +68,18 @@ export async function findAdapter(options: AdapterOptions = {}): Promise<FoundAd
   const forced = envBackend();
   const backends = options.dawnBackends ?? (forced ? [[`backend=${forced}`]] : [[], ['backend=opengles']]);
   for (const flags of backends) {
-    const gpu = mod.create(flags);
-    keepAlive.push(gpu);
-    const gles = flags.some((f) => f.includes('opengl'));
-    // OpenGL ES only offers WebGPU's compatibility feature level.
-    const featureLevel = gles ? 'compatibility' : 'core';
-    const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference, featureLevel });
-    if (adapter) return { adapter, source: `dawn:${flags.join(',') || 'default'}`, featureLevel };
-    reasons.push(`Dawn [${flags.join(',') || 'default'}] found no adapter`);
+    const label = `Dawn [${flags.join(',') || 'default'}]`;
+    try {
+      const gpu = mod.create(flags);
+      keepAlive.push(gpu);
+      // OpenGL ES only offers WebGPU's compatibility feature level.
+      const featureLevel = flags.some((f) => f.includes('opengl')) ? 'compatibility' : 'core';
+      const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference, featureLevel });
+      if (adapter) return { adapter, source: `dawn:${flags.join(',') || 'default'}`, featureLevel };
+      reasons.push(`${label} found no adapter`);
+    } catch (e) {
+      reasons.push(`${label} failed: ${(e as Error).message}`);
+    }
   }
   const hint = 'on Linux without a GPU, install libegl1 libegl-mesa0 libgl1-mesa-dri and set EGL_PLATFORM=surfaceless';
   throw new GpuUnavailableError(`No WebGPU adapter: ${reasons.join('; ')} (${hint})`);

@@ -42,6 +42,7 @@ export class GpuContext {
   private encoder: GPUCommandEncoder | undefined;
   private pass: GPUComputePassEncoder | undefined;
   private batchLabels: string[] = [];
+  private destroyAfterSubmit: GPUBuffer[] = [];
   private pendingChecks: Promise<void>[] = [];
   private errors: GpuError[] = [];
   private lost: GpuDeviceLostError | undefined;
@@ -121,8 +122,11 @@ export class GpuContext {
   /** Gives a buffer from {@link createBuffer} back to the pool. Recorded work that uses it still runs first. */
   releaseBuffer(buf: GPUBuffer): void {
     this.liveBuffers--;
-    if (this.lost) return buf.destroy();
-    this.pool.give(buf);
+    const evicted = this.lost ? buf : this.pool.give(buf);
+    if (!evicted) return;
+    // A buffer destroyed before the encoder that uses it is submitted would invalidate that submit.
+    if (this.encoder) this.destroyAfterSubmit.push(evicted);
+    else evicted.destroy();
   }
 
   /** Idle buffers in the pool. */
@@ -222,6 +226,8 @@ export class GpuContext {
     const labels = this.batchLabels.join(',') || 'copy';
     this.device.queue.submit([this.encoder.finish()]);
     this.encoder = undefined;
+    for (const b of this.destroyAfterSubmit) b.destroy();
+    this.destroyAfterSubmit = [];
     this.batchLabels = [];
     this.submits++;
     this.watch(this.device.popErrorScope(), labels);
@@ -244,7 +250,7 @@ export class GpuContext {
     }
     const out = staging.getMappedRange(0, Math.ceil(bytes / 4) * 4).slice(0, bytes);
     staging.unmap();
-    this.stagingPool.give(staging);
+    this.stagingPool.give(staging)?.destroy();
     await this.throwPending();
     return out;
   }

@@ -23,12 +23,9 @@ export class BufferPool {
     return buf;
   }
 
-  /** Returns a buffer; destroys it instead when the pool is full. */
-  give(buf: GPUBuffer): void {
-    if (this.idleBytes + buf.size > this.limitBytes) {
-      buf.destroy();
-      return;
-    }
+  /** Returns a buffer to the pool; when the pool is full, returns it back to the caller to destroy. */
+  give(buf: GPUBuffer): GPUBuffer | undefined {
+    if (this.idleBytes + buf.size > this.limitBytes) return buf;
     let list = this.free.get(buf.size);
     if (!list) {
       list = [];
@@ -36,6 +33,7 @@ export class BufferPool {
     }
     list.push(buf);
     this.idleBytes += buf.size;
+    return undefined;
   }
 
   /** Number of idle buffers. */
