@@ -1,5 +1,5 @@
 import { fmt, ShapeError } from './errors.js';
-import { tidy } from './memory.js';
+import { adopt, tidy } from './memory.js';
 import { sameShape } from './shape.js';
 import type { Tensor } from './tensor.js';
 
@@ -117,8 +117,9 @@ export function valueAndGrad(f: (...args: Tensor[]) => Tensor): (...args: Tensor
         backward(y);
         return y;
       });
+      // Leaf gradients were kept out of every scope; returned to the caller, they belong to its scope.
       const grads = leaves.map((l) => {
-        const g = l.grad ?? zerosLike(l);
+        const g = l.grad ? adopt(l.grad) : zerosLike(l);
         l.grad = null;
         return g;
       });

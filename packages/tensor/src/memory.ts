@@ -46,6 +46,12 @@ export function keep<T extends Disposable>(t: T): T {
   return t;
 }
 
+/** Puts a tensor (back) into the innermost {@link tidy} scope, e.g. one that {@link keep} took out. */
+export function adopt<T extends Disposable>(t: T): T {
+  scopes[scopes.length - 1]?.add(t);
+  return t;
+}
+
 function collect(value: unknown, out: Set<Disposable>, depth = 0): void {
   if (value === null || typeof value !== 'object' || depth > 4) return;
   if ('dispose' in value && 'isDisposed' in value) {

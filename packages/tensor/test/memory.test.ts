@@ -80,3 +80,18 @@ describe.each(list)('memory on %s', (_name, backend) => {
     expect(T.memory(backend)).toEqual(before);
   });
 });
+
+describe.each(list)('memory of functional gradients on %s', (_name, backend) => {
+  it('valueAndGrad inside tidy leaves nothing behind', () => {
+    const w = T.ones([3, 3], { backend });
+    const before = T.memory(backend);
+    for (let i = 0; i < 20; i++) {
+      T.tidy(() => {
+        const [v, [g]] = T.valueAndGrad((a) => T.sum(T.square(T.matmul(a, a))))(w);
+        expect(v.isDisposed || g.isDisposed).toBe(false);
+      });
+    }
+    expect(T.memory(backend)).toEqual(before);
+    w.dispose();
+  });
+});
