@@ -10,7 +10,9 @@ const groups = readdirSync(root).filter(
 const js = [];
 const dts = [];
 for (const group of groups.sort()) {
-  for (const file of readdirSync(join(root, group)).filter((f) => f.endsWith('.wgsl')).sort()) {
+  for (const file of readdirSync(join(root, group))
+    .filter((f) => f.endsWith('.wgsl'))
+    .sort()) {
     const name = `${group}_${file.slice(0, -5).replace(/[^A-Za-z0-9]/g, '_')}`;
     const src = readFileSync(join(root, group, file), 'utf8');
     js.push(`export const ${name} = ${JSON.stringify(src)};`);

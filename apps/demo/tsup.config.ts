@@ -1,3 +1,9 @@
 import { defineConfig } from 'tsup';
 
-export default defineConfig({ entry: ['src/main.ts'], format: ['esm'], clean: true, target: 'es2022', external: ['@tessera/tensor'] });
+export default defineConfig({
+  entry: ['src/main.ts'],
+  format: ['esm'],
+  clean: true,
+  target: 'es2022',
+  external: ['@tessera/tensor'],
+});

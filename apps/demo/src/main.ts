@@ -25,8 +25,10 @@ async function main(): Promise<void> {
     b2: T.zeros([1], { backend }),
   };
   const names = Object.keys(params) as (keyof typeof params)[];
-  const forward = (x: T.Tensor, p: Record<keyof typeof params, T.Tensor>) => T.linear(T.tanh(T.linear(x, p.w1, p.b1)), p.w2, p.b2);
-  const lossOf = (x: T.Tensor, p: Record<keyof typeof params, T.Tensor>) => T.mean(T.square(T.sub(forward(x, p), target(x))));
+  const forward = (x: T.Tensor, p: Record<keyof typeof params, T.Tensor>) =>
+    T.linear(T.tanh(T.linear(x, p.w1, p.b1)), p.w2, p.b2);
+  const lossOf = (x: T.Tensor, p: Record<keyof typeof params, T.Tensor>) =>
+    T.mean(T.square(T.sub(forward(x, p), target(x))));
 
   const start = performance.now();
   let lr = 0.03;
@@ -46,7 +48,8 @@ async function main(): Promise<void> {
       );
       return value;
     });
-    if (process.env.DEMO_DEBUG || step % 50 === 0 || step === 1) console.log(`step ${String(step).padStart(4)}  loss ${(await loss.item()).toFixed(5)}`);
+    if (process.env.DEMO_DEBUG || step % 50 === 0 || step === 1)
+      console.log(`step ${String(step).padStart(4)}  loss ${(await loss.item()).toFixed(5)}`);
     loss.dispose();
     if (step === 200) lr = 0.01;
   }
@@ -54,7 +57,9 @@ async function main(): Promise<void> {
   const heldLoss = T.tidy(() => T.noGrad(() => lossOf(T.sub(T.mul(T.rand([4096, 2], opts), 2), 1), params)));
   const held = await heldLoss.item();
   heldLoss.dispose();
-  console.log(`held-out loss ${held.toFixed(5)} after ${STEPS} steps in ${seconds.toFixed(2)} s on ${backend.name}`);
+  console.log(
+    `held-out loss ${held.toFixed(5)} after ${STEPS} steps in ${seconds.toFixed(2)} s on ${backend.name}`,
+  );
   console.log(`live buffers ${T.memory(backend).liveBuffers}`);
 }
 

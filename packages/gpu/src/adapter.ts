@@ -81,7 +81,8 @@ export async function findAdapter(options: AdapterOptions = {}): Promise<FoundAd
       reasons.push(`${label} failed: ${(e as Error).message}`);
     }
   }
-  const hint = 'on Linux without a GPU, install libegl1 libegl-mesa0 libgl1-mesa-dri and set EGL_PLATFORM=surfaceless';
+  const hint =
+    'on Linux without a GPU, install libegl1 libegl-mesa0 libgl1-mesa-dri and set EGL_PLATFORM=surfaceless';
   throw new GpuUnavailableError(`No WebGPU adapter: ${reasons.join('; ')} (${hint})`);
 }
 

@@ -1,5 +1,5 @@
 import { type AdapterOptions, describeAdapter, type FoundAdapter, findAdapter } from './adapter.js';
-import { GpuDeviceLostError, GpuError, GpuKernelError } from './errors.js';
+import { GpuDeviceLostError, type GpuError, GpuKernelError } from './errors.js';
 import { BufferPool, sizeClass } from './pool.js';
 
 /** Options of {@link GpuContext.create}. */
@@ -106,7 +106,11 @@ export class GpuContext {
     this.assertAlive();
     const max = this.device.limits.maxStorageBufferBindingSize;
     if (bytes > max) {
-      throw new GpuKernelError('createBuffer', 'out-of-memory', `asked for ${bytes} bytes, the adapter binds at most ${max}`);
+      throw new GpuKernelError(
+        'createBuffer',
+        'out-of-memory',
+        `asked for ${bytes} bytes, the adapter binds at most ${max}`,
+      );
     }
     const size = sizeClass(bytes);
     let buf = this.pool.take(size);
@@ -180,7 +184,11 @@ export class GpuContext {
     const code = source();
     this.device.pushErrorScope('validation');
     const module = this.device.createShaderModule({ code, label });
-    const pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label });
+    const pipeline = this.device.createComputePipeline({
+      layout: 'auto',
+      compute: { module, entryPoint: 'main' },
+      label,
+    });
     this.watch(this.device.popErrorScope(), label);
     const k = { label, pipeline };
     this.pipelines.set(key, k);

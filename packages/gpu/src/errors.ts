@@ -29,6 +29,8 @@ export class GpuDeviceLostError extends GpuError {
     readonly reason: string,
     detail: string,
   ) {
-    super(`WebGPU device lost (reason: ${reason}): ${detail || 'no detail given'}. Create a new context to continue.`);
+    super(
+      `WebGPU device lost (reason: ${reason}): ${detail || 'no detail given'}. Create a new context to continue.`,
+    );
   }
 }

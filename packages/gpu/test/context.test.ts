@@ -20,7 +20,9 @@ describe.skipIf(!ctx)('GpuContext on the real adapter', () => {
 
   it('describes the adapter and requests its limits', () => {
     expect(c.adapterDescription).toMatch(/ via (navigator\.gpu|dawn:)/);
-    expect(c.limits.maxComputeInvocationsPerWorkgroup).toBe(c.found.adapter.limits.maxComputeInvocationsPerWorkgroup);
+    expect(c.limits.maxComputeInvocationsPerWorkgroup).toBe(
+      c.found.adapter.limits.maxComputeInvocationsPerWorkgroup,
+    );
     expect(c.limits.maxStorageBufferBindingSize).toBe(c.found.adapter.limits.maxStorageBufferBindingSize);
   });
 
@@ -90,7 +92,11 @@ describe.skipIf(!ctx)('GpuContext on the real adapter', () => {
   });
 
   it('turns a WGSL error into a GpuKernelError naming the kernel', async () => {
-    const bad = c.kernel('test:bad', 'test/broken_kernel', () => 'fn main() { let x: f32 = undefined_thing; }');
+    const bad = c.kernel(
+      'test:bad',
+      'test/broken_kernel',
+      () => 'fn main() { let x: f32 = undefined_thing; }',
+    );
     const buf = c.createBuffer(16);
     try {
       c.dispatch(bad, [buf], [1]);
@@ -115,7 +121,9 @@ describe.skipIf(!ctx)('GpuContext on the real adapter', () => {
   it('refuses a buffer larger than the adapter can bind, naming the sizes', () => {
     const max = c.limits.maxStorageBufferBindingSize;
     expect(() => c.createBuffer(max + 4)).toThrow(GpuKernelError);
-    expect(() => c.createBuffer(max + 4)).toThrow(new RegExp(`asked for ${max + 4} bytes, the adapter binds at most ${max}`));
+    expect(() => c.createBuffer(max + 4)).toThrow(
+      new RegExp(`asked for ${max + 4} bytes, the adapter binds at most ${max}`),
+    );
   });
 });
 
@@ -139,7 +147,9 @@ describe('no adapter', () => {
     // With navigator.gpu (a browser) an adapter is found anyway; under Node this must fail clearly.
     if (err) {
       expect(err).toBeInstanceOf(GpuUnavailableError);
-      expect((err as Error).message).toMatch(/No WebGPU adapter: Dawn \[backend=null-does-not-exist\] failed: .*unrecognised backend/);
+      expect((err as Error).message).toMatch(
+        /No WebGPU adapter: Dawn \[backend=null-does-not-exist\] failed: .*unrecognised backend/,
+      );
     }
   });
 });

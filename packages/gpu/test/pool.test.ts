@@ -13,7 +13,13 @@ describe('sizeClass', () => {
 
 describe('BufferPool', () => {
   const fake = (size: number) => {
-    const b = { size, destroyed: false, destroy: () => { b.destroyed = true; } };
+    const b = {
+      size,
+      destroyed: false,
+      destroy: () => {
+        b.destroyed = true;
+      },
+    };
     return b as unknown as GPUBuffer;
   };
   it('hands back a freed buffer of the same class, and only that class', () => {

@@ -1,5 +1,5 @@
-import type { Backend } from './backend.js';
 import { isGradEnabled } from './autograd.js';
+import type { Backend } from './backend.js';
 import { BackendError } from './errors.js';
 import { Storage } from './memory.js';
 import type { KernelOp, OpName, OpParams, View } from './opset.js';
@@ -8,7 +8,13 @@ import { getBackend } from './runtime.js';
 import { contiguousStrides } from './shape.js';
 import { Tensor } from './tensor.js';
 
-const viewOf = (t: Tensor): View => ({ handle: t.storage.handle, shape: t.shape, strides: t.strides, offset: t.offset, dtype: t.dtype });
+const viewOf = (t: Tensor): View => ({
+  handle: t.storage.handle,
+  shape: t.shape,
+  strides: t.strides,
+  offset: t.offset,
+  dtype: t.dtype,
+});
 
 function backendOf(op: string, inputs: readonly Tensor[], backend?: Backend): Backend {
   for (const [i, t] of inputs.entries()) t.assertAlive(`${op} (input ${i})`);
@@ -27,7 +33,12 @@ function backendOf(op: string, inputs: readonly Tensor[], backend?: Backend): Ba
  * Runs one op: validates (nothing is allocated before validation passes), computes through the
  * backend's kernel or as a view, and records the graph node when gradients are on.
  */
-export function apply<K extends OpName>(op: K, inputs: readonly Tensor[], params: OpParams[K], backend?: Backend): Tensor {
+export function apply<K extends OpName>(
+  op: K,
+  inputs: readonly Tensor[],
+  params: OpParams[K],
+  backend?: Backend,
+): Tensor {
   const b = backendOf(op, inputs, backend);
   const rule = RULES[op];
   const spec = rule.infer(inputs, params as never);

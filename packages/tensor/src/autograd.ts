@@ -68,12 +68,19 @@ function topoOrder(root: Tensor): Tensor[] {
  */
 export function backward(root: Tensor, gradient?: Tensor): void {
   root.assertAlive('backward');
-  if (!root.requiresGrad) throw new TypeError('backward: the tensor does not require gradients (no leaf it depends on called requireGrad())');
+  if (!root.requiresGrad)
+    throw new TypeError(
+      'backward: the tensor does not require gradients (no leaf it depends on called requireGrad())',
+    );
   if (!gradient && root.size !== 1) {
-    throw new ShapeError(`backward: a gradient is needed for a non-scalar output, got shape ${fmt(root.shape)}`);
+    throw new ShapeError(
+      `backward: a gradient is needed for a non-scalar output, got shape ${fmt(root.shape)}`,
+    );
   }
   if (gradient && !sameShape(gradient.shape, root.shape)) {
-    throw new ShapeError(`backward: gradient shape ${fmt(gradient.shape)} must equal output shape ${fmt(root.shape)}`);
+    throw new ShapeError(
+      `backward: gradient shape ${fmt(gradient.shape)} must equal output shape ${fmt(root.shape)}`,
+    );
   }
   noGrad(() =>
     tidy(() => {

@@ -24,7 +24,12 @@ export function allocArray(dtype: DType, n: number): TypedArray {
 /** Copies values into a new host array of `dtype` (with that dtype's wrap-around / truncation). */
 export function toArray(dtype: DType, values: ArrayLike<number>): TypedArray {
   const out = allocArray(dtype, values.length);
-  if (dtype === 'f32' || values instanceof Float32Array || values instanceof Float64Array || Array.isArray(values)) {
+  if (
+    dtype === 'f32' ||
+    values instanceof Float32Array ||
+    values instanceof Float64Array ||
+    Array.isArray(values)
+  ) {
     for (let i = 0; i < values.length; i++) out[i] = dtype === 'f32' ? values[i] : Math.trunc(values[i]);
   } else out.set(values as ArrayLike<number>);
   return out;

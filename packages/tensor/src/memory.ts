@@ -58,7 +58,11 @@ function collect(value: unknown, out: Set<Disposable>, depth = 0): void {
     out.add(value as Disposable);
     return;
   }
-  const items = Array.isArray(value) ? value : value instanceof Map ? [...value.values()] : Object.values(value);
+  const items = Array.isArray(value)
+    ? value
+    : value instanceof Map
+      ? [...value.values()]
+      : Object.values(value);
   for (const v of items) collect(v, out, depth + 1);
 }
 

@@ -56,10 +56,39 @@ const delegate = (name: string, fn: (...a: never[]) => unknown) => {
   };
 };
 for (const name of [
-  'add', 'sub', 'mul', 'div', 'pow', 'neg', 'exp', 'log', 'sqrt', 'abs', 'relu', 'sigmoid', 'tanh', 'matmul',
-  'sum', 'mean', 'max', 'min', 'reshape', 'permute', 'transpose', 'expand', 'slice', 'unsqueeze', 'squeeze',
-  'flatten', 'cast', 'contiguous', 'clone', 'softmax', 'logSoftmax',
+  'add',
+  'sub',
+  'mul',
+  'div',
+  'pow',
+  'neg',
+  'exp',
+  'log',
+  'sqrt',
+  'abs',
+  'relu',
+  'sigmoid',
+  'tanh',
+  'matmul',
+  'sum',
+  'mean',
+  'max',
+  'min',
+  'reshape',
+  'permute',
+  'transpose',
+  'expand',
+  'slice',
+  'unsqueeze',
+  'squeeze',
+  'flatten',
+  'cast',
+  'contiguous',
+  'clone',
+  'softmax',
+  'logSoftmax',
 ] as const) {
+  // biome-ignore lint/performance/noDynamicNamespaceImportAccess: a fixed list, bound once at load
   delegate(name, O[name] as (...a: never[]) => unknown);
 }
 

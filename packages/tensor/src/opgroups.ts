@@ -1,7 +1,14 @@
 import type { ArgReduceOp, ReduceOp } from './opset.js';
 
 /** Ops of the reduction and row-wise group (the reduce.ts files). */
-export type ReduceGroup = ReduceOp | ArgReduceOp | 'cumsum' | 'softmax' | 'log_softmax' | 'layer_norm' | 'rms_norm';
+export type ReduceGroup =
+  | ReduceOp
+  | ArgReduceOp
+  | 'cumsum'
+  | 'softmax'
+  | 'log_softmax'
+  | 'layer_norm'
+  | 'rms_norm';
 /** Ops of the matmul group (the matmul.ts files). */
 export type MatmulGroup = 'matmul';
 /** Ops of the indexing and sorting group (the indexing.ts files). */

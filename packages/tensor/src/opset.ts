@@ -2,7 +2,21 @@ import type { DType } from './dtype.js';
 
 /** Unary elementwise ops (one kernel each, same shape and dtype out). */
 export const UNARY_OPS = [
-  'neg', 'abs', 'sign', 'exp', 'log', 'sqrt', 'rsqrt', 'sin', 'cos', 'tanh', 'sigmoid', 'relu', 'gelu', 'silu', 'erf',
+  'neg',
+  'abs',
+  'sign',
+  'exp',
+  'log',
+  'sqrt',
+  'rsqrt',
+  'sin',
+  'cos',
+  'tanh',
+  'sigmoid',
+  'relu',
+  'gelu',
+  'silu',
+  'erf',
 ] as const;
 /** Binary elementwise ops with NumPy broadcasting. */
 export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum'] as const;

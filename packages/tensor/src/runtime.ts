@@ -1,6 +1,6 @@
 import type { Backend, BackendName } from './backend.js';
-import { BackendError } from './errors.js';
 import { cpuBackend } from './cpu/index.js';
+import { BackendError } from './errors.js';
 
 /** Options of {@link init}. */
 export interface InitOptions {
@@ -32,12 +32,17 @@ export function webgpuBackend(): Promise<Backend> {
  */
 export async function init(options: InitOptions = {}): Promise<Backend> {
   const want = options.backend ?? 'auto';
-  if (want === 'cpu') return (current = cpuBackend);
+  if (want === 'cpu') {
+    current = cpuBackend;
+    return current;
+  }
   try {
     current = await webgpuBackend();
   } catch (e) {
     if (want === 'webgpu') throw e;
-    (options.onFallback ?? console.warn)(`tessera: WebGPU unavailable, using the CPU backend (${(e as Error).message})`);
+    (options.onFallback ?? console.warn)(
+      `tessera: WebGPU unavailable, using the CPU backend (${(e as Error).message})`,
+    );
     current = cpuBackend;
   }
   return current;

@@ -5,7 +5,11 @@ export function erf(x: number): number {
   const s = x < 0 ? -1 : 1;
   const a = Math.abs(x);
   const t = 1 / (1 + 0.3275911 * a);
-  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-a * a);
+  const y =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
+      t *
+      Math.exp(-a * a);
   return s * y;
 }
 
@@ -13,7 +17,8 @@ export function erf(x: number): number {
 export const gelu = (x: number): number => 0.5 * x * (1 + erf(x / Math.SQRT2));
 
 /** Derivative of GELU. */
-export const geluGrad = (x: number): number => 0.5 * (1 + erf(x / Math.SQRT2)) + (x * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI);
+export const geluGrad = (x: number): number =>
+  0.5 * (1 + erf(x / Math.SQRT2)) + (x * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI);
 
 const imul = Math.imul;
 /** PCG hash of a 32-bit word (Jarzynski & Olano 2020); WGSL `pcg` is the same function. */

@@ -34,7 +34,10 @@ export function broadcastShapes(what: string, ...shapes: (readonly number[])[]):
       const d = s[i];
       if (d === out[o] || d === 1) continue;
       if (out[o] === 1) out[o] = d;
-      else throw new ShapeError(`${what}: shapes ${shapes.map(fmt).join(' and ')} do not broadcast (dim ${o - rank}: ${out[o]} vs ${d})`);
+      else
+        throw new ShapeError(
+          `${what}: shapes ${shapes.map(fmt).join(' and ')} do not broadcast (dim ${o - rank}: ${out[o]} vs ${d})`,
+        );
     }
   }
   return out;
@@ -44,7 +47,9 @@ export function broadcastShapes(what: string, ...shapes: (readonly number[])[]):
 export function normAxis(what: string, axis: number, rank: number): number {
   const a = axis < 0 ? axis + rank : axis;
   if (!Number.isInteger(a) || a < 0 || a >= Math.max(rank, 1)) {
-    throw new ShapeError(`${what}: axis ${axis} is out of range for a tensor of rank ${rank} (expected -${rank}..${rank - 1})`);
+    throw new ShapeError(
+      `${what}: axis ${axis} is out of range for a tensor of rank ${rank} (expected -${rank}..${rank - 1})`,
+    );
   }
   return a;
 }

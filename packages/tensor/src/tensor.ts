@@ -71,7 +71,9 @@ export class Tensor implements Disposable {
   /** Throws {@link DisposedError} naming `what` if this tensor was disposed. */
   assertAlive(what: string): void {
     if (this.disposed) {
-      throw new DisposedError(`${what}: tensor #${this.id} (${this.dtype}${fmt(this.shape)}) was disposed and cannot be used`);
+      throw new DisposedError(
+        `${what}: tensor #${this.id} (${this.dtype}${fmt(this.shape)}) was disposed and cannot be used`,
+      );
     }
   }
 
@@ -93,7 +95,9 @@ export class Tensor implements Disposable {
   /** Marks this tensor as a leaf that collects gradients. Returns it. */
   requireGrad(flag = true): this {
     if (this.node) {
-      throw new TypeError(`requireGrad: tensor #${this.id} was computed by '${this.node.op}', only leaves can require gradients (compute it under noGrad, or detach() it)`);
+      throw new TypeError(
+        `requireGrad: tensor #${this.id} was computed by '${this.node.op}', only leaves can require gradients (compute it under noGrad, or detach() it)`,
+      );
     }
     if (flag && this.dtype !== 'f32') {
       throw new TypeError(`requireGrad: only f32 tensors can require gradients, got ${this.dtype}`);
@@ -134,7 +138,8 @@ export class Tensor implements Disposable {
 
   /** The single element of a one-element tensor. */
   async item(): Promise<number> {
-    if (this.size !== 1) throw new RangeError(`item: expected a tensor with one element, got shape ${fmt(this.shape)}`);
+    if (this.size !== 1)
+      throw new RangeError(`item: expected a tensor with one element, got shape ${fmt(this.shape)}`);
     return (await this.data())[0];
   }
 

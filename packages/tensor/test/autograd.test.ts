@@ -1,20 +1,33 @@
 import { describe, expect, it } from 'vitest';
 import * as T from '../src/index.js';
-import { backends, gradcheck, rng, randomArray } from './helpers.js';
+import { backends, gradcheck, randomArray, rng } from './helpers.js';
 
 const list = await backends();
 
 describe.each(list)('gradients of elementwise and movement ops on %s', (_name, backend) => {
   const r = rng(3);
-  const x = (shape: number[], lo = -2, hi = 2) => ({ shape, data: randomArray(r, shape.reduce((a, b) => a * b, 1), lo, hi) });
+  const x = (shape: number[], lo = -2, hi = 2) => ({
+    shape,
+    data: randomArray(
+      r,
+      shape.reduce((a, b) => a * b, 1),
+      lo,
+      hi,
+    ),
+  });
 
   for (const op of T.UNARY_OPS.filter((o) => o !== 'sign')) {
     it(`d ${op}`, async () => {
       const pos = ['log', 'sqrt', 'rsqrt'].includes(op);
       const input = x([3, 4], pos ? 0.5 : -2, 2);
       // relu/abs have a kink at 0: keep samples away from it.
-      if (op === 'relu' || op === 'abs') input.data = input.data.map((v) => (Math.abs(v) < 0.1 ? v + 0.3 : v));
-      await gradcheck((t) => (T as unknown as Record<string, (a: T.Tensor) => T.Tensor>)[op](t), [input], backend);
+      if (op === 'relu' || op === 'abs')
+        input.data = input.data.map((v) => (Math.abs(v) < 0.1 ? v + 0.3 : v));
+      await gradcheck(
+        (t) => (T as unknown as Record<string, (a: T.Tensor) => T.Tensor>)[op](t),
+        [input],
+        backend,
+      );
     });
   }
   for (const op of T.BINARY_OPS) {
@@ -22,25 +35,58 @@ describe.each(list)('gradients of elementwise and movement ops on %s', (_name, b
       const a = x([2, 3], 0.5, 2);
       const b = x([3], 0.5, 2);
       if (op === 'maximum' || op === 'minimum') b.data = b.data.map((v) => v + 0.05);
-      await gradcheck((p, q) => (T as unknown as Record<string, (a: T.Tensor, b: T.Tensor) => T.Tensor>)[op](p, q), [a, b], backend);
+      await gradcheck(
+        (p, q) => (T as unknown as Record<string, (a: T.Tensor, b: T.Tensor) => T.Tensor>)[op](p, q),
+        [a, b],
+        backend,
+      );
     });
   }
   it('d where', async () => {
     // Finite differences run on the CPU, so the condition lives on whichever backend the operands do.
-    const conds = new Map([backend, T.cpuBackend].map((b) => [b, T.tensor([1, 0, 1, 0, 0, 1], { dtype: 'u8', shape: [2, 3], backend: b })]));
+    const conds = new Map(
+      [backend, T.cpuBackend].map((b) => [
+        b,
+        T.tensor([1, 0, 1, 0, 0, 1], { dtype: 'u8', shape: [2, 3], backend: b }),
+      ]),
+    );
     await gradcheck((p, q) => T.where(conds.get(p.backend)!, p, q), [x([2, 3]), x([1, 3])], backend);
   });
   it('d reshape, permute, transpose, expand, slice, concat, stack, pad, split', async () => {
     await gradcheck((t) => T.reshape(T.permute(t, [2, 0, 1]), [4, -1]), [x([2, 3, 4])], backend);
     await gradcheck((t) => T.mul(T.expand(t, [2, 3, 4]), 2), [x([3, 1])], backend);
-    await gradcheck((t) => T.slice(t, [{ start: 1, step: 2 }, { start: -3, end: 5 }]), [x([5, 6])], backend);
+    await gradcheck(
+      (t) =>
+        T.slice(t, [
+          { start: 1, step: 2 },
+          { start: -3, end: 5 },
+        ]),
+      [x([5, 6])],
+      backend,
+    );
     await gradcheck((t) => T.slice(t, [1]), [x([3, 2])], backend);
     await gradcheck((p, q) => T.concat([p, q, p], 1), [x([2, 3]), x([2, 1])], backend);
     await gradcheck((p, q) => T.stack([p, q], -1), [x([2, 3]), x([2, 3])], backend);
-    await gradcheck((t) => T.pad(t, [[1, 2], [0, 1]], 5), [x([2, 3])], backend);
+    await gradcheck(
+      (t) =>
+        T.pad(
+          t,
+          [
+            [1, 2],
+            [0, 1],
+          ],
+          5,
+        ),
+      [x([2, 3])],
+      backend,
+    );
     await gradcheck((t) => T.mul(T.split(t, [1, 2], 1)[1], T.split(t, 2, 1)[0]), [x([2, 3])], backend);
     await gradcheck((t) => T.clone(T.transpose(t)), [x([2, 3])], backend);
-    await gradcheck((t) => T.apply('unslice', [t], { starts: [1, 0], steps: [2, 3], shape: [5, 7] }), [x([2, 3])], backend);
+    await gradcheck(
+      (t) => T.apply('unslice', [t], { starts: [1, 0], steps: [2, 3], shape: [5, 7] }),
+      [x([2, 3])],
+      backend,
+    );
   });
   it('accumulates over two backward calls and reuses a tensor twice', async () => {
     const a = T.tensor([1, 2, 3], { backend }).requireGrad();

@@ -8,7 +8,19 @@ const ops = Object.keys(RULES) as (keyof typeof RULES)[];
 
 describe('op coverage', () => {
   it('lists the ops the design asks for', () => {
-    for (const op of ['add', 'matmul', 'sum', 'softmax', 'layer_norm', 'rms_norm', 'gather', 'argsort', 'cumsum', 'concat', 'pad']) {
+    for (const op of [
+      'add',
+      'matmul',
+      'sum',
+      'softmax',
+      'layer_norm',
+      'rms_norm',
+      'gather',
+      'argsort',
+      'cumsum',
+      'concat',
+      'pad',
+    ]) {
       expect(ops).toContain(op);
     }
   });

@@ -28,11 +28,17 @@ describe.each(list)('elementwise on %s', (_name, backend) => {
       const av = await a.data();
       const bv = await b.data();
       const f: Record<string, (x: number, y: number) => number> = {
-        add: (x, y) => x + y, sub: (x, y) => x - y, mul: (x, y) => x * y, div: (x, y) => x / y,
-        pow: Math.pow, maximum: Math.max, minimum: Math.min,
+        add: (x, y) => x + y,
+        sub: (x, y) => x - y,
+        mul: (x, y) => x * y,
+        div: (x, y) => x / y,
+        pow: Math.pow,
+        maximum: Math.max,
+        minimum: Math.min,
       };
       const want: number[] = [];
-      for (let i = 0; i < 3; i++) for (let j = 0; j < 4; j++) for (let k = 0; k < 5; k++) want.push(f[op](av[i * 5 + k], bv[j]));
+      for (let i = 0; i < 3; i++)
+        for (let j = 0; j < 4; j++) for (let k = 0; k < 5; k++) want.push(f[op](av[i * 5 + k], bv[j]));
       expectClose(await out.data(), want, 1e-5, 1e-6, op);
     }
   });
@@ -42,8 +48,14 @@ describe.each(list)('elementwise on %s', (_name, backend) => {
     const a = randomTensor(r, [67, 33], backend);
     const b = randomTensor(r, [33, 67], backend);
     const at = T.transpose(a);
-    const bs = T.slice(b, [{ start: 1, step: 3 }, { end: -2, step: 2 }]);
-    const as = T.slice(at, [{ start: 1, step: 3 }, { end: -2, step: 2 }]);
+    const bs = T.slice(b, [
+      { start: 1, step: 3 },
+      { end: -2, step: 2 },
+    ]);
+    const as = T.slice(at, [
+      { start: 1, step: 3 },
+      { end: -2, step: 2 },
+    ]);
     const got = await T.add(as, bs).data();
     const ac = await as.to(T.cpuBackend);
     const bc = await bs.to(T.cpuBackend);

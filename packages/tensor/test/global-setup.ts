@@ -6,7 +6,8 @@ export default async function setup(): Promise<void> {
     const found = await findAdapter();
     console.log(`webgpu adapter: ${describeAdapter(found)}`);
   } catch (e) {
-    if (process.env.TESSERA_REQUIRE_WEBGPU === '1') throw new Error(`TESSERA_REQUIRE_WEBGPU=1 but no adapter: ${(e as Error).message}`);
+    if (process.env.TESSERA_REQUIRE_WEBGPU === '1')
+      throw new Error(`TESSERA_REQUIRE_WEBGPU=1 but no adapter: ${(e as Error).message}`);
     console.log(`webgpu adapter: none (${(e as Error).message}); WebGPU tests are skipped`);
   }
 }

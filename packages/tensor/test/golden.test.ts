@@ -17,7 +17,10 @@ interface Case {
   grads: Record<string, Arr>;
 }
 
-const fixtures = JSON.parse(readFileSync(new URL('./fixtures/torch.json', import.meta.url), 'utf8')) as { torch: string; cases: Case[] };
+const fixtures = JSON.parse(readFileSync(new URL('./fixtures/torch.json', import.meta.url), 'utf8')) as {
+  torch: string;
+  cases: Case[];
+};
 
 type Fn = (x: Record<string, T.Tensor>, ints: Record<string, T.Tensor>) => T.Tensor;
 
@@ -44,7 +47,8 @@ const IMPL: Record<string, Fn> = {
   layer_norm_last2: ({ x, weight, bias }) => T.layerNorm(x, [3, 5], weight, bias, 1e-5),
   rms_norm: ({ x, weight }) => T.rmsNorm(x, [10], weight, 1e-6),
   cross_entropy_mean_ignore: ({ logits }, { target }) => T.reshape(T.crossEntropy(logits, target), [1]),
-  cross_entropy_sum: ({ logits }, { target }) => T.reshape(T.crossEntropy(logits, target, { reduction: 'sum' }), [1]),
+  cross_entropy_sum: ({ logits }, { target }) =>
+    T.reshape(T.crossEntropy(logits, target, { reduction: 'sum' }), [1]),
   cross_entropy_label_smoothing: ({ logits }, { target }) =>
     T.reshape(T.crossEntropy(logits, target, { labelSmoothing: 0.1 }), [1]),
   attention_causal: (x) => attention(x),
@@ -60,7 +64,10 @@ describe.each(list)(`PyTorch ${fixtures.torch} golden fixtures on %s`, (_name, b
   it.each(fixtures.cases.map((c) => [c.name, c] as const))('%s: forward and gradients', async (_n, c) => {
     const names = Object.keys(c.inputs);
     const ints = Object.fromEntries(
-      Object.entries(c.ints).map(([k, v]) => [k, T.tensor(v.data, { shape: v.shape, dtype: 'i32', backend })]),
+      Object.entries(c.ints).map(([k, v]) => [
+        k,
+        T.tensor(v.data, { shape: v.shape, dtype: 'i32', backend }),
+      ]),
     );
     const args = names.map((k) => T.tensor(c.inputs[k].data, { shape: c.inputs[k].shape, backend }));
     const w = T.tensor(c.weights.data, { shape: c.weights.shape, backend });

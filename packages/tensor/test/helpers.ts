@@ -15,7 +15,12 @@ export function gpuBackend(): Promise<Backend | undefined> {
 /** `[name, backend]` for cpu and (when present) webgpu; for `describe.each`. */
 export async function backends(): Promise<[string, Backend][]> {
   const g = await gpuBackend();
-  return g ? [['cpu', cpuBackend], ['webgpu', g]] : [['cpu', cpuBackend]];
+  return g
+    ? [
+        ['cpu', cpuBackend],
+        ['webgpu', g],
+      ]
+    : [['cpu', cpuBackend]];
 }
 
 /** A small deterministic PRNG (mulberry32) for test data, independent of the library's own. */
@@ -39,7 +44,12 @@ export function randomArray(r: () => number, n: number, lo = -1, hi = 1, dtype: 
 }
 
 /** A tensor of random values on `backend`. */
-export function randomTensor(r: () => number, shape: number[], backend: Backend, opts: { lo?: number; hi?: number; dtype?: DType } = {}): Tensor {
+export function randomTensor(
+  r: () => number,
+  shape: number[],
+  backend: Backend,
+  opts: { lo?: number; hi?: number; dtype?: DType } = {},
+): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
   const dtype = opts.dtype ?? 'f32';
   return tensor(randomArray(r, n, opts.lo ?? -1, opts.hi ?? 1, dtype), { shape, dtype, backend });
@@ -51,8 +61,15 @@ export function randomShape(r: () => number, rank: number, max = 9): number[] {
 }
 
 /** Asserts two flat arrays agree: |a − b| ≤ atol + rtol·|b|, NaNs in the same places. */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol = 1e-4, atol = 1e-5, what = ''): void {
-  if (actual.length !== expected.length) throw new Error(`${what} length ${actual.length} != ${expected.length}`);
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  rtol = 1e-4,
+  atol = 1e-5,
+  what = '',
+): void {
+  if (actual.length !== expected.length)
+    throw new Error(`${what} length ${actual.length} != ${expected.length}`);
   for (let i = 0; i < actual.length; i++) {
     const a = actual[i];
     const e = expected[i];
@@ -73,7 +90,12 @@ export async function gradcheck(
   f: (...xs: Tensor[]) => Tensor,
   inputs: { data: number[]; shape: number[] }[],
   backend: Backend,
-  { eps = 1e-2, rtol = 2e-2, atol = 2e-3, seed = 7 }: { eps?: number; rtol?: number; atol?: number; seed?: number } = {},
+  {
+    eps = 1e-2,
+    rtol = 2e-2,
+    atol = 2e-3,
+    seed = 7,
+  }: { eps?: number; rtol?: number; atol?: number; seed?: number } = {},
 ): Promise<void> {
   const T = await import('../src/index.js');
   const probe = f(...inputs.map((x) => T.tensor(x.data, { shape: x.shape, backend: cpuBackend })));
@@ -81,7 +103,8 @@ export async function gradcheck(
   const w = randomArray(r, probe.size);
   const wshape = [...probe.shape];
   probe.dispose();
-  const scalar = (...xs: Tensor[]) => T.sum(T.mul(f(...xs), T.tensor(w, { shape: wshape, backend: xs[0].backend })));
+  const scalar = (...xs: Tensor[]) =>
+    T.sum(T.mul(f(...xs), T.tensor(w, { shape: wshape, backend: xs[0].backend })));
   const xs = inputs.map((x) => T.tensor(x.data, { shape: x.shape, backend }));
   const [value, grads] = T.valueAndGrad(scalar)(...xs);
   value.dispose();

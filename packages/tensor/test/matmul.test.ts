@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import * as T from '../src/index.js';
 import { Gpu } from '../src/webgpu/gpu.js';
-import { chooseMatmulVariant, MATMUL_LARGE, MATMUL_SMALL, matmulGpu } from '../src/webgpu/matmul.js';
 import type { WebGPUBackend } from '../src/webgpu/index.js';
+import { chooseMatmulVariant, MATMUL_LARGE, MATMUL_SMALL, matmulGpu } from '../src/webgpu/matmul.js';
 import { backends, expectClose, gpuBackend, gradcheck, randomArray, randomTensor, rng } from './helpers.js';
 
 const list = await backends();
@@ -10,11 +10,12 @@ const list = await backends();
 /** Reference product in float64 from host arrays. */
 function reference(a: ArrayLike<number>, b: ArrayLike<number>, M: number, K: number, N: number): number[] {
   const c: number[] = [];
-  for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
-    let s = 0;
-    for (let k = 0; k < K; k++) s += a[i * K + k] * b[k * N + j];
-    c.push(s);
-  }
+  for (let i = 0; i < M; i++)
+    for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += a[i * K + k] * b[k * N + j];
+      c.push(s);
+    }
   return c;
 }
 
@@ -22,16 +23,47 @@ describe.each(list)('matmul on %s', (_name, backend) => {
   const r = rng(21);
 
   it('multiplies a hand-checked product', async () => {
-    const a = T.tensor([[1, 2], [3, 4], [5, 6]], { backend });
-    const b = T.tensor([[7, 8, 9], [10, 11, 12]], { backend });
-    expect(await T.matmul(a, b).toArray()).toEqual([[27, 30, 33], [61, 68, 75], [95, 106, 117]]);
+    const a = T.tensor(
+      [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ],
+      { backend },
+    );
+    const b = T.tensor(
+      [
+        [7, 8, 9],
+        [10, 11, 12],
+      ],
+      { backend },
+    );
+    expect(await T.matmul(a, b).toArray()).toEqual([
+      [27, 30, 33],
+      [61, 68, 75],
+      [95, 106, 117],
+    ]);
   });
 
   it('matches a float64 reference on sizes around the tiles', async () => {
-    for (const [M, K, N] of [[1, 1, 1], [63, 65, 1], [1, 129, 63], [65, 127, 129], [129, 257, 67], [200, 64, 200], [3, 0, 4]]) {
+    for (const [M, K, N] of [
+      [1, 1, 1],
+      [63, 65, 1],
+      [1, 129, 63],
+      [65, 127, 129],
+      [129, 257, 67],
+      [200, 64, 200],
+      [3, 0, 4],
+    ]) {
       const a = randomTensor(r, [M, K], backend);
       const b = randomTensor(r, [K, N], backend);
-      expectClose(await T.matmul(a, b).data(), reference(await a.data(), await b.data(), M, K, N), 1e-4, 1e-5, `${M}x${K}x${N}`);
+      expectClose(
+        await T.matmul(a, b).data(),
+        reference(await a.data(), await b.data(), M, K, N),
+        1e-4,
+        1e-5,
+        `${M}x${K}x${N}`,
+      );
     }
   });
 
@@ -62,7 +94,14 @@ describe.each(list)('matmul on %s', (_name, backend) => {
 
   it('promotes 1-D operands like torch.matmul', async () => {
     const v = T.tensor([1, 2, 3], { backend });
-    const m = T.tensor([[1, 0], [0, 1], [1, 1]], { backend });
+    const m = T.tensor(
+      [
+        [1, 0],
+        [0, 1],
+        [1, 1],
+      ],
+      { backend },
+    );
     expect(await T.matmul(v, v).toArray()).toBe(14);
     expect(await T.matmul(v, m).toArray()).toEqual([4, 5]);
     expect(await T.matmul(T.transpose(m), v).toArray()).toEqual([4, 5]);
@@ -72,13 +111,26 @@ describe.each(list)('matmul on %s', (_name, backend) => {
 
   it('linear uses the PyTorch weight layout', async () => {
     const x = T.tensor([[1, 2]], { backend });
-    const w = T.tensor([[1, 0], [0, 1], [1, 1]], { backend });
+    const w = T.tensor(
+      [
+        [1, 0],
+        [0, 1],
+        [1, 1],
+      ],
+      { backend },
+    );
     const bias = T.tensor([0.5, 0, -1], { backend });
     expect(await T.linear(x, w, bias).toArray()).toEqual([[1.5, 2, 2]]);
   });
 
   it('gradients match finite differences', async () => {
-    const x = (shape: number[]) => ({ shape, data: randomArray(r, shape.reduce((p, q) => p * q, 1)) });
+    const x = (shape: number[]) => ({
+      shape,
+      data: randomArray(
+        r,
+        shape.reduce((p, q) => p * q, 1),
+      ),
+    });
     await gradcheck((a, b) => T.matmul(a, b), [x([3, 4]), x([4, 5])], backend);
     await gradcheck((a, b) => T.matmul(a, b), [x([2, 1, 3, 4]), x([3, 4, 2])], backend);
     await gradcheck((a, b) => T.matmul(T.transpose(a), b), [x([4, 3]), x([4, 2])], backend);
@@ -88,16 +140,26 @@ describe.each(list)('matmul on %s', (_name, backend) => {
 
   it('names both shapes when they do not fit', () => {
     const a = T.zeros([2, 3], { backend });
-    expect(() => T.matmul(a, T.zeros([4, 5], { backend }))).toThrow(/matmul: a \[2, 3\] and b \[4, 5\] do not fit \(a's last dim 3 must equal b's second-to-last dim 4\)/);
-    expect(() => T.matmul(T.zeros([2, 2, 3], { backend }), T.zeros([3, 3, 1], { backend }))).toThrow(T.ShapeError);
-    expect(() => T.matmul(a, T.zeros([3, 2], { backend, dtype: 'i32' }))).toThrow(/matmul: a and b must be f32, got f32 and i32/);
+    expect(() => T.matmul(a, T.zeros([4, 5], { backend }))).toThrow(
+      /matmul: a \[2, 3\] and b \[4, 5\] do not fit \(a's last dim 3 must equal b's second-to-last dim 4\)/,
+    );
+    expect(() => T.matmul(T.zeros([2, 2, 3], { backend }), T.zeros([3, 3, 1], { backend }))).toThrow(
+      T.ShapeError,
+    );
+    expect(() => T.matmul(a, T.zeros([3, 2], { backend, dtype: 'i32' }))).toThrow(
+      /matmul: a and b must be f32, got f32 and i32/,
+    );
   });
 });
 
 describe('matmul variants', async () => {
   const gpu = (await gpuBackend()) as WebGPUBackend | undefined;
   it('chooses the variant from the adapter limits', () => {
-    const limits = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupStorageSize: 16384, maxComputeWorkgroupSizeX: 256 };
+    const limits = {
+      maxComputeInvocationsPerWorkgroup: 256,
+      maxComputeWorkgroupStorageSize: 16384,
+      maxComputeWorkgroupSizeX: 256,
+    };
     expect(chooseMatmulVariant(limits)).toBe(MATMUL_LARGE);
     expect(chooseMatmulVariant({ ...limits, maxComputeInvocationsPerWorkgroup: 128 })).toBe(MATMUL_SMALL);
     expect(chooseMatmulVariant({ ...limits, maxComputeWorkgroupStorageSize: 4096 })).toBe(MATMUL_SMALL);
@@ -106,12 +168,22 @@ describe('matmul variants', async () => {
     const r = rng(5);
     for (const variant of [MATMUL_LARGE, MATMUL_SMALL]) {
       const kernel = matmulGpu(new Gpu(gpu!.ctx), variant).matmul;
-      for (const [M, K, N] of [[33, 17, 65], [64, 64, 64], [70, 9, 1]]) {
+      for (const [M, K, N] of [
+        [33, 17, 65],
+        [64, 64, 64],
+        [70, 9, 1],
+      ]) {
         const a = randomArray(r, M * K);
         const b = randomArray(r, K * N);
         const ta = T.tensor(a, { shape: [M, K], backend: gpu });
         const tb = T.tensor(b, { shape: [K, N], backend: gpu });
-        const view = (t: T.Tensor) => ({ handle: t.storage.handle as GPUBuffer, shape: t.shape, strides: t.strides, offset: t.offset, dtype: t.dtype });
+        const view = (t: T.Tensor) => ({
+          handle: t.storage.handle as GPUBuffer,
+          shape: t.shape,
+          strides: t.strides,
+          offset: t.offset,
+          dtype: t.dtype,
+        });
         const buf = kernel({ shape: [M, N], dtype: 'f32' }, [view(ta), view(tb)], {});
         const got = new Float32Array(await gpu!.ctx.read(buf, M * N * 4));
         gpu!.free(buf);

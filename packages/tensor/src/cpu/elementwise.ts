@@ -50,32 +50,45 @@ export const COMPARE_FNS: Record<CompareOp, (a: number, b: number) => boolean> =
 const map = <U extends string, V>(keys: readonly U[], f: (k: U) => V) =>
   Object.fromEntries(keys.map((k) => [k, f(k)])) as Record<U, V>;
 
-const unary = map(UNARY_OPS, (op): KernelFn<H, UnaryOp> => (out, [x]) => {
-  const a = materialize(x);
-  const r = allocArray(out.dtype, a.length);
-  const f = UNARY_FNS[op];
-  for (let i = 0; i < a.length; i++) r[i] = f(a[i]);
-  return r;
-});
+const unary = map(
+  UNARY_OPS,
+  (op): KernelFn<H, UnaryOp> =>
+    (out, [x]) => {
+      const a = materialize(x);
+      const r = allocArray(out.dtype, a.length);
+      const f = UNARY_FNS[op];
+      for (let i = 0; i < a.length; i++) r[i] = f(a[i]);
+      return r;
+    },
+);
 
-const binary = map(BINARY_OPS, (op): KernelFn<H, BinaryOp> => (out, [x, y]) => {
-  const a = materialize(x);
-  const b = materialize(y);
-  const r = allocArray(out.dtype, a.length);
-  const f = BINARY_FNS[op];
-  if (op === 'div' && out.dtype !== 'f32') for (let i = 0; i < a.length; i++) r[i] = Math.trunc(a[i] / b[i]);
-  else for (let i = 0; i < a.length; i++) r[i] = f(a[i], b[i]);
-  return r;
-});
+const binary = map(
+  BINARY_OPS,
+  (op): KernelFn<H, BinaryOp> =>
+    (out, [x, y]) => {
+      const a = materialize(x);
+      const b = materialize(y);
+      const r = allocArray(out.dtype, a.length);
+      const f = BINARY_FNS[op];
+      if (op === 'div' && out.dtype !== 'f32')
+        for (let i = 0; i < a.length; i++) r[i] = Math.trunc(a[i] / b[i]);
+      else for (let i = 0; i < a.length; i++) r[i] = f(a[i], b[i]);
+      return r;
+    },
+);
 
-const compare = map(COMPARE_OPS, (op): KernelFn<H, CompareOp> => (out, [x, y]) => {
-  const a = materialize(x);
-  const b = materialize(y);
-  const r = new Uint8Array(a.length);
-  const f = COMPARE_FNS[op];
-  for (let i = 0; i < a.length; i++) r[i] = f(a[i], b[i]) ? 1 : 0;
-  return r;
-});
+const compare = map(
+  COMPARE_OPS,
+  (op): KernelFn<H, CompareOp> =>
+    (_out, [x, y]) => {
+      const a = materialize(x);
+      const b = materialize(y);
+      const r = new Uint8Array(a.length);
+      const f = COMPARE_FNS[op];
+      for (let i = 0; i < a.length; i++) r[i] = f(a[i], b[i]) ? 1 : 0;
+      return r;
+    },
+);
 
 export const elementwiseCpu: Table<UnaryOp | BinaryOp | CompareOp | 'cast' | 'where'> = {
   ...unary,
@@ -84,7 +97,8 @@ export const elementwiseCpu: Table<UnaryOp | BinaryOp | CompareOp | 'cast' | 'wh
   cast: (out, [x]) => {
     const a = materialize(x);
     const r = allocArray(out.dtype, a.length);
-    if (out.dtype === 'f32' || x.dtype === 'f32') for (let i = 0; i < a.length; i++) r[i] = out.dtype === 'f32' ? a[i] : Math.trunc(a[i]);
+    if (out.dtype === 'f32' || x.dtype === 'f32')
+      for (let i = 0; i < a.length; i++) r[i] = out.dtype === 'f32' ? a[i] : Math.trunc(a[i]);
     else r.set(a);
     return r;
   },
@@ -121,4 +135,3 @@ export const creationCpu: Table<'full' | 'arange' | 'rand' | 'randn'> = {
     return r;
   },
 };
-

@@ -12,7 +12,8 @@ type H = TypedArray;
 function checkedIndices(op: string, index: CpuView, size: number): TypedArray {
   const idx = materialize(index);
   for (const t of idx) {
-    if (t < 0 || t >= size) throw new IndexError(`${op}: index ${t} is out of range for a dimension of size ${size}`);
+    if (t < 0 || t >= size)
+      throw new IndexError(`${op}: index ${t} is out of range for a dimension of size ${size}`);
   }
   return idx;
 }
@@ -27,7 +28,11 @@ const spread = (index: CpuView, shape: readonly number[], axis: number): CpuView
 /** `x[..., index[i], ...]` at every position i of `index`'s shape (torch.gather). */
 function gather(op: string, x: CpuView, index: CpuView, axis: number, outDtype: DType): H {
   const idx = checkedIndices(op, index, x.shape[axis]);
-  const base = offsets({ shape: index.shape, strides: x.strides.map((s, d) => (d === axis ? 0 : s)), offset: x.offset });
+  const base = offsets({
+    shape: index.shape,
+    strides: x.strides.map((s, d) => (d === axis ? 0 : s)),
+    offset: x.offset,
+  });
   const out = allocArray(outDtype, idx.length);
   const step = x.strides[axis];
   for (let i = 0; i < idx.length; i++) out[i] = x.handle[base[i] + idx[i] * step];
@@ -39,7 +44,11 @@ function scatterAdd(op: string, x: CpuView, index: CpuView, src: CpuView, axis: 
   const idx = checkedIndices(op, index, x.shape[axis]);
   const out = materialize(x).slice();
   const strides = contiguousStrides(x.shape);
-  const base = offsets({ shape: index.shape, strides: strides.map((s, d) => (d === axis ? 0 : s)), offset: 0 });
+  const base = offsets({
+    shape: index.shape,
+    strides: strides.map((s, d) => (d === axis ? 0 : s)),
+    offset: 0,
+  });
   const values = materialize({ ...src, shape: index.shape });
   for (let i = 0; i < idx.length; i++) out[base[i] + idx[i] * strides[axis]] += values[i];
   return out;
@@ -47,9 +56,11 @@ function scatterAdd(op: string, x: CpuView, index: CpuView, src: CpuView, axis: 
 
 export const indexingCpu: { [K in IndexingGroup]: KernelFn<H, K> } = {
   gather: (out, [x, index], { axis }) => gather('gather', x, index, axis, out.dtype),
-  index_select: (out, [x, index], { axis }) => gather('index_select', x, spread(index, out.shape, axis), axis, out.dtype),
+  index_select: (out, [x, index], { axis }) =>
+    gather('index_select', x, spread(index, out.shape, axis), axis, out.dtype),
   scatter_add: (_out, [x, index, src], { axis }) => scatterAdd('scatter_add', x, index, src, axis),
-  index_add: (_out, [x, index, src], { axis }) => scatterAdd('index_add', x, spread(index, src.shape, axis), src, axis),
+  index_add: (_out, [x, index, src], { axis }) =>
+    scatterAdd('index_add', x, spread(index, src.shape, axis), src, axis),
   one_hot: (out, [index], { classes }) => {
     const idx = checkedIndices('one_hot', index, classes);
     const r = new Int32Array(numel(out.shape));

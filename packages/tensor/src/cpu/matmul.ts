@@ -21,8 +21,10 @@ export const matmulCpu: { [K in MatmulGroup]: KernelFn<H, K> } = {
     const [sam, sak, sbk, sbn] = [a.strides[r - 2], a.strides[r - 1], b.strides[r - 2], b.strides[r - 1]];
     for (let bt = 0; bt < batches; bt++) {
       // Pack both operands row-major once, then run the cache-friendly i-k-j loop on them.
-      for (let i = 0; i < M; i++) for (let k = 0; k < K; k++) A[i * K + k] = a.handle[aBase[bt] + i * sam + k * sak];
-      for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) B[k * N + j] = b.handle[bBase[bt] + k * sbk + j * sbn];
+      for (let i = 0; i < M; i++)
+        for (let k = 0; k < K; k++) A[i * K + k] = a.handle[aBase[bt] + i * sam + k * sak];
+      for (let k = 0; k < K; k++)
+        for (let j = 0; j < N; j++) B[k * N + j] = b.handle[bBase[bt] + k * sbk + j * sbn];
       const base = bt * M * N;
       for (let i = 0; i < M; i++) {
         const row = base + i * N;

@@ -13,7 +13,11 @@ type H = TypedArray;
 export function groupedOffsets(x: CpuView, axes: readonly number[]): { offs: Int32Array; inner: number } {
   const keep = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
   const order = [...keep, ...axes];
-  const offs = offsets({ shape: order.map((d) => x.shape[d]), strides: order.map((d) => x.strides[d]), offset: x.offset });
+  const offs = offsets({
+    shape: order.map((d) => x.shape[d]),
+    strides: order.map((d) => x.strides[d]),
+    offset: x.offset,
+  });
   return { offs, inner: numel(axes.map((d) => x.shape[d])) };
 }
 
@@ -63,7 +67,12 @@ const argReduce =
  * Applies `fn` to each row along `axis` (a gathered Float64Array copy) and writes the row it returns
  * back in the input's layout.
  */
-function rowwise(x: CpuView, axis: number, outDtype: DType, fn: (row: Float64Array) => ArrayLike<number>): TypedArray {
+function rowwise(
+  x: CpuView,
+  axis: number,
+  outDtype: DType,
+  fn: (row: Float64Array) => ArrayLike<number>,
+): TypedArray {
   const { offs, inner } = groupedOffsets(x, [axis]);
   const r = allocArray(outDtype, numel(x.shape));
   // Output offsets in the same (axis-last) order as the input's.
@@ -103,11 +112,18 @@ export const reduceCpu: { [K in ReduceGroup]: KernelFn<H, K> } = {
   argmin: argReduce((v, best) => v < best),
   cumsum: (out, [x], { axis }) =>
     rowwise(x, axis, out.dtype, (row) => {
+      const out = new Float64Array(row.length);
       let acc = 0;
-      return row.map((v) => (acc += v));
+      for (let j = 0; j < row.length; j++) {
+        acc += row[j];
+        out[j] = acc;
+      }
+      return out;
     }),
   softmax: (out, [x], { axis }) => rowwise(x, axis, out.dtype, (row) => softmaxRow(row, false)),
   log_softmax: (out, [x], { axis }) => rowwise(x, axis, out.dtype, (row) => softmaxRow(row, true)),
-  layer_norm: (out, [x], { eps }) => rowwise(x, x.shape.length - 1, out.dtype, (row) => normRow(row, eps, true)),
-  rms_norm: (out, [x], { eps }) => rowwise(x, x.shape.length - 1, out.dtype, (row) => normRow(row, eps, false)),
+  layer_norm: (out, [x], { eps }) =>
+    rowwise(x, x.shape.length - 1, out.dtype, (row) => normRow(row, eps, true)),
+  rms_norm: (out, [x], { eps }) =>
+    rowwise(x, x.shape.length - 1, out.dtype, (row) => normRow(row, eps, false)),
 };

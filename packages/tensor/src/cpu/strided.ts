@@ -9,7 +9,11 @@ export type CpuView = View<TypedArray>;
  * Element offsets of a view in row-major order of its shape (stride 0 repeats an element).
  * Walks the shape like an odometer: one add per element, no division.
  */
-export function offsets(v: { shape: readonly number[]; strides: readonly number[]; offset: number }): Int32Array {
+export function offsets(v: {
+  shape: readonly number[];
+  strides: readonly number[];
+  offset: number;
+}): Int32Array {
   const n = numel(v.shape);
   const out = new Int32Array(n);
   const rank = v.shape.length;

@@ -17,13 +17,18 @@ export interface CreateOptions {
 
 function flatten(data: NestedArray, shape: number[], out: number[], depth: number): void {
   if (typeof data === 'number') {
-    if (depth !== shape.length) throw new ShapeError(`tensor: ragged nested array (a number at depth ${depth}, expected ${shape.length})`);
+    if (depth !== shape.length)
+      throw new ShapeError(
+        `tensor: ragged nested array (a number at depth ${depth}, expected ${shape.length})`,
+      );
     out.push(data);
     return;
   }
   if (depth === shape.length) shape.push(data.length);
   else if (shape[depth] !== data.length) {
-    throw new ShapeError(`tensor: ragged nested array (length ${data.length} at depth ${depth}, expected ${shape[depth]})`);
+    throw new ShapeError(
+      `tensor: ragged nested array (length ${data.length} at depth ${depth}, expected ${shape[depth]})`,
+    );
   }
   for (const d of data) flatten(d, shape, out, depth + 1);
 }
@@ -32,7 +37,10 @@ function flatten(data: NestedArray, shape: number[], out: number[], depth: numbe
  * A tensor from nested arrays, a flat array with `shape`, or a TypedArray (whose dtype it keeps
  * unless `dtype` says otherwise). The data is copied.
  */
-export function tensor(data: NestedArray | TypedArray, options: CreateOptions & { shape?: number[] } = {}): Tensor {
+export function tensor(
+  data: NestedArray | TypedArray,
+  options: CreateOptions & { shape?: number[] } = {},
+): Tensor {
   let flat: ArrayLike<number>;
   let shape: number[];
   if (ArrayBuffer.isView(data)) {
@@ -46,7 +54,9 @@ export function tensor(data: NestedArray | TypedArray, options: CreateOptions & 
     shape = options.shape ? checkShape('tensor', options.shape) : inferred;
   }
   if (numel(shape) !== flat.length) {
-    throw new ShapeError(`tensor: shape ${JSON.stringify(shape)} needs ${numel(shape)} elements, got ${flat.length}`);
+    throw new ShapeError(
+      `tensor: shape ${JSON.stringify(shape)} needs ${numel(shape)} elements, got ${flat.length}`,
+    );
   }
   const dtype = options.dtype ?? (ArrayBuffer.isView(data) ? dtypeOf(data) : 'f32');
   const backend = options.backend ?? getBackend();
@@ -128,4 +138,5 @@ function random(op: 'rand' | 'randn', shape: number[], options: RandomOptions): 
 /** Uniform [0, 1) of `shape`. */
 export const rand = (shape: number[], options: RandomOptions = {}): Tensor => random('rand', shape, options);
 /** Standard normal of `shape`. */
-export const randn = (shape: number[], options: RandomOptions = {}): Tensor => random('randn', shape, options);
+export const randn = (shape: number[], options: RandomOptions = {}): Tensor =>
+  random('randn', shape, options);

@@ -55,7 +55,8 @@ export const silu = unary('silu');
 /** The error function. */
 export const erf = unary('erf');
 
-const binary = (op: BinaryOp | CompareOp) => (a: TensorLike, b: TensorLike) => apply(op, broadcast(op, a, b), {});
+const binary = (op: BinaryOp | CompareOp) => (a: TensorLike, b: TensorLike) =>
+  apply(op, broadcast(op, a, b), {});
 
 /** a + b, broadcasting. */
 export const add = binary('add');

@@ -42,7 +42,9 @@ export function sort(x: Tensor, axis = -1, descending = false): { values: Tensor
 export function topk(x: Tensor, k: number, axis = -1, largest = true): { values: Tensor; indices: Tensor } {
   const a = normAxis('topk', axis, x.rank);
   if (!Number.isInteger(k) || k < 0 || k > x.shape[a]) {
-    throw new RangeError(`topk: k must be an integer in [0, ${x.shape[a]}] for dim ${a} of size ${x.shape[a]}, got ${k}`);
+    throw new RangeError(
+      `topk: k must be an integer in [0, ${x.shape[a]}] for dim ${a} of size ${x.shape[a]}, got ${k}`,
+    );
   }
   const indices = narrow(argsort(x, a, largest), a, 0, k);
   return { values: gather(x, a, indices), indices };

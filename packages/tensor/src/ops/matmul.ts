@@ -11,13 +11,18 @@ import { expand, squeeze, transpose, unsqueeze } from './movement.js';
  * transposed operands are read through their strides.
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
-  if (a.rank === 0 || b.rank === 0) throw new ShapeError(`matmul: both operands need at least 1 dim, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
+  if (a.rank === 0 || b.rank === 0)
+    throw new ShapeError(
+      `matmul: both operands need at least 1 dim, got ${fmt(a.shape)} and ${fmt(b.shape)}`,
+    );
   const a2 = a.rank === 1 ? unsqueeze(a, 0) : a;
   const b2 = b.rank === 1 ? unsqueeze(b, -1) : b;
   const [M, K] = a2.shape.slice(-2);
   const [K2, N] = b2.shape.slice(-2);
   if (K !== K2) {
-    throw new ShapeError(`matmul: a ${fmt(a.shape)} and b ${fmt(b.shape)} do not fit (a's last dim ${K} must equal b's ${b.rank === 1 ? 'only' : 'second-to-last'} dim ${K2})`);
+    throw new ShapeError(
+      `matmul: a ${fmt(a.shape)} and b ${fmt(b.shape)} do not fit (a's last dim ${K} must equal b's ${b.rank === 1 ? 'only' : 'second-to-last'} dim ${K2})`,
+    );
   }
   const batch = broadcastShapes('matmul (batch dims)', a2.shape.slice(0, -2), b2.shape.slice(0, -2));
   let out = apply('matmul', [expand(a2, [...batch, M, K]), expand(b2, [...batch, K, N])], {});

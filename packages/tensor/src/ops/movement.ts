@@ -7,7 +7,9 @@ import type { Tensor } from '../tensor.js';
 export function reshape(x: Tensor, shape: number[]): Tensor {
   const known = shape.filter((d) => d !== -1);
   if (shape.length - known.length > 1 || known.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new ShapeError(`reshape: invalid target shape ${fmt(shape)} (non-negative integers, at most one -1)`);
+    throw new ShapeError(
+      `reshape: invalid target shape ${fmt(shape)} (non-negative integers, at most one -1)`,
+    );
   }
   const rest = numel(known);
   const target = shape.map((d) => (d === -1 ? (rest === 0 ? 0 : x.size / rest) : d));
@@ -35,7 +37,11 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
 
 /** Removes size-1 dims (all, or the given one). */
 export function squeeze(x: Tensor, axis?: number): Tensor {
-  if (axis === undefined) return reshape(x, x.shape.filter((d) => d !== 1));
+  if (axis === undefined)
+    return reshape(
+      x,
+      x.shape.filter((d) => d !== 1),
+    );
   const a = normAxis('squeeze', axis, x.rank);
   return x.shape[a] === 1 ? reshape(x, [...x.shape.slice(0, a), ...x.shape.slice(a + 1)]) : x;
 }
@@ -77,7 +83,8 @@ export interface SliceSpec {
  * {@link SliceSpec} slices, `null` keeps the dim. A view.
  */
 export function slice(x: Tensor, specs: (SliceSpec | number | null)[]): Tensor {
-  if (specs.length > x.rank) throw new ShapeError(`slice: ${specs.length} indices for a tensor of rank ${x.rank}`);
+  if (specs.length > x.rank)
+    throw new ShapeError(`slice: ${specs.length} indices for a tensor of rank ${x.rank}`);
   const starts: number[] = [];
   const steps: number[] = [];
   const shape: number[] = [];
@@ -96,7 +103,8 @@ export function slice(x: Tensor, specs: (SliceSpec | number | null)[]): Tensor {
       return;
     }
     const step = s?.step ?? 1;
-    if (!Number.isInteger(step) || step <= 0) throw new RangeError(`slice: step must be a positive integer, got ${step} (dim ${d})`);
+    if (!Number.isInteger(step) || step <= 0)
+      throw new RangeError(`slice: step must be a positive integer, got ${step} (dim ${d})`);
     const clampIdx = (v: number) => Math.min(Math.max(v < 0 ? v + size : v, 0), size);
     const start = clampIdx(s?.start ?? 0);
     const end = clampIdx(s?.end ?? size);
@@ -108,7 +116,12 @@ export function slice(x: Tensor, specs: (SliceSpec | number | null)[]): Tensor {
     starts.every((s) => s === 0) && steps.every((s) => s === 1) && sameShape(shape, x.shape)
       ? x
       : apply('slice', [x], { starts, steps, shape });
-  return drop.length ? reshape(sliced, shape.filter((_, d) => !drop.includes(d))) : sliced;
+  return drop.length
+    ? reshape(
+        sliced,
+        shape.filter((_, d) => !drop.includes(d)),
+      )
+    : sliced;
 }
 
 /** `length` elements of `axis` from `start`. A view. */
@@ -146,8 +159,12 @@ export function stack(xs: Tensor[], axis = 0): Tensor {
 export function split(x: Tensor, sizes: number | number[], axis = 0): Tensor[] {
   const a = normAxis('split', axis, x.rank);
   const n = x.shape[a];
-  const list = typeof sizes === 'number' ? Array.from({ length: Math.ceil(n / sizes) }, (_, i) => Math.min(sizes, n - i * sizes)) : sizes;
-  if (list.reduce((s, v) => s + v, 0) !== n) throw new ShapeError(`split: sizes ${fmt(list)} do not add up to dim ${a} of size ${n}`);
+  const list =
+    typeof sizes === 'number'
+      ? Array.from({ length: Math.ceil(n / sizes) }, (_, i) => Math.min(sizes, n - i * sizes))
+      : sizes;
+  if (list.reduce((s, v) => s + v, 0) !== n)
+    throw new ShapeError(`split: sizes ${fmt(list)} do not add up to dim ${a} of size ${n}`);
   let start = 0;
   return list.map((len) => {
     const piece = narrow(x, a, start, len);

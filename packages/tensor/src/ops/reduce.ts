@@ -9,7 +9,8 @@ import { flatten, reshape } from './movement.js';
 export type Axes = number | number[];
 
 /** The shape `x` would have after reducing `axes` with `keepdim`. */
-export const keptShape = (x: Tensor, axes: number[]): number[] => x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+export const keptShape = (x: Tensor, axes: number[]): number[] =>
+  x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
 
 function reduce(op: ReduceOp, x: Tensor, axes: Axes | undefined, keepdim: boolean): Tensor {
   const a = normAxes(op, axes, x.rank);
@@ -28,7 +29,8 @@ export const min = (x: Tensor, axes?: Axes, keepdim = false): Tensor => reduce('
 const countOf = (x: Tensor, axes?: Axes) => numel(normAxes('mean', axes, x.rank).map((a) => x.shape[a]));
 
 /** Arithmetic mean over `axes` (default: all). */
-export const mean = (x: Tensor, axes?: Axes, keepdim = false): Tensor => div(sum(x, axes, keepdim), countOf(x, axes));
+export const mean = (x: Tensor, axes?: Axes, keepdim = false): Tensor =>
+  div(sum(x, axes, keepdim), countOf(x, axes));
 
 /** Options of {@link variance} and {@link std}. */
 export interface VarianceOptions {
@@ -38,26 +40,41 @@ export interface VarianceOptions {
 }
 
 /** Variance over `axes` (default: all), two-pass for accuracy. */
-export function variance(x: Tensor, axes?: Axes, { correction = 1, keepdim = false }: VarianceOptions = {}): Tensor {
+export function variance(
+  x: Tensor,
+  axes?: Axes,
+  { correction = 1, keepdim = false }: VarianceOptions = {},
+): Tensor {
   const centered = sub(x, mean(x, axes, true));
   return div(sum(square(centered), axes, keepdim), Math.max(0, countOf(x, axes) - correction));
 }
 
 /** Standard deviation: √{@link variance}. */
-export const std = (x: Tensor, axes?: Axes, options: VarianceOptions = {}): Tensor => sqrt(variance(x, axes, options));
+export const std = (x: Tensor, axes?: Axes, options: VarianceOptions = {}): Tensor =>
+  sqrt(variance(x, axes, options));
 
 /** log Σ exp(x) over `axes`, computed stably as m + log Σ exp(x − m) with m the maximum. */
 export function logsumexp(x: Tensor, axes?: Axes, keepdim = false): Tensor {
   // The shift is a constant for the gradient, which is then exactly softmax.
   const m = max(x, axes, true).detach();
   const out = add(log(sum(exp(sub(x, m)), axes, true)), m);
-  return keepdim ? out : reshape(out, x.shape.filter((_, i) => !normAxes('logsumexp', axes, x.rank).includes(i)));
+  return keepdim
+    ? out
+    : reshape(
+        out,
+        x.shape.filter((_, i) => !normAxes('logsumexp', axes, x.rank).includes(i)),
+      );
 }
 
 function argReduce(op: 'argmax' | 'argmin', x: Tensor, axis: number | undefined, keepdim: boolean): Tensor {
   if (axis === undefined) {
     const flat = apply(op, [flatten(x)], { axis: 0 });
-    return keepdim ? reshape(flat, x.shape.map(() => 1)) : flat;
+    return keepdim
+      ? reshape(
+          flat,
+          x.shape.map(() => 1),
+        )
+      : flat;
   }
   const a = normAxis(op, axis, x.rank);
   const out = apply(op, [x], { axis: a });
@@ -65,9 +82,12 @@ function argReduce(op: 'argmax' | 'argmin', x: Tensor, axis: number | undefined,
 }
 
 /** Index (i32) of the first maximum along `axis`, or of the flattened tensor when no axis is given. */
-export const argmax = (x: Tensor, axis?: number, keepdim = false): Tensor => argReduce('argmax', x, axis, keepdim);
+export const argmax = (x: Tensor, axis?: number, keepdim = false): Tensor =>
+  argReduce('argmax', x, axis, keepdim);
 /** Index (i32) of the first minimum along `axis`, or of the flattened tensor when no axis is given. */
-export const argmin = (x: Tensor, axis?: number, keepdim = false): Tensor => argReduce('argmin', x, axis, keepdim);
+export const argmin = (x: Tensor, axis?: number, keepdim = false): Tensor =>
+  argReduce('argmin', x, axis, keepdim);
 
 /** Running sum along `axis`. */
-export const cumsum = (x: Tensor, axis: number): Tensor => apply('cumsum', [x], { axis: normAxis('cumsum', axis, x.rank) });
+export const cumsum = (x: Tensor, axis: number): Tensor =>
+  apply('cumsum', [x], { axis: normAxis('cumsum', axis, x.rank) });

@@ -8,7 +8,9 @@ export function sameDType(op: string, inputs: readonly Tensor[], names: string[]
   const d = inputs[0].dtype;
   inputs.forEach((t, i) => {
     if (t.dtype !== d) {
-      throw new DTypeError(`${op}: ${names[i]} has dtype ${t.dtype} but ${names[0]} has ${d}; cast one with cast()`);
+      throw new DTypeError(
+        `${op}: ${names[i]} has dtype ${t.dtype} but ${names[0]} has ${d}; cast one with cast()`,
+      );
     }
   });
   return d;
@@ -31,8 +33,16 @@ export function sameShapes(op: string, inputs: readonly Tensor[]): void {
 }
 
 /** Throws unless `t` has rank `rank` (or at least `min`). */
-export function needRank(op: string, t: Tensor, name: string, rank: { exactly?: number; atLeast?: number }): void {
-  if ((rank.exactly !== undefined && t.rank !== rank.exactly) || (rank.atLeast !== undefined && t.rank < rank.atLeast)) {
+export function needRank(
+  op: string,
+  t: Tensor,
+  name: string,
+  rank: { exactly?: number; atLeast?: number },
+): void {
+  if (
+    (rank.exactly !== undefined && t.rank !== rank.exactly) ||
+    (rank.atLeast !== undefined && t.rank < rank.atLeast)
+  ) {
     const want = rank.exactly !== undefined ? `rank ${rank.exactly}` : `rank >= ${rank.atLeast}`;
     throw new ShapeError(`${op}: ${name} must have ${want}, got shape ${fmt(t.shape)}`);
   }

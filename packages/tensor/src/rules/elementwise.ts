@@ -1,12 +1,24 @@
 import type { DType } from '../dtype.js';
+import * as E from '../ops/elementwise.js';
 import type { BinaryOp, CompareOp, UnaryOp } from '../opset.js';
 import { BINARY_OPS, COMPARE_OPS } from '../opset.js';
-import * as E from '../ops/elementwise.js';
 import type { Tensor } from '../tensor.js';
 import { needDType, sameDType, sameShapes } from './check.js';
 import type { Backward, KernelRule, KernelRules } from './types.js';
 
-const FLOAT_ONLY = new Set<UnaryOp>(['exp', 'log', 'sqrt', 'rsqrt', 'sin', 'cos', 'tanh', 'sigmoid', 'gelu', 'silu', 'erf']);
+const FLOAT_ONLY = new Set<UnaryOp>([
+  'exp',
+  'log',
+  'sqrt',
+  'rsqrt',
+  'sin',
+  'cos',
+  'tanh',
+  'sigmoid',
+  'gelu',
+  'silu',
+  'erf',
+]);
 
 const unaryGrad: Record<UnaryOp, Backward<UnaryOp> | { nondifferentiable: string }> = {
   neg: (g) => [E.neg(g)],
@@ -103,7 +115,10 @@ export const elementwiseRules: KernelRules<UnaryOp | BinaryOp | CompareOp | 'cas
   },
 };
 
-const creationInfer = (_: unknown, p: { shape: number[]; dtype: DType }) => ({ shape: p.shape, dtype: p.dtype });
+const creationInfer = (_: unknown, p: { shape: number[]; dtype: DType }) => ({
+  shape: p.shape,
+  dtype: p.dtype,
+});
 const constant = { nondifferentiable: 'creates a tensor from constants, it has no inputs' };
 
 export const creationRules: KernelRules<'full' | 'arange' | 'rand' | 'randn'> = {

@@ -1,9 +1,9 @@
 import { installAutograd, installLeafFns } from '../autograd.js';
 import { fmt } from '../errors.js';
-import { Storage } from '../memory.js';
+import type { Storage } from '../memory.js';
+import { onesLike, zerosLike } from '../ops/creation.js';
 import { add } from '../ops/elementwise.js';
 import { clone } from '../ops/movement.js';
-import { onesLike, zerosLike } from '../ops/creation.js';
 import { sameShape } from '../shape.js';
 import { setContiguousCopy, Tensor } from '../tensor.js';
 import { creationRules, elementwiseRules } from './elementwise.js';
@@ -33,7 +33,9 @@ function gradOf(out: Tensor, g: Tensor): (Tensor | null)[] {
   grads.forEach((gi, i) => {
     const x = node.inputs[i];
     if (gi && !sameShape(gi.shape, x.shape)) {
-      throw new Error(`internal: the backward rule of '${node.op}' gave input ${i} a gradient of shape ${fmt(gi.shape)}, expected ${fmt(x.shape)}`);
+      throw new Error(
+        `internal: the backward rule of '${node.op}' gave input ${i} a gradient of shape ${fmt(gi.shape)}, expected ${fmt(x.shape)}`,
+      );
     }
   });
   return grads;

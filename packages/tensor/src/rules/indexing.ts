@@ -8,10 +8,19 @@ import { needDType, needRank, sameDType } from './check.js';
 import type { KernelRules } from './types.js';
 
 /** Throws unless `small` fits inside `big` on every dim (but `except`). */
-function fitsIn(op: string, small: Tensor, smallName: string, big: Tensor, bigName: string, except = -1): void {
+function fitsIn(
+  op: string,
+  small: Tensor,
+  smallName: string,
+  big: Tensor,
+  bigName: string,
+  except = -1,
+): void {
   if (small.rank !== big.rank || small.shape.some((d, i) => i !== except && d > big.shape[i])) {
     const but = except >= 0 ? ` (except along axis ${except})` : '';
-    throw new ShapeError(`${op}: ${smallName} ${fmt(small.shape)} must have the rank of ${bigName} ${fmt(big.shape)} and no larger dims${but}`);
+    throw new ShapeError(
+      `${op}: ${smallName} ${fmt(small.shape)} must have the rank of ${bigName} ${fmt(big.shape)} and no larger dims${but}`,
+    );
   }
 }
 
@@ -65,7 +74,8 @@ export const indexingRules: KernelRules<IndexingGroup> = {
   one_hot: {
     infer: ([index], { classes }) => {
       needDType('one_hot', index, 'index', ['i32']);
-      if (!Number.isInteger(classes) || classes <= 0) throw new RangeError(`one_hot: classes must be a positive integer, got ${classes}`);
+      if (!Number.isInteger(classes) || classes <= 0)
+        throw new RangeError(`one_hot: classes must be a positive integer, got ${classes}`);
       return { shape: [...index.shape, classes], dtype: 'i32' };
     },
     grad: { nondifferentiable: NONDIFF_INDEX },

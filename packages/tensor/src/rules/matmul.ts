@@ -12,8 +12,15 @@ export const matmulRules: KernelRules<MatmulGroup> = {
         throw new DTypeError(`matmul: a and b must be f32, got ${a.dtype} and ${b.dtype}`);
       }
       const r = a.rank;
-      if (r < 2 || b.rank !== r || !sameShape(a.shape.slice(0, -2), b.shape.slice(0, -2)) || a.shape[r - 1] !== b.shape[r - 2]) {
-        throw new ShapeError(`matmul: kernel operands ${fmt(a.shape)} and ${fmt(b.shape)} must be [..., M, K] and [..., K, N] with one batch shape`);
+      if (
+        r < 2 ||
+        b.rank !== r ||
+        !sameShape(a.shape.slice(0, -2), b.shape.slice(0, -2)) ||
+        a.shape[r - 1] !== b.shape[r - 2]
+      ) {
+        throw new ShapeError(
+          `matmul: kernel operands ${fmt(a.shape)} and ${fmt(b.shape)} must be [..., M, K] and [..., K, N] with one batch shape`,
+        );
       }
       return { shape: [...a.shape.slice(0, -1), b.shape[r - 1]], dtype: 'f32' };
     },

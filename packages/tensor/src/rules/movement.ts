@@ -1,7 +1,7 @@
-import { fmt, ShapeError } from '../errors.js';
 import { apply } from '../apply.js';
-import { sum } from '../ops/reduce.js';
+import { fmt, ShapeError } from '../errors.js';
 import { permute, reshape, split } from '../ops/movement.js';
+import { sum } from '../ops/reduce.js';
 import { contiguousStrides, numel } from '../shape.js';
 import { sameDType } from './check.js';
 import type { KernelRules, ViewRule } from './types.js';
@@ -9,8 +9,12 @@ import type { KernelRules, ViewRule } from './types.js';
 export const viewRules: { [K in 'reshape' | 'permute' | 'expand' | 'slice']: ViewRule<K> } = {
   reshape: {
     infer: ([x], { shape }) => {
-      if (numel(shape) !== x.size) throw new ShapeError(`reshape: ${fmt(x.shape)} has ${x.size} elements, ${fmt(shape)} has ${numel(shape)}`);
-      if (!x.isContiguous) throw new ShapeError('reshape: the input view must be contiguous (call contiguous() first)');
+      if (numel(shape) !== x.size)
+        throw new ShapeError(
+          `reshape: ${fmt(x.shape)} has ${x.size} elements, ${fmt(shape)} has ${numel(shape)}`,
+        );
+      if (!x.isContiguous)
+        throw new ShapeError('reshape: the input view must be contiguous (call contiguous() first)');
       return { shape, dtype: x.dtype };
     },
     view: (x, { shape }) => ({ strides: contiguousStrides(shape), offset: x.offset }),
@@ -37,13 +41,17 @@ export const viewRules: { [K in 'reshape' | 'permute' | 'expand' | 'slice']: Vie
     view: (x, { shape }) => {
       const lead = shape.length - x.rank;
       return {
-        strides: shape.map((d, i) => (i < lead || (x.shape[i - lead] === 1 && d !== 1) ? 0 : x.strides[i - lead])),
+        strides: shape.map((d, i) =>
+          i < lead || (x.shape[i - lead] === 1 && d !== 1) ? 0 : x.strides[i - lead],
+        ),
         offset: x.offset,
       };
     },
     grad: (g, { inputs: [x], params: { shape } }) => {
       const lead = shape.length - x.rank;
-      const axes = shape.map((_, i) => i).filter((i) => i < lead || (x.shape[i - lead] === 1 && shape[i] !== 1));
+      const axes = shape
+        .map((_, i) => i)
+        .filter((i) => i < lead || (x.shape[i - lead] === 1 && shape[i] !== 1));
       return [reshape(sum(g, axes), [...x.shape])];
     },
   },
@@ -53,7 +61,9 @@ export const viewRules: { [K in 'reshape' | 'permute' | 'expand' | 'slice']: Vie
       strides: x.strides.map((s, d) => s * steps[d]),
       offset: x.offset + starts.reduce((acc, s, d) => acc + s * x.strides[d], 0),
     }),
-    grad: (g, { inputs: [x], params: { starts, steps } }) => [apply('unslice', [g], { starts, steps, shape: [...x.shape] })],
+    grad: (g, { inputs: [x], params: { starts, steps } }) => [
+      apply('unslice', [g], { starts, steps, shape: [...x.shape] }),
+    ],
   },
 };
 
@@ -64,21 +74,35 @@ export const movementRules: KernelRules<'contiguous' | 'concat' | 'pad' | 'unsli
   },
   concat: {
     infer: (xs, { axis }) => {
-      const dtype = sameDType('concat', xs, xs.map((_, i) => `tensors[${i}]`));
+      const dtype = sameDType(
+        'concat',
+        xs,
+        xs.map((_, i) => `tensors[${i}]`),
+      );
       const first = xs[0].shape;
       for (const [i, t] of xs.entries()) {
         if (t.rank !== first.length || t.shape.some((d, k) => k !== axis && d !== first[k])) {
-          throw new ShapeError(`concat: tensors[${i}] has shape ${fmt(t.shape)}, expected ${fmt(first)} except along axis ${axis}`);
+          throw new ShapeError(
+            `concat: tensors[${i}] has shape ${fmt(t.shape)}, expected ${fmt(first)} except along axis ${axis}`,
+          );
         }
       }
       const shape = [...first];
       shape[axis] = xs.reduce((s, t) => s + t.shape[axis], 0);
       return { shape, dtype };
     },
-    grad: (g, { inputs, params: { axis } }) => split(g, inputs.map((t) => t.shape[axis]), axis),
+    grad: (g, { inputs, params: { axis } }) =>
+      split(
+        g,
+        inputs.map((t) => t.shape[axis]),
+        axis,
+      ),
   },
   pad: {
-    infer: ([x], { before, after }) => ({ shape: x.shape.map((d, i) => d + before[i] + after[i]), dtype: x.dtype }),
+    infer: ([x], { before, after }) => ({
+      shape: x.shape.map((d, i) => d + before[i] + after[i]),
+      dtype: x.dtype,
+    }),
     grad: (g, { inputs: [x], params: { before } }) => [
       apply('slice', [g], { starts: before, steps: before.map(() => 1), shape: [...x.shape] }),
     ],
@@ -86,10 +110,12 @@ export const movementRules: KernelRules<'contiguous' | 'concat' | 'pad' | 'unsli
   unslice: {
     infer: ([x], { starts, steps, shape }) => {
       const fits = x.shape.every((d, i) => d === 0 || starts[i] + (d - 1) * steps[i] < shape[i]);
-      if (!fits || x.rank !== shape.length) throw new ShapeError(`unslice: ${fmt(x.shape)} does not fit in ${fmt(shape)}`);
+      if (!fits || x.rank !== shape.length)
+        throw new ShapeError(`unslice: ${fmt(x.shape)} does not fit in ${fmt(shape)}`);
       return { shape, dtype: x.dtype };
     },
-    grad: (g, { inputs: [x], params: { starts, steps } }) => [apply('slice', [g], { starts, steps, shape: [...x.shape] })],
+    grad: (g, { inputs: [x], params: { starts, steps } }) => [
+      apply('slice', [g], { starts, steps, shape: [...x.shape] }),
+    ],
   },
 };
-

@@ -1,15 +1,21 @@
 import type { ReduceGroup } from '../opgroups.js';
-import type { ReduceOp } from '../opset.js';
 import { add, cast, div, eq, exp, mul, rsqrt, sub } from '../ops/elementwise.js';
 import { expand, reshape } from '../ops/movement.js';
 import { cumsum, mean, sum, variance } from '../ops/reduce.js';
+import type { ReduceOp } from '../opset.js';
 import type { Tensor } from '../tensor.js';
 import { needDType } from './check.js';
 import type { Backward, KernelRule, KernelRules } from './types.js';
 
 /** Reshapes a reduced gradient back to broadcast against the input. */
 const unreduce = (g: Tensor, x: Tensor, axes: number[]): Tensor =>
-  expand(reshape(g, x.shape.map((d, i) => (axes.includes(i) ? 1 : d))), [...x.shape]);
+  expand(
+    reshape(
+      g,
+      x.shape.map((d, i) => (axes.includes(i) ? 1 : d)),
+    ),
+    [...x.shape],
+  );
 
 // max/min: the gradient is shared equally by all elements equal to the extremum (as torch.amax does).
 const extremumGrad: Backward<ReduceOp> = (g, { inputs: [x], out, params: { axes } }) => {

@@ -3,7 +3,8 @@ import type { View } from '../opset.js';
 import { isContiguous } from '../shape.js';
 
 /** The WGSL element type that stores a dtype. `u8` is widened to one `u32` per element on the GPU. */
-export const wgslType = (d: DType): 'f32' | 'i32' | 'u32' => (d === 'f32' ? 'f32' : d === 'i32' ? 'i32' : 'u32');
+export const wgslType = (d: DType): 'f32' | 'i32' | 'u32' =>
+  d === 'f32' ? 'f32' : d === 'i32' ? 'i32' : 'u32';
 
 /** Fills `{{NAME}}` placeholders of a WGSL template; a placeholder left unfilled is an error. */
 export function fill(template: string, vars: Record<string, string | number>): string {

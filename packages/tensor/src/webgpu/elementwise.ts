@@ -96,7 +96,15 @@ export function mapInto(
 }
 
 /** {@link mapInto} a new contiguous output buffer, which it returns. */
-export function map(g: Gpu, label: string, out: OutSpec, inputs: View<H>[], names: string[], value: string, extra: number[] = []): H {
+export function map(
+  g: Gpu,
+  label: string,
+  out: OutSpec,
+  inputs: View<H>[],
+  names: string[],
+  value: string,
+  extra: number[] = [],
+): H {
   const buffer = g.alloc(out);
   mapInto(g, label, out.shape, { buffer, dtype: out.dtype }, inputs, names, value, extra);
   return buffer;
@@ -114,14 +122,24 @@ function castExpr(from: DType, to: DType): string {
 
 export function elementwiseGpu(g: Gpu): Table<UnaryOp | BinaryOp | CompareOp | 'cast' | 'where'> {
   return {
-    ...fromKeys(UNARY_OPS, (op): KernelFn<H, UnaryOp> => (out, xs) => map(g, op, out, xs, ['a'], UNARY_WGSL[op])),
+    ...fromKeys(
+      UNARY_OPS,
+      (op): KernelFn<H, UnaryOp> =>
+        (out, xs) =>
+          map(g, op, out, xs, ['a'], UNARY_WGSL[op]),
+    ),
     ...fromKeys(
       BINARY_OPS,
       (op): KernelFn<H, BinaryOp> =>
         (out, xs) =>
           map(g, op, out, xs, ['a', 'b'], BINARY_WGSL[op](out.dtype === 'f32')),
     ),
-    ...fromKeys(COMPARE_OPS, (op): KernelFn<H, CompareOp> => (out, xs) => map(g, op, out, xs, ['a', 'b'], `select(0u, 1u, a ${COMPARE_WGSL[op]} b)`)),
+    ...fromKeys(
+      COMPARE_OPS,
+      (op): KernelFn<H, CompareOp> =>
+        (out, xs) =>
+          map(g, op, out, xs, ['a', 'b'], `select(0u, 1u, a ${COMPARE_WGSL[op]} b)`),
+    ),
     cast: (out, xs) => map(g, `cast`, out, xs, ['a'], castExpr(xs[0].dtype, out.dtype)),
     where: (out, xs) => map(g, 'where', out, xs, ['c', 'a', 'b'], 'select(b, a, c != 0u)'),
   };
@@ -129,16 +147,22 @@ export function elementwiseGpu(g: Gpu): Table<UnaryOp | BinaryOp | CompareOp | '
 
 export function creationGpu(g: Gpu): Table<'full' | 'arange' | 'rand' | 'randn'> {
   const num = (dtype: DType, x: number) => (dtype === 'f32' ? f32Bits(x) : x >>> 0);
-  const asT = (dtype: DType, word: string) => (dtype === 'f32' ? `bitcast<f32>(${word})` : `${wgslType(dtype)}(${word})`);
+  const asT = (dtype: DType, word: string) =>
+    dtype === 'f32' ? `bitcast<f32>(${word})` : `${wgslType(dtype)}(${word})`;
   return {
     full: (out, _, p) => map(g, 'full', out, [], [], asT(out.dtype, 'm(1u)'), [num(out.dtype, p.value)]),
     arange: (out, _, p) => {
       const t = wgslType(out.dtype);
       const start = asT(out.dtype, 'm(1u)');
       const step = asT(out.dtype, 'm(2u)');
-      return map(g, 'arange', out, [], [], `${start} + ${t}(i) * ${step}`, [num(out.dtype, p.start), num(out.dtype, p.step)]);
+      return map(g, 'arange', out, [], [], `${start} + ${t}(i) * ${step}`, [
+        num(out.dtype, p.start),
+        num(out.dtype, p.step),
+      ]);
     },
-    rand: (out, _, p) => map(g, 'rand', out, [], [], 'uniform_f(m(1u), m(2u) + i)', [p.seed >>> 0, p.offset >>> 0]),
-    randn: (out, _, p) => map(g, 'randn', out, [], [], 'normal_f(m(1u), m(2u) + i)', [p.seed >>> 0, p.offset >>> 0]),
+    rand: (out, _, p) =>
+      map(g, 'rand', out, [], [], 'uniform_f(m(1u), m(2u) + i)', [p.seed >>> 0, p.offset >>> 0]),
+    randn: (out, _, p) =>
+      map(g, 'randn', out, [], [], 'normal_f(m(1u), m(2u) + i)', [p.seed >>> 0, p.offset >>> 0]),
   };
 }

@@ -31,7 +31,11 @@ export class Gpu {
   private faultArmed = false;
 
   constructor(readonly ctx: GpuContext) {
-    this.wg = Math.min(256, ctx.limits.maxComputeInvocationsPerWorkgroup, ctx.limits.maxComputeWorkgroupSizeX);
+    this.wg = Math.min(
+      256,
+      ctx.limits.maxComputeInvocationsPerWorkgroup,
+      ctx.limits.maxComputeWorkgroupSizeX,
+    );
   }
 
   /** A new buffer for a kernel's output. */

@@ -41,13 +41,21 @@ function launchIndexed(g: Gpu, l: IndexLaunch): void {
     source: () =>
       fill(tensor_map, {
         BINDINGS: [
-          ...l.inputs.map((inp, j) => `@group(0) @binding(${j}) var<storage, read> in_${inp.name}: array<${inp.type}>;`),
+          ...l.inputs.map(
+            (inp, j) => `@group(0) @binding(${j}) var<storage, read> in_${inp.name}: array<${inp.type}>;`,
+          ),
           `@group(0) @binding(${k}) var<storage, read_write> out: array<${l.outType}>;`,
-          ...(l.checked ? [`@group(0) @binding(${k + 1}) var<storage, read_write> fault: array<atomic<u32>, 4>;`] : []),
+          ...(l.checked
+            ? [`@group(0) @binding(${k + 1}) var<storage, read_write> fault: array<atomic<u32>, 4>;`]
+            : []),
         ].join('\n'),
         PARAMS: g.params(k + (l.checked ? 2 : 1), sv.words),
         INDEX: sv.fns(l.views.map((v) => v.name)),
-        MATH: [tensor_math, l.checked ? tensor_fault : '', l.outType === 'atomic<u32>' ? tensor_atomic_add_f32 : ''].join('\n'),
+        MATH: [
+          tensor_math,
+          l.checked ? tensor_fault : '',
+          l.outType === 'atomic<u32>' ? tensor_atomic_add_f32 : '',
+        ].join('\n'),
         WG: g.wg,
         BODY: l.body,
       }),
@@ -79,7 +87,14 @@ function gather(g: Gpu, label: string, x: View<H>, index: View<H>, axis: number,
     ],
     views: [
       { name: 'ix', view: index },
-      { name: 'xb', view: { shape: index.shape, strides: x.strides.map((s, d) => (d === axis ? 0 : s)), offset: x.offset } },
+      {
+        name: 'xb',
+        view: {
+          shape: index.shape,
+          strides: x.strides.map((s, d) => (d === axis ? 0 : s)),
+          offset: x.offset,
+        },
+      },
     ],
     out,
     outType: T,
@@ -105,7 +120,10 @@ function scatterAdd(g: Gpu, label: string, x: View<H>, index: View<H>, src: View
     views: [
       { name: 'ix', view: index },
       { name: 'sv', view: { shape: index.shape, strides: src.strides, offset: src.offset } },
-      { name: 'db', view: { shape: index.shape, strides: strides.map((s, d) => (d === axis ? 0 : s)), offset: 0 } },
+      {
+        name: 'db',
+        view: { shape: index.shape, strides: strides.map((s, d) => (d === axis ? 0 : s)), offset: 0 },
+      },
     ],
     out,
     outType: T === 'f32' ? 'atomic<u32>' : `atomic<${T}>`,
@@ -119,16 +137,20 @@ function scatterAdd(g: Gpu, label: string, x: View<H>, index: View<H>, src: View
 export function indexingGpu(g: Gpu): { [K in IndexingGroup]: KernelFn<H, K> } {
   return {
     gather: (out, [x, index], { axis }) => gather(g, 'gather', x, index, axis, out.dtype),
-    index_select: (out, [x, index], { axis }) => gather(g, 'index_select', x, spread(index, out.shape, axis), axis, out.dtype),
+    index_select: (out, [x, index], { axis }) =>
+      gather(g, 'index_select', x, spread(index, out.shape, axis), axis, out.dtype),
     scatter_add: (_out, [x, index, src], { axis }) => scatterAdd(g, 'scatter_add', x, index, src, axis),
-    index_add: (_out, [x, index, src], { axis }) => scatterAdd(g, 'index_add', x, spread(index, src.shape, axis), src, axis),
+    index_add: (_out, [x, index, src], { axis }) =>
+      scatterAdd(g, 'index_add', x, spread(index, src.shape, axis), src, axis),
     one_hot: (out, [index], { classes }) => {
       const buf = g.alloc(out);
       launchIndexed(g, {
         label: 'one_hot',
         shape: out.shape,
         inputs: [{ name: 'ix', buffer: index.handle, type: 'i32' }],
-        views: [{ name: 'ix', view: { shape: out.shape, strides: [...index.strides, 0], offset: index.offset } }],
+        views: [
+          { name: 'ix', view: { shape: out.shape, strides: [...index.strides, 0], offset: index.offset } },
+        ],
         out: buf,
         outType: 'i32',
         body: `${CHECK}\n  out[i] = select(0, 1, u32(t) == i % m(1u));`,

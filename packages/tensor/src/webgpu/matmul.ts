@@ -25,7 +25,10 @@ export const stagingBytes = (v: MatmulVariant): number => 4 * v.bk * (v.tm * v.w
 
 /** The largest variant the adapter's limits allow. */
 export function chooseMatmulVariant(
-  limits: Pick<GPUSupportedLimits, 'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupStorageSize' | 'maxComputeWorkgroupSizeX'>,
+  limits: Pick<
+    GPUSupportedLimits,
+    'maxComputeInvocationsPerWorkgroup' | 'maxComputeWorkgroupStorageSize' | 'maxComputeWorkgroupSizeX'
+  >,
 ): MatmulVariant {
   const fits = (v: MatmulVariant) =>
     v.wgx * v.wgy <= Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX) &&
@@ -44,10 +47,21 @@ export function matmulGpu(g: Gpu, force?: MatmulVariant): { [K in MatmulGroup]: 
       const tilesM = Math.ceil(M / (variant.tm * variant.wgy));
       const tilesN = Math.ceil(N / (variant.tn * variant.wgx));
       const words = [
-        M, N, K, tilesM, tilesN, batches,
-        a.offset, a.strides[r - 2], a.strides[r - 1],
-        b.offset, b.strides[r - 2], b.strides[r - 1],
-        ...batchShape, ...a.strides.slice(0, -2), ...b.strides.slice(0, -2),
+        M,
+        N,
+        K,
+        tilesM,
+        tilesN,
+        batches,
+        a.offset,
+        a.strides[r - 2],
+        a.strides[r - 1],
+        b.offset,
+        b.strides[r - 2],
+        b.strides[r - 1],
+        ...batchShape,
+        ...a.strides.slice(0, -2),
+        ...b.strides.slice(0, -2),
       ];
       const buf = g.alloc(out);
       const { tm, tn, wgx, wgy, bk } = variant;
@@ -55,7 +69,15 @@ export function matmulGpu(g: Gpu, force?: MatmulVariant): { [K in MatmulGroup]: 
         key: `matmul:${variant.name}:b${batchShape.length}`,
         label: `tensor/matmul:${variant.name}`,
         source: () =>
-          fill(tensor_matmul, { TM: tm, TN: tn, WGX: wgx, WGY: wgy, BK: bk, BATCH_RANK: batchShape.length, PARAMS: g.params(3, words) }),
+          fill(tensor_matmul, {
+            TM: tm,
+            TN: tn,
+            WGX: wgx,
+            WGY: wgy,
+            BK: bk,
+            BATCH_RANK: batchShape.length,
+            PARAMS: g.params(3, words),
+          }),
         buffers: [a.handle, b.handle, buf],
         words,
         workgroups: M && N ? tilesM * tilesN * batches : 0,

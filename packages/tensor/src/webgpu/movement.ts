@@ -24,7 +24,15 @@ export function movementGpu(g: Gpu): { [K in 'contiguous' | 'concat' | 'pad' | '
       const buffer = full(out, [], { shape: [...out.shape], dtype: out.dtype, value });
       const strides = contiguousStrides(out.shape);
       const offset = before.reduce((acc, b, d) => acc + b * strides[d], 0);
-      mapInto(g, 'copy_into', x.shape, { buffer, dtype: out.dtype, view: { shape: x.shape, strides, offset } }, [x], ['a'], 'a');
+      mapInto(
+        g,
+        'copy_into',
+        x.shape,
+        { buffer, dtype: out.dtype, view: { shape: x.shape, strides, offset } },
+        [x],
+        ['a'],
+        'a',
+      );
       return buffer;
     },
     unslice: (out, [x], { starts, steps }) => {

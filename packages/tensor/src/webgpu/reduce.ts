@@ -8,8 +8,16 @@ import type { Gpu } from './gpu.js';
 
 type H = GPUBuffer;
 
-const LOWEST: Record<'f32' | 'i32' | 'u32', string> = { f32: 'neg_inf()', i32: 'i32(-2147483647 - 1)', u32: '0u' };
-const HIGHEST: Record<'f32' | 'i32' | 'u32', string> = { f32: 'pos_inf()', i32: 'i32(2147483647)', u32: '0xffffffffu' };
+const LOWEST: Record<'f32' | 'i32' | 'u32', string> = {
+  f32: 'neg_inf()',
+  i32: 'i32(-2147483647 - 1)',
+  u32: '0u',
+};
+const HIGHEST: Record<'f32' | 'i32' | 'u32', string> = {
+  f32: 'pos_inf()',
+  i32: 'i32(2147483647)',
+  u32: '0xffffffffu',
+};
 
 /** Largest power of two ≤ the adapter's workgroup size: the tree reductions halve it. */
 const pow2 = (n: number) => 2 ** Math.floor(Math.log2(n));
@@ -34,8 +42,17 @@ function rows(
   const nrows = numel(keep.map((d) => x.shape[d]));
   const src = { shape, strides: order.map((d) => x.strides[d]), offset: x.offset };
   const outStrides = contiguousStrides(out.shape);
-  const dst = { shape, strides: opts.keepShape ? order.map((d) => outStrides[d]) : contiguousStrides(shape), offset: 0 };
-  const views = new StridedViews(shape, opts.keepShape ? [src, dst] : [src], [numel(shape), nrows, len, ...(opts.extra ?? [])]);
+  const dst = {
+    shape,
+    strides: opts.keepShape ? order.map((d) => outStrides[d]) : contiguousStrides(shape),
+    offset: 0,
+  };
+  const views = new StridedViews(shape, opts.keepShape ? [src, dst] : [src], [
+    numel(shape),
+    nrows,
+    len,
+    ...(opts.extra ?? []),
+  ]);
   const T = wgslType(x.dtype);
   const acc = wgslType(opts.acc ?? x.dtype);
   const wg = pow2(g.wg);
@@ -145,11 +162,19 @@ export function reduceGpu(g: Gpu): { [K in ReduceGroup]: KernelFn<H, K> } {
     argmax: (out, [x], { axis }) => rows(g, 'argmax', x, [axis], out, argBody('LOWEST')),
     argmin: (out, [x], { axis }) => rows(g, 'argmin', x, [axis], out, argBody('HIGHEST')),
     cumsum: (out, [x], { axis }) => rows(g, 'cumsum', x, [axis], out, cumsumBody, { keepShape: true }),
-    softmax: (out, [x], { axis }) => rows(g, 'softmax', x, [axis], out, softmaxBody(false), { keepShape: true }),
-    log_softmax: (out, [x], { axis }) => rows(g, 'log_softmax', x, [axis], out, softmaxBody(true), { keepShape: true }),
+    softmax: (out, [x], { axis }) =>
+      rows(g, 'softmax', x, [axis], out, softmaxBody(false), { keepShape: true }),
+    log_softmax: (out, [x], { axis }) =>
+      rows(g, 'log_softmax', x, [axis], out, softmaxBody(true), { keepShape: true }),
     layer_norm: (out, [x], { eps }) =>
-      rows(g, 'layer_norm', x, [x.shape.length - 1], out, layerNormBody, { keepShape: true, extra: [f32Bits(eps)] }),
+      rows(g, 'layer_norm', x, [x.shape.length - 1], out, layerNormBody, {
+        keepShape: true,
+        extra: [f32Bits(eps)],
+      }),
     rms_norm: (out, [x], { eps }) =>
-      rows(g, 'rms_norm', x, [x.shape.length - 1], out, rmsNormBody, { keepShape: true, extra: [f32Bits(eps)] }),
+      rows(g, 'rms_norm', x, [x.shape.length - 1], out, rmsNormBody, {
+        keepShape: true,
+        extra: [f32Bits(eps)],
+      }),
   };
 }
