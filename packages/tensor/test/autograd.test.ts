@@ -1,20 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import * as T from '../src/index.js';
-import { backends, gradcheck, randomArray, rng } from './helpers.js';
+import { backends, gradcheck, randomInput, rng } from './helpers.js';
 
 const list = await backends();
 
 describe.each(list)('gradients of elementwise and movement ops on %s', (_name, backend) => {
   const r = rng(3);
-  const x = (shape: number[], lo = -2, hi = 2) => ({
-    shape,
-    data: randomArray(
-      r,
-      shape.reduce((a, b) => a * b, 1),
-      lo,
-      hi,
-    ),
-  });
+  const x = (shape: number[], lo?: number, hi?: number) => randomInput(r, shape, lo, hi);
 
   for (const op of T.UNARY_OPS.filter((o) => o !== 'sign')) {
     it(`d ${op}`, async () => {

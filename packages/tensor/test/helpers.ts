@@ -43,6 +43,24 @@ export function randomArray(r: () => number, n: number, lo = -1, hi = 1, dtype: 
   });
 }
 
+/** A random `{ shape, data }` input for {@link gradcheck}. */
+export function randomInput(
+  r: () => number,
+  shape: number[],
+  lo = -2,
+  hi = 2,
+): { shape: number[]; data: number[] } {
+  return {
+    shape,
+    data: randomArray(
+      r,
+      shape.reduce((a, b) => a * b, 1),
+      lo,
+      hi,
+    ),
+  };
+}
+
 /** A tensor of random values on `backend`. */
 export function randomTensor(
   r: () => number,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as T from '../src/index.js';
-import { backends, expectClose, gradcheck, randomArray, randomTensor, rng } from './helpers.js';
+import { backends, expectClose, gradcheck, randomInput, randomTensor, rng } from './helpers.js';
 
 const list = await backends();
 
@@ -192,13 +192,7 @@ describe.each(list)('indexing and sorting on %s', (_name, backend) => {
   });
 
   it('gradients match finite differences', async () => {
-    const x = (shape: number[]) => ({
-      shape,
-      data: randomArray(
-        r,
-        shape.reduce((p, q) => p * q, 1),
-      ),
-    });
+    const x = (shape: number[], lo?: number, hi?: number) => randomInput(r, shape, lo, hi);
     // Finite differences run on the CPU, so index tensors follow the data's backend.
     const on = (t: T.Tensor, values: number[], shape?: number[]) =>
       T.tensor(values, { dtype: 'i32', shape, backend: t.backend });

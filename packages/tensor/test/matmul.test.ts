@@ -3,7 +3,16 @@ import * as T from '../src/index.js';
 import { Gpu } from '../src/webgpu/gpu.js';
 import type { WebGPUBackend } from '../src/webgpu/index.js';
 import { chooseMatmulVariant, MATMUL_LARGE, MATMUL_SMALL, matmulGpu } from '../src/webgpu/matmul.js';
-import { backends, expectClose, gpuBackend, gradcheck, randomArray, randomTensor, rng } from './helpers.js';
+import {
+  backends,
+  expectClose,
+  gpuBackend,
+  gradcheck,
+  randomArray,
+  randomInput,
+  randomTensor,
+  rng,
+} from './helpers.js';
 
 const list = await backends();
 
@@ -124,13 +133,7 @@ describe.each(list)('matmul on %s', (_name, backend) => {
   });
 
   it('gradients match finite differences', async () => {
-    const x = (shape: number[]) => ({
-      shape,
-      data: randomArray(
-        r,
-        shape.reduce((p, q) => p * q, 1),
-      ),
-    });
+    const x = (shape: number[], lo?: number, hi?: number) => randomInput(r, shape, lo, hi);
     await gradcheck((a, b) => T.matmul(a, b), [x([3, 4]), x([4, 5])], backend);
     await gradcheck((a, b) => T.matmul(a, b), [x([2, 1, 3, 4]), x([3, 4, 2])], backend);
     await gradcheck((a, b) => T.matmul(T.transpose(a), b), [x([4, 3]), x([4, 2])], backend);

@@ -6,19 +6,8 @@ import type { Tensor } from '../tensor.js';
 import { needDType, sameDType, sameShapes } from './check.js';
 import type { Backward, KernelRule, KernelRules } from './types.js';
 
-const FLOAT_ONLY = new Set<UnaryOp>([
-  'exp',
-  'log',
-  'sqrt',
-  'rsqrt',
-  'sin',
-  'cos',
-  'tanh',
-  'sigmoid',
-  'gelu',
-  'silu',
-  'erf',
-]);
+// Unary ops that also take integers; every other one is float-only.
+const INTEGER_OK = new Set<UnaryOp>(['neg', 'abs', 'sign', 'relu']);
 
 const unaryGrad: Record<UnaryOp, Backward<UnaryOp> | { nondifferentiable: string }> = {
   neg: (g) => [E.neg(g)],
@@ -67,7 +56,7 @@ function splitTies(g: Tensor, first: Tensor, tie: Tensor): Tensor[] {
 
 const unaryRule = (op: UnaryOp): KernelRule<UnaryOp> => ({
   infer: ([x]) => {
-    if (FLOAT_ONLY.has(op)) needDType(op, x, 'input', ['f32']);
+    if (!INTEGER_OK.has(op)) needDType(op, x, 'input', ['f32']);
     if (op === 'neg' || op === 'sign') needDType(op, x, 'input', ['f32', 'i32']);
     return { shape: x.shape, dtype: x.dtype };
   },
