@@ -13,3 +13,5 @@ export type ReduceGroup =
 export type MatmulGroup = 'matmul';
 /** Ops of the indexing and sorting group (the indexing.ts files). */
 export type IndexingGroup = 'gather' | 'scatter_add' | 'index_select' | 'index_add' | 'one_hot' | 'argsort';
+/** Ops of the fused attention group (the attention.ts files). */
+export type AttentionGroup = 'attention';

@@ -72,6 +72,13 @@ export interface KernelParams
   index_add: { axis: number };
   one_hot: { classes: number };
   argsort: { axis: number; descending: boolean };
+  /**
+   * Fused scaled-dot-product attention over q [B, H, Sq, D], k [B, Hkv, Sk, D], v [B, Hkv, Sk, Dv]
+   * (H a multiple of Hkv: grouped-query), and, when `padded`, a key padding mask [B, Sk] (u8, 1 =
+   * ignore). Query i sits at position `qOffset + i`; `causal` hides later keys, `window` > 0 keeps only
+   * the last `window` positions. Rows with no visible key give zeros.
+   */
+  attention: { scale: number; causal: boolean; window: number; qOffset: number; padded: boolean };
 }
 
 /** Parameters of the ops that only re-describe memory (no kernel, no copy). */

@@ -3,7 +3,7 @@ import { allocArray, type DType, type TypedArray } from './dtype.js';
 import { DisposedError, fmt } from './errors.js';
 import { type Disposable, keep, type Storage, track, untrack } from './memory.js';
 import type { OpName, OpParams } from './opset.js';
-import { isContiguous, numel } from './shape.js';
+import { isContiguous, numel, sameShape } from './shape.js';
 
 /** Nested arrays of numbers, as `toArray()` returns them. */
 export type NestedArray = number | NestedArray[];
@@ -37,14 +37,50 @@ export class Tensor implements Disposable {
 
   /** @internal Use the creation functions (`tensor`, `zeros`, …) instead. */
   constructor(
-    readonly storage: Storage,
+    private _storage: Storage,
     readonly shape: readonly number[],
-    readonly strides: readonly number[],
-    readonly offset: number,
+    private _strides: readonly number[],
+    private _offset: number,
     readonly dtype: DType,
   ) {
-    storage.retain();
+    _storage.retain();
     track(this);
+  }
+
+  /** The reference-counted buffer this tensor views. */
+  get storage(): Storage {
+    return this._storage;
+  }
+  /** Elements to step in storage per index of each dim (0 for broadcast dims). */
+  get strides(): readonly number[] {
+    return this._strides;
+  }
+  /** Index in storage of the first element. */
+  get offset(): number {
+    return this._offset;
+  }
+
+  /**
+   * Makes this tensor hold `src`'s values (same shape, dtype and backend), keeping its identity, as
+   * optimizers and `loadStateDict` update parameters. Shares `src`'s buffer when it is contiguous,
+   * else copies. Not recorded by autograd.
+   */
+  assign(src: Tensor): this {
+    this.assertAlive('assign');
+    src.assertAlive('assign (source)');
+    if (src.backend !== this.backend || src.dtype !== this.dtype || !sameShape(src.shape, this.shape)) {
+      throw new TypeError(
+        `assign: source must match the target's shape ${fmt(this.shape)}, dtype ${this.dtype} and backend ${this.backend.name}; got ${fmt(src.shape)}, ${src.dtype}, ${src.backend.name}`,
+      );
+    }
+    const c = src.isContiguous ? src : contiguousCopy(src);
+    c.storage.retain();
+    this._storage.release();
+    this._storage = c.storage;
+    this._strides = c.strides;
+    this._offset = c.offset;
+    if (c !== src) c.dispose();
+    return this;
   }
 
   /** The backend whose memory holds this tensor. */

@@ -1,6 +1,7 @@
 import type { Backend } from '../backend.js';
 import { allocArray, type DType, type TypedArray } from '../dtype.js';
 import type { KernelTable } from '../opset.js';
+import { attentionCpu } from './attention.js';
 import { creationCpu, elementwiseCpu } from './elementwise.js';
 import { indexingCpu } from './indexing.js';
 import { matmulCpu } from './matmul.js';
@@ -16,6 +17,7 @@ const kernels: KernelTable<TypedArray> = {
   ...reduceCpu,
   ...matmulCpu,
   ...indexingCpu,
+  ...attentionCpu,
 };
 
 // Every kernel returns a fresh array; count them so leak tests see CPU buffers like GPU ones.

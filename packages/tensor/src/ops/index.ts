@@ -1,3 +1,4 @@
+export * from './attention.js';
 export * from './creation.js';
 export * from './elementwise.js';
 export * from './indexing.js';

@@ -6,6 +6,7 @@ import { add } from '../ops/elementwise.js';
 import { clone } from '../ops/movement.js';
 import { sameShape } from '../shape.js';
 import { setContiguousCopy, Tensor } from '../tensor.js';
+import { attentionRules } from './attention.js';
 import { creationRules, elementwiseRules } from './elementwise.js';
 import { indexingRules } from './indexing.js';
 import { matmulRules } from './matmul.js';
@@ -22,6 +23,7 @@ export const RULES: RuleTable = {
   ...reduceRules,
   ...matmulRules,
   ...indexingRules,
+  ...attentionRules,
 };
 
 function gradOf(out: Tensor, g: Tensor): (Tensor | null)[] {

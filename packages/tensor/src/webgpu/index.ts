@@ -1,6 +1,7 @@
 import { GpuContext, type GpuContextOptions } from '@tessera/gpu';
 import type { Backend } from '../backend.js';
 import { allocArray, type DType, type TypedArray } from '../dtype.js';
+import { attentionGpu } from './attention.js';
 import { creationGpu, elementwiseGpu } from './elementwise.js';
 import { Gpu, toWords } from './gpu.js';
 import { indexingGpu } from './indexing.js';
@@ -47,6 +48,7 @@ export async function createWebGPUBackend(options: GpuContextOptions = {}): Prom
       ...reduceGpu(g),
       ...matmulGpu(g),
       ...indexingGpu(g),
+      ...attentionGpu(g),
     },
   };
 }

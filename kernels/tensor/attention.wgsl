@@ -1,0 +1,104 @@
+// Fused scaled-dot-product attention with an online softmax (FlashAttention's forward pass):
+// each workgroup takes BQ query rows of one (batch, head); key/value tiles of BK rows are staged
+// in workgroup memory, and each thread keeps its row's running max, normaliser and weighted sum,
+// so the Sq×Sk score matrix never exists in memory. Grouped-query heads read key/value head
+// h / groups. With a causal mask, tiles past the block's last query position are skipped.
+// Filled by @tessera/tensor (src/webgpu/attention.ts): D, DV, BQ, BK, MASK, PARAMS, OUT.
+// Parameter words: 0 B, 1 H, 2 Sq, 3 Sk, 4 groups, 5 scale (f32 bits), 6 causal, 7 window,
+//   8 qOffset, 9 query blocks, 10-14 q strides (b, h, s, d) and offset, 15-19 k, 20-24 v,
+//   25-27 mask strides (b, s) and offset.
+@group(0) @binding(0) var<storage, read> Q: array<f32>;
+@group(0) @binding(1) var<storage, read> K: array<f32>;
+@group(0) @binding(2) var<storage, read> V: array<f32>;
+{{MASK}}
+@group(0) @binding({{OUT}}) var<storage, read_write> O: array<f32>;
+{{PARAMS}}
+{{MATH}}
+
+const D = {{D}}u;
+const DV = {{DV}}u;
+const BQ = {{BQ}}u;
+const BK = {{BK}}u;
+
+var<workgroup> Ks: array<f32, {{BK}} * {{D}}>;
+var<workgroup> Vs: array<f32, {{BK}} * {{DV}}>;
+
+fn at(base: u32, b: u32, h: u32, s: u32, d: u32) -> u32 {
+  return m(base + 4u) + b * m(base) + h * m(base + 1u) + s * m(base + 2u) + d * m(base + 3u);
+}
+
+@compute @workgroup_size({{BQ}})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let H = m(1u);
+  let Sq = m(2u);
+  let Sk = m(3u);
+  let blocks = m(9u);
+  let wg = wid.x + wid.y * nwg.x;
+  let bh = wg / blocks;
+  if (bh >= m(0u) * H) { return; }
+  let qb = wg % blocks;
+  let b = bh / H;
+  let h = bh % H;
+  let hk = h / m(4u);
+  let scale = mf(5u);
+  let causal = m(6u) != 0u;
+  let window = m(7u);
+  let q_off = m(8u);
+
+  let i = qb * BQ + lid;
+  let valid = i < Sq;
+  let qp = q_off + i;
+  var qv: array<f32, {{D}}>;
+  if (valid) {
+    for (var d = 0u; d < D; d = d + 1u) { qv[d] = Q[at(10u, b, h, i, d)]; }
+  }
+  var acc: array<f32, {{DV}}>;
+  for (var d = 0u; d < DV; d = d + 1u) { acc[d] = 0.0; }
+  var run_max = neg_inf();
+  var norm = 0.0;
+
+  // Keys past the block's last query position are hidden from all of its rows.
+  var k_end = Sk;
+  if (causal) { k_end = min(Sk, q_off + min(Sq, qb * BQ + BQ)); }
+
+  for (var k0 = 0u; k0 < k_end; k0 = k0 + BK) {
+    for (var t = lid; t < BK * D; t = t + BQ) {
+      let j = k0 + t / D;
+      var x = 0.0;
+      if (j < Sk) { x = K[at(15u, b, hk, j, t % D)]; }
+      Ks[t] = x;
+    }
+    for (var t = lid; t < BK * DV; t = t + BQ) {
+      let j = k0 + t / DV;
+      var x = 0.0;
+      if (j < Sk) { x = V[at(20u, b, hk, j, t % DV)]; }
+      Vs[t] = x;
+    }
+    workgroupBarrier();
+    if (valid) {
+      for (var jj = 0u; jj < BK; jj = jj + 1u) {
+        let j = k0 + jj;
+        if (j >= k_end) { break; }
+        if (causal && j > qp) { continue; }
+        if (window > 0u && j + window <= qp) { continue; }
+        if (hidden(b, j)) { continue; }
+        var s = 0.0;
+        for (var d = 0u; d < D; d = d + 1u) { s = s + qv[d] * Ks[jj * D + d]; }
+        s = s * scale;
+        let new_max = max(run_max, s);
+        let correction = exp(run_max - new_max);
+        let p = exp(s - new_max);
+        norm = norm * correction + p;
+        for (var d = 0u; d < DV; d = d + 1u) { acc[d] = acc[d] * correction + p * Vs[jj * DV + d]; }
+        run_max = new_max;
+      }
+    }
+    workgroupBarrier();
+  }
+
+  if (valid) {
+    let o = ((b * H + h) * Sq + i) * DV;
+    for (var d = 0u; d < DV; d = d + 1u) { O[o + d] = select(acc[d] / norm, 0.0, norm == 0.0); }
+  }
+}

@@ -1,0 +1,42 @@
+import { DTypeError } from '../errors.js';
+import type { AttentionGroup } from '../opgroups.js';
+import { attentionProbs, repeatHeads, sumHeads } from '../ops/attention.js';
+import { mul, sub } from '../ops/elementwise.js';
+import { matmul } from '../ops/matmul.js';
+import { transpose } from '../ops/movement.js';
+import { sum } from '../ops/reduce.js';
+import type { KernelRules } from './types.js';
+
+export const attentionRules: KernelRules<AttentionGroup> = {
+  attention: {
+    infer: ([q, k, v]) => {
+      for (const [name, t] of [
+        ['q', q],
+        ['k', k],
+        ['v', v],
+      ] as const) {
+        if (t.dtype !== 'f32') throw new DTypeError(`attention: ${name} must be f32, got ${t.dtype}`);
+      }
+      return { shape: [...q.shape.slice(0, 3), v.shape[3]], dtype: 'f32' };
+    },
+    // Recomputes the probabilities P (as flash attention does) instead of storing them:
+    // dV = Pᵀ·g, dS = P ∘ (g·Vᵀ − rowsum(g·Vᵀ ∘ P)), dQ = dS·K·scale, dK = dSᵀ·Q·scale.
+    grad: (g, { inputs: [q, k, v, mask], params }) => {
+      const { scale, causal, window, qOffset, padded } = params;
+      const groups = q.shape[1] / k.shape[1];
+      const P = attentionProbs(q, k, {
+        scale,
+        causal,
+        window,
+        qOffset,
+        keyPaddingMask: padded ? mask : undefined,
+      });
+      const dV = sumHeads(matmul(transpose(P), g), groups);
+      const dP = matmul(g, transpose(repeatHeads(v, groups)));
+      const dS = mul(P, sub(dP, sum(mul(dP, P), -1, true)));
+      const dQ = mul(matmul(dS, repeatHeads(k, groups)), scale);
+      const dK = sumHeads(mul(matmul(transpose(dS), q), scale), groups);
+      return padded ? [dQ, dK, dV, null] : [dQ, dK, dV];
+    },
+  },
+};

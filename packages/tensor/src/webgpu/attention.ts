@@ -1,0 +1,68 @@
+import { tensor_attention, tensor_math } from '@tessera/kernels';
+import type { AttentionGroup } from '../opgroups.js';
+import type { KernelFn, View } from '../opset.js';
+import { f32Bits, fill } from './codegen.js';
+import type { Gpu } from './gpu.js';
+
+type H = GPUBuffer;
+
+/** Key rows per staged tile: as many as fit the workgroup memory, at most 32. */
+export function attentionKeyTile(d: number, dv: number, storageBytes: number): number {
+  return Math.max(1, Math.min(32, Math.floor(storageBytes / ((d + dv) * 4))));
+}
+
+const viewWords = (t: View<H>) => [...t.strides, t.offset];
+
+export function attentionGpu(g: Gpu): { [K in AttentionGroup]: KernelFn<H, K> } {
+  return {
+    attention: (out, [q, k, v, mask], { scale, causal, window, qOffset, padded }) => {
+      const [B, Hq, Sq, D] = q.shape;
+      const [, Hkv, Sk] = k.shape;
+      const Dv = v.shape[3];
+      const bq = Math.min(64, g.wg);
+      const bk = attentionKeyTile(D, Dv, g.ctx.limits.maxComputeWorkgroupStorageSize);
+      const blocks = Math.ceil(Sq / bq);
+      const words = [
+        B,
+        Hq,
+        Sq,
+        Sk,
+        Hq / Hkv,
+        f32Bits(scale),
+        causal ? 1 : 0,
+        window,
+        qOffset,
+        blocks,
+        ...viewWords(q),
+        ...viewWords(k),
+        ...viewWords(v),
+        ...(padded ? viewWords(mask) : [0, 0, 0]),
+      ];
+      const buf = g.alloc(out);
+      const outBinding = padded ? 4 : 3;
+      g.launch({
+        key: `attention:d${D}:dv${Dv}:bq${bq}:bk${bk}:${padded ? 'mask' : 'nomask'}`,
+        label: 'tensor/attention',
+        source: () =>
+          fill(tensor_attention, {
+            D,
+            DV: Dv,
+            BQ: bq,
+            BK: bk,
+            OUT: outBinding,
+            MASK: padded
+              ? '@group(0) @binding(3) var<storage, read> PAD: array<u32>;\nfn hidden(b: u32, j: u32) -> bool { return PAD[m(27u) + b * m(25u) + j * m(26u)] != 0u; }'
+              : 'fn hidden(b: u32, j: u32) -> bool { return false; }',
+            PARAMS: g.params(outBinding + 1, words),
+            MATH: tensor_math,
+          }),
+        buffers: padded
+          ? [q.handle, k.handle, v.handle, mask.handle, buf]
+          : [q.handle, k.handle, v.handle, buf],
+        words,
+        workgroups: B * Hq * blocks,
+      });
+      return buf;
+    },
+  };
+}
