@@ -2,6 +2,9 @@ import type { Backend } from './backend.js';
 import { allocArray, type DType, type TypedArray } from './dtype.js';
 import { DisposedError, fmt } from './errors.js';
 import { type Disposable, keep, type Storage, track, untrack } from './memory.js';
+import type { TensorLike as TL } from './ops/elementwise.js';
+import type { SliceSpec } from './ops/movement.js';
+import type { Axes } from './ops/reduce.js';
 import type { OpName, OpParams } from './opset.js';
 import { isContiguous, numel, sameShape } from './shape.js';
 
@@ -13,6 +16,48 @@ export interface GradNode {
   readonly op: OpName;
   readonly inputs: readonly Tensor[];
   readonly params: OpParams[OpName];
+}
+
+/** Method-call forms of the ops (installed by methods.ts); each is the function of the same name. */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the methods are installed on the prototype at load
+export declare interface Tensor {
+  /** See {@link add}. */ add(b: TL): Tensor;
+  /** See {@link sub}. */ sub(b: TL): Tensor;
+  /** See {@link mul}. */ mul(b: TL): Tensor;
+  /** See {@link div}. */ div(b: TL): Tensor;
+  /** See {@link pow}. */ pow(b: TL): Tensor;
+  /** See {@link neg}. */ neg(): Tensor;
+  /** See {@link exp}. */ exp(): Tensor;
+  /** See {@link log}. */ log(): Tensor;
+  /** See {@link sqrt}. */ sqrt(): Tensor;
+  /** See {@link abs}. */ abs(): Tensor;
+  /** See {@link relu}. */ relu(): Tensor;
+  /** See {@link sigmoid}. */ sigmoid(): Tensor;
+  /** See {@link tanh}. */ tanh(): Tensor;
+  /** See {@link matmul}. */ matmul(b: Tensor): Tensor;
+  /** See {@link sum}. */ sum(axes?: Axes, keepdim?: boolean): Tensor;
+  /** See {@link mean}. */ mean(axes?: Axes, keepdim?: boolean): Tensor;
+  /** See {@link max}. */ max(axes?: Axes, keepdim?: boolean): Tensor;
+  /** See {@link min}. */ min(axes?: Axes, keepdim?: boolean): Tensor;
+  /** See {@link reshape}. */ reshape(shape: number[]): Tensor;
+  /** See {@link permute}. */ permute(dims: number[]): Tensor;
+  /** See {@link transpose}. */ transpose(a?: number, b?: number): Tensor;
+  /** See {@link expand}. */ expand(shape: number[]): Tensor;
+  /** See {@link slice}. */ slice(specs: (SliceSpec | number | null)[]): Tensor;
+  /** See {@link unsqueeze}. */ unsqueeze(axis: number): Tensor;
+  /** See {@link squeeze}. */ squeeze(axis?: number): Tensor;
+  /** See {@link flatten}. */ flatten(start?: number, end?: number): Tensor;
+  /** See {@link cast}. */ cast(dtype: DType): Tensor;
+  /** See {@link contiguous}. */ contiguous(): Tensor;
+  /** See {@link clone}. */ clone(): Tensor;
+  /** See {@link softmax}. */ softmax(axis?: number): Tensor;
+  /** See {@link logSoftmax}. */ logSoftmax(axis?: number): Tensor;
+  /** Backpropagates from this tensor into the `.grad` of every leaf it depends on. */
+  backward(gradient?: Tensor): void;
+  /** A copy of this tensor on `backend` (reads its data, so it is async). */
+  to(backend: Backend): Promise<Tensor>;
+  /** A view that shares storage but is cut from the graph. */
+  detach(): Tensor;
 }
 
 (Symbol as { dispose?: symbol }).dispose ??= Symbol.for('Symbol.dispose');

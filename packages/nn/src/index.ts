@@ -1,0 +1,17 @@
+export { type AttentionCall, type AttentionConfig, KVCache, MultiHeadAttention } from './attention.js';
+export { Dropout, Embedding, LayerNorm, Linear, RMSNorm, SwiGLU, uniformInit } from './layers.js';
+export { type LoadOptions, Module, type ModuleOptions } from './module.js';
+export { AdamW, type AdamWOptions } from './optim/adamw.js';
+export { clipGradNorm } from './optim/clip.js';
+export { Optimizer } from './optim/optimizer.js';
+export { cosineWithWarmup, LRScheduler, type Schedule, warmupStableDecay } from './optim/schedule.js';
+export { SGD, type SGDOptions } from './optim/sgd.js';
+export { RoPE } from './rope.js';
+export {
+  CausalLM,
+  type CausalLMConfig,
+  type GenerateOptions,
+  hiddenOf,
+  ModuleList,
+  TransformerBlock,
+} from './transformer.js';
