@@ -1,4 +1,19 @@
 export { type AttentionCall, type AttentionConfig, KVCache, MultiHeadAttention } from './attention.js';
+export { fetchSafetensors, readSafetensorsFile, writeSafetensorsFile } from './io/files.js';
+export {
+  floatToBf16,
+  floatToHalf,
+  halfToFloat,
+  parseSafetensorsHeader,
+  readSafetensors,
+  readSafetensorsMetadata,
+  type SafetensorsDType,
+  type SafetensorsEntry,
+  SafetensorsError,
+  type SafetensorsHeader,
+  type WriteDTypes,
+  writeSafetensors,
+} from './io/safetensors.js';
 export { Dropout, Embedding, LayerNorm, Linear, RMSNorm, SwiGLU, uniformInit } from './layers.js';
 export { type LoadOptions, Module, type ModuleOptions } from './module.js';
 export { AdamW, type AdamWOptions } from './optim/adamw.js';

@@ -1,0 +1,80 @@
+import type * as T from '@tessera/tensor';
+import {
+  headerLength,
+  parseHeader,
+  type ReadOptions,
+  readSafetensors,
+  SafetensorsError,
+  type WriteDTypes,
+  writeSafetensors,
+} from './safetensors.js';
+
+// node:fs is imported lazily so that this module also loads in browsers.
+const fs = () => import('node:fs/promises');
+
+/**
+ * Reads tensors from a safetensors file in Node, streaming: the header first, then only the byte
+ * ranges of the requested tensors (`options.names`), so a large checkpoint need not fit in memory.
+ */
+export async function readSafetensorsFile(
+  path: string,
+  options: ReadOptions = {},
+): Promise<Record<string, T.Tensor>> {
+  const { open } = await fs();
+  const file = await open(path, 'r');
+  try {
+    const { size } = await file.stat();
+    const first = new Uint8Array(8);
+    await file.read(first, 0, Math.min(8, size), 0);
+    const n = headerLength(size < 8 ? first.subarray(0, size) : first, size);
+    const head = new Uint8Array(n);
+    await file.read(head, 0, n, 8);
+    const header = parseHeader(head, size - 8 - n);
+    const names = options.names ?? Object.keys(header.entries);
+    // Re-frame each requested tensor as a tiny one-tensor file and decode it with the in-memory reader.
+    const out: Record<string, T.Tensor> = {};
+    for (const name of names) {
+      const e = header.entries[name];
+      if (!e) throw new SafetensorsError(`safetensors: no tensor named '${name}' in ${path}`);
+      const bytes = new Uint8Array(e.dataOffsets[1] - e.dataOffsets[0]);
+      await file.read(bytes, 0, bytes.byteLength, header.dataStart + e.dataOffsets[0]);
+      out[name] = readSafetensors(frame(name, e.dtype, e.shape, bytes), { backend: options.backend })[name];
+    }
+    return out;
+  } finally {
+    await file.close();
+  }
+}
+
+/** A one-tensor safetensors file around `bytes`. */
+function frame(name: string, dtype: string, shape: number[], bytes: Uint8Array): Uint8Array {
+  let json = JSON.stringify({ [name]: { dtype, shape, data_offsets: [0, bytes.byteLength] } });
+  json += ' '.repeat((8 - (new TextEncoder().encode(json).byteLength % 8)) % 8);
+  const head = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + head.byteLength + bytes.byteLength);
+  new DataView(out.buffer).setBigUint64(0, BigInt(head.byteLength), true);
+  out.set(head, 8);
+  out.set(bytes, 8 + head.byteLength);
+  return out;
+}
+
+/** Writes tensors to a safetensors file in Node. */
+export async function writeSafetensorsFile(
+  path: string,
+  tensors: Record<string, T.Tensor>,
+  metadata?: Record<string, string>,
+  dtypes?: WriteDTypes,
+): Promise<void> {
+  const { writeFile } = await fs();
+  await writeFile(path, await writeSafetensors(tensors, metadata, dtypes));
+}
+
+/** Fetches and reads a safetensors file (browsers, Deno, Node 18+ fetch). */
+export async function fetchSafetensors(
+  url: string,
+  options: ReadOptions = {},
+): Promise<Record<string, T.Tensor>> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`fetchSafetensors: ${url} answered ${res.status} ${res.statusText}`);
+  return readSafetensors(await res.arrayBuffer(), options);
+}
