@@ -1,5 +1,10 @@
 export { type AttentionCall, type AttentionConfig, KVCache, MultiHeadAttention } from './attention.js';
-export { fetchSafetensors, readSafetensorsFile, writeSafetensorsFile } from './io/files.js';
+export {
+  fetchSafetensors,
+  readSafetensorsFile,
+  readSafetensorsFileMetadata,
+  writeSafetensorsFile,
+} from './io/files.js';
 export {
   floatToBf16,
   floatToHalf,
@@ -22,6 +27,10 @@ export { Optimizer } from './optim/optimizer.js';
 export { cosineWithWarmup, LRScheduler, type Schedule, warmupStableDecay } from './optim/schedule.js';
 export { SGD, type SGDOptions } from './optim/sgd.js';
 export { RoPE } from './rope.js';
+export { type CheckpointInfo, loadCheckpoint, saveCheckpoint } from './train/checkpoint.js';
+export { ByteLoader, type LoaderState, splitBytes } from './train/data.js';
+export { bitsPerByte, type LanguageModel } from './train/evaluate.js';
+export { type StepReport, type TrainOptions, trainSteps } from './train/loop.js';
 export {
   CausalLM,
   type CausalLMConfig,

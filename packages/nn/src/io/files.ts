@@ -16,22 +16,40 @@ const fs = () => import('node:fs/promises');
  * Reads tensors from a safetensors file in Node, streaming: the header first, then only the byte
  * ranges of the requested tensors (`options.names`), so a large checkpoint need not fit in memory.
  */
+/** Reads and validates only the header of a safetensors file in Node. */
+async function openHeader(file: import('node:fs/promises').FileHandle) {
+  const { size } = await file.stat();
+  const first = new Uint8Array(Math.min(8, size));
+  await file.read(first, 0, first.byteLength, 0);
+  const n = headerLength(first, size);
+  const head = new Uint8Array(n);
+  await file.read(head, 0, n, 8);
+  return parseHeader(head, size - 8 - n);
+}
+
+/** The `__metadata__` of a safetensors file, reading only its header. */
+export async function readSafetensorsFileMetadata(path: string): Promise<Record<string, string>> {
+  const file = await (await fs()).open(path, 'r');
+  try {
+    return (await openHeader(file)).metadata;
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * Reads tensors from a safetensors file in Node, streaming: the header first, then only the byte
+ * ranges of the requested tensors (`options.names`), so a large checkpoint need not fit in memory.
+ */
 export async function readSafetensorsFile(
   path: string,
   options: ReadOptions = {},
 ): Promise<Record<string, T.Tensor>> {
-  const { open } = await fs();
-  const file = await open(path, 'r');
+  const file = await (await fs()).open(path, 'r');
   try {
-    const { size } = await file.stat();
-    const first = new Uint8Array(8);
-    await file.read(first, 0, Math.min(8, size), 0);
-    const n = headerLength(size < 8 ? first.subarray(0, size) : first, size);
-    const head = new Uint8Array(n);
-    await file.read(head, 0, n, 8);
-    const header = parseHeader(head, size - 8 - n);
+    const header = await openHeader(file);
     const names = options.names ?? Object.keys(header.entries);
-    // Re-frame each requested tensor as a tiny one-tensor file and decode it with the in-memory reader.
+    // Re-frame each requested tensor as a one-tensor file and decode it with the in-memory reader.
     const out: Record<string, T.Tensor> = {};
     for (const name of names) {
       const e = header.entries[name];
