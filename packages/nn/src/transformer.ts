@@ -129,32 +129,44 @@ export class CausalLM extends Module {
     return this.model.layers.map(() => new KVCache());
   }
 
-  /** Continues `prompt` (i32 [1, S]) by `steps` tokens, feeding one token at a time through the KV caches. */
+  /**
+   * Continues `prompt` (i32 [1, S]) by `steps` tokens, feeding one token at a time through the KV
+   * caches. When the context reaches `maxSeq`, the caches restart from its last half.
+   */
   async generate(prompt: T.Tensor, steps: number, options: GenerateOptions = {}): Promise<number[]> {
     const { temperature = 1, generator } = options;
-    const caches = this.newCaches();
+    const backend = prompt.backend;
+    const context = [...((await prompt.data()) as Int32Array)];
+    const maxSeq = this.config.maxSeq;
+    let caches = this.newCaches();
+    let pending = context.slice(-maxSeq);
     const out: number[] = [];
-    let input = prompt;
     try {
       for (let s = 0; s < steps; s++) {
+        if (caches[0].length + pending.length > maxSeq) {
+          for (const c of caches) c.dispose();
+          caches = this.newCaches();
+          pending = context.slice(-Math.floor(maxSeq / 2));
+        }
+        const input = T.tensor([pending], { dtype: 'i32', backend });
         const next = T.tidy(() =>
           T.noGrad(() => {
-            const logits = T.narrow(this.forward(input, caches), 1, input.shape[1] - 1, 1);
-            if (temperature === 0) return T.argmax(T.reshape(logits, [-1]));
-            const probs = T.softmax(T.div(T.reshape(logits, [-1]), temperature));
+            const logits = T.reshape(T.narrow(this.forward(input, caches), 1, pending.length - 1, 1), [-1]);
+            if (temperature === 0) return T.argmax(logits);
+            const probs = T.softmax(T.div(logits, temperature));
             // Inverse-CDF sampling with one uniform draw.
-            const u = T.rand([1], { backend: probs.backend, generator });
+            const u = T.rand([1], { backend, generator });
             return T.sum(T.cast(T.lt(T.cumsum(probs, 0), u), 'i32'));
           }),
         );
+        input.dispose();
         const token = Math.min(await next.item(), this.config.vocabSize - 1);
         next.dispose();
         out.push(token);
-        if (input !== prompt) input.dispose();
-        input = T.tensor([[token]], { dtype: 'i32', backend: prompt.backend });
+        context.push(token);
+        pending = [token];
       }
     } finally {
-      if (input !== prompt) input.dispose();
       for (const c of caches) c.dispose();
     }
     return out;
