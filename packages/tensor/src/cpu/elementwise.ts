@@ -3,7 +3,7 @@ import type { BinaryOp, CompareOp, KernelFn, KernelOp, UnaryOp } from '../opset.
 import { BINARY_OPS, COMPARE_OPS, UNARY_OPS } from '../opset.js';
 import { erf, gelu, randomWord, uniform } from '../scalar.js';
 import { numel } from '../shape.js';
-import { materialize } from './strided.js';
+import { type CpuView, materialize } from './strided.js';
 
 type H = TypedArray;
 type Table<U extends KernelOp> = { [K in U]: KernelFn<H, K> };
@@ -62,20 +62,45 @@ const unary = map(
     },
 );
 
-const binary = map(
-  BINARY_OPS,
-  (op): KernelFn<H, BinaryOp> =>
-    (out, [x, y]) => {
-      const a = materialize(x);
-      const b = materialize(y);
-      const r = allocArray(out.dtype, a.length);
-      const f = BINARY_FNS[op];
-      if (op === 'div' && out.dtype !== 'f32')
-        for (let i = 0; i < a.length; i++) r[i] = Math.trunc(a[i] / b[i]);
-      else for (let i = 0; i < a.length; i++) r[i] = f(a[i], b[i]);
-      return r;
-    },
-);
+/** A view whose every element is the same one (a broadcast scalar): its value, else undefined. */
+function scalarOf(v: CpuView): number | undefined {
+  return v.strides.every((st, d) => st === 0 || v.shape[d] === 1) ? v.handle[v.offset] : undefined;
+}
+
+// The hot ops get their own loops (no call per element), with a fast path for a scalar operand.
+const FAST: Partial<Record<BinaryOp, (a: TypedArray, b: TypedArray | number, r: TypedArray) => void>> = {
+  add: (a, b, r) => {
+    if (typeof b === 'number') for (let i = 0; i < r.length; i++) r[i] = a[i] + b;
+    else for (let i = 0; i < r.length; i++) r[i] = a[i] + b[i];
+  },
+  sub: (a, b, r) => {
+    if (typeof b === 'number') for (let i = 0; i < r.length; i++) r[i] = a[i] - b;
+    else for (let i = 0; i < r.length; i++) r[i] = a[i] - b[i];
+  },
+  mul: (a, b, r) => {
+    if (typeof b === 'number') for (let i = 0; i < r.length; i++) r[i] = a[i] * b;
+    else for (let i = 0; i < r.length; i++) r[i] = a[i] * b[i];
+  },
+  div: (a, b, r) => {
+    if (typeof b === 'number') for (let i = 0; i < r.length; i++) r[i] = a[i] / b;
+    else for (let i = 0; i < r.length; i++) r[i] = a[i] / b[i];
+  },
+};
+
+const binary = map(BINARY_OPS, (op): KernelFn<H, BinaryOp> => (out, [x, y]) => {
+  const a = materialize(x);
+  const r = allocArray(out.dtype, a.length);
+  const fast = FAST[op];
+  if (fast && out.dtype === 'f32') {
+    fast(a, scalarOf(y) ?? materialize(y), r);
+    return r;
+  }
+  const b = materialize(y);
+  const f = BINARY_FNS[op];
+  if (op === 'div' && out.dtype !== 'f32') for (let i = 0; i < a.length; i++) r[i] = Math.trunc(a[i] / b[i]);
+  else for (let i = 0; i < a.length; i++) r[i] = f(a[i], b[i]);
+  return r;
+});
 
 const compare = map(
   COMPARE_OPS,

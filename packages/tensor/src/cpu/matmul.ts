@@ -26,11 +26,32 @@ export const matmulCpu: { [K in MatmulGroup]: KernelFn<H, K> } = {
       for (let k = 0; k < K; k++)
         for (let j = 0; j < N; j++) B[k * N + j] = b.handle[bBase[bt] + k * sbk + j * sbn];
       const base = bt * M * N;
-      for (let i = 0; i < M; i++) {
+      // Four rows of C at a time: each loaded element of B feeds four accumulations.
+      let i = 0;
+      for (; i + 4 <= M; i += 4) {
+        const r0 = base + i * N;
+        const r1 = r0 + N;
+        const r2 = r1 + N;
+        const r3 = r2 + N;
+        for (let k = 0; k < K; k++) {
+          const a0 = A[i * K + k];
+          const a1 = A[(i + 1) * K + k];
+          const a2 = A[(i + 2) * K + k];
+          const a3 = A[(i + 3) * K + k];
+          const bo = k * N;
+          for (let j = 0; j < N; j++) {
+            const bv = B[bo + j];
+            c[r0 + j] += a0 * bv;
+            c[r1 + j] += a1 * bv;
+            c[r2 + j] += a2 * bv;
+            c[r3 + j] += a3 * bv;
+          }
+        }
+      }
+      for (; i < M; i++) {
         const row = base + i * N;
         for (let k = 0; k < K; k++) {
           const av = A[i * K + k];
-          if (av === 0) continue;
           const bo = k * N;
           for (let j = 0; j < N; j++) c[row + j] += av * B[bo + j];
         }
