@@ -82,7 +82,7 @@ export async function findAdapter(options: AdapterOptions = {}): Promise<FoundAd
     }
   }
   const hint =
-    'on Linux without a GPU, install libegl1 libegl-mesa0 libgl1-mesa-dri and set EGL_PLATFORM=surfaceless';
+    'on Linux without a GPU, install libegl1 libegl-mesa0 libegl-dev libgl1-mesa-dri and set EGL_PLATFORM=surfaceless';
   throw new GpuUnavailableError(`No WebGPU adapter: ${reasons.join('; ')} (${hint})`);
 }
 

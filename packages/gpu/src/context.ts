@@ -101,7 +101,11 @@ export class GpuContext {
     if (this.lost) throw this.lost;
   }
 
-  /** A zero-initialised storage buffer of at least `bytes` bytes, from the pool when possible. */
+  /**
+   * A storage buffer of at least `bytes` bytes (its size class), from the pool when possible. A fresh
+   * buffer is zero-filled by WebGPU; a pooled one keeps what its last user wrote, so kernels must
+   * write every element of their output.
+   */
   createBuffer(bytes: number): GPUBuffer {
     this.assertAlive();
     const max = this.device.limits.maxStorageBufferBindingSize;
@@ -138,9 +142,16 @@ export class GpuContext {
     return this.pool.size;
   }
 
-  /** Writes bytes into a buffer, after all work recorded so far (which may still read its old contents). */
+  /**
+   * Writes bytes into a buffer, after all work recorded so far (which may still read its old contents).
+   * WebGPU writes whole 32-bit words: `byteOffset` must be a multiple of 4, and a length that is not
+   * is zero-padded to the end of its last word (up to 3 bytes past `data` become 0).
+   */
   write(buf: GPUBuffer, data: ArrayBufferView, byteOffset = 0): void {
     this.assertAlive();
+    if (byteOffset % 4 !== 0) {
+      throw new GpuKernelError('write', 'validation', `byteOffset ${byteOffset} is not a multiple of 4`);
+    }
     if (this.encoder) this.flush();
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     const padded = bytes.byteLength % 4 === 0 ? bytes : padTo4(bytes);
@@ -242,12 +253,18 @@ export class GpuContext {
     this.watch(this.device.popErrorScope(), labels);
   }
 
-  /** Reads `bytes` bytes of a buffer once all recorded work is done. Rejects with the first pending GPU error. */
+  /**
+   * Reads `bytes` bytes of a buffer from `byteOffset` (any alignment) once all recorded work is done.
+   * Rejects with the first pending GPU error.
+   */
   async read(buf: GPUBuffer, bytes: number, byteOffset = 0): Promise<ArrayBuffer> {
     this.assertAlive();
-    const size = sizeClass(bytes);
+    // Copies move whole words: read from the word that holds the first byte, then slice.
+    const skip = byteOffset % 4;
+    const words = Math.ceil((skip + bytes) / 4) * 4;
+    const size = sizeClass(words);
     const staging = this.stagingPool.take(size) ?? this.device.createBuffer({ size, usage: MAP_READ });
-    this.copy(buf, byteOffset, staging, 0, bytes);
+    this.copy(buf, byteOffset - skip, staging, 0, words);
     this.flush();
     try {
       await staging.mapAsync(0x0001);
@@ -256,7 +273,7 @@ export class GpuContext {
       this.assertAlive();
       throw new GpuKernelError('read', 'validation', String(e));
     }
-    const out = staging.getMappedRange(0, Math.ceil(bytes / 4) * 4).slice(0, bytes);
+    const out = staging.getMappedRange(0, words).slice(skip, skip + bytes);
     staging.unmap();
     this.stagingPool.give(staging)?.destroy();
     await this.throwPending();

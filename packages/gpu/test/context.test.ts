@@ -46,6 +46,23 @@ describe.skipIf(!ctx)('GpuContext on the real adapter', () => {
     expect([...new Uint8Array(await c.read(buf, 7))]).toEqual([1, 2, 3, 4, 5, 6, 7]);
     c.write(buf, new Float32Array([1.5, -2, 3.25]), 16);
     expect([...new Float32Array(await c.read(buf, 8, 20))]).toEqual([-2, 3.25]);
+    // Reads may start and end anywhere inside a word.
+    expect([...new Uint8Array(await c.read(buf, 5, 1))]).toEqual([2, 3, 4, 5, 6]);
+    expect([...new Uint8Array(await c.read(buf, 1, 6))]).toEqual([7]);
+    // Writes move whole words: the rest of the last word becomes 0.
+    c.write(buf, new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]));
+    c.write(buf, new Uint8Array([42]));
+    expect([...new Uint8Array(await c.read(buf, 8))]).toEqual([42, 0, 0, 0, 5, 6, 7, 8]);
+    c.releaseBuffer(buf);
+  });
+
+  it('refuses a write at an offset WebGPU cannot address, at once and by name', async () => {
+    const buf = c.createBuffer(16);
+    expect(() => c.write(buf, new Uint8Array([1]), 2)).toThrow(GpuKernelError);
+    expect(() => c.write(buf, new Uint8Array([1]), 2)).toThrow(
+      /'write'.*byteOffset 2 is not a multiple of 4/,
+    );
+    await c.sync(); // nothing reached the device
     c.releaseBuffer(buf);
   });
 
@@ -110,12 +127,28 @@ describe.skipIf(!ctx)('GpuContext on the real adapter', () => {
     expect(err).toBeInstanceOf(GpuKernelError);
     expect((err as GpuKernelError).kernel).toContain('test/broken_kernel');
     expect((err as Error).message).toMatch(/WebGPU validation error in kernel 'test\/broken_kernel/);
+    // Reported once: the next sync is clean.
+    await c.sync();
     c.releaseBuffer(buf);
     // The context keeps working afterwards.
     const ok = c.createBuffer(16);
     c.write(ok, new Float32Array([7]));
     expect(new Float32Array(await c.read(ok, 4))[0]).toBe(7);
     c.releaseBuffer(ok);
+  });
+
+  it('rejects the next read with the error of a broken kernel dispatched before it', async () => {
+    const bad = c.kernel('test:bad-read', 'test/broken_before_read', () => '@compute fn main( {');
+    const buf = c.createBuffer(16);
+    try {
+      c.dispatch(bad, [buf], [1]);
+    } catch {
+      // As above: the read below reports it either way.
+    }
+    await expect(c.read(buf, 4)).rejects.toThrow(/kernel 'test\/broken_before_read/);
+    c.write(buf, new Int32Array([-3]));
+    expect(new Int32Array(await c.read(buf, 4))[0]).toBe(-3);
+    c.releaseBuffer(buf);
   });
 
   it('refuses a buffer larger than the adapter can bind, naming the sizes', () => {

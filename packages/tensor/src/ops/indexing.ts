@@ -1,4 +1,5 @@
 import { apply } from '../apply.js';
+import { DTypeError, fmt, ShapeError } from '../errors.js';
 import { normAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { flatten, narrow, reshape } from './movement.js';
@@ -19,8 +20,15 @@ export const indexSelect = (x: Tensor, axis: number, index: Tensor): Tensor =>
 export const indexAdd = (x: Tensor, axis: number, index: Tensor, src: Tensor): Tensor =>
   apply('index_add', [x, index, src], { axis: normAxis('indexAdd', axis, x.rank) });
 
-/** Rows of `weight` [num, dim] for i32 `ids` of any shape: [...ids.shape, dim]. Differentiable in `weight`. */
+/**
+ * Rows of `weight` [num, ...dims] for i32 `ids` of any shape: [...ids.shape, ...dims], as
+ * `torch.nn.functional.embedding`. Differentiable in `weight` (its gradient is an index_add of the
+ * output gradient's rows). An id outside [0, num) throws IndexError (on WebGPU at the next read).
+ */
 export function embedding(weight: Tensor, ids: Tensor): Tensor {
+  if (weight.rank < 1)
+    throw new ShapeError(`embedding: weight must have rank >= 1, got shape ${fmt(weight.shape)}`);
+  if (ids.dtype !== 'i32') throw new DTypeError(`embedding: ids must have dtype i32, got ${ids.dtype}`);
   const rows = indexSelect(weight, 0, flatten(ids));
   return reshape(rows, [...ids.shape, ...weight.shape.slice(1)]);
 }

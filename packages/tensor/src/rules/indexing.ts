@@ -25,10 +25,13 @@ function fitsIn(
 }
 
 const NONDIFF_INDEX = 'returns integer indices, which have no gradient';
+/** Dtypes the scatter-adds accumulate (the GPU has atomic adds for 32-bit words only; bool sums make no sense). */
+const ADDABLE = ['f32', 'i32', 'u32'] as const;
 
 export const indexingRules: KernelRules<IndexingGroup> = {
   gather: {
     infer: ([x, index], { axis }) => {
+      needRank('gather', x, 'input', { atLeast: 1 });
       needDType('gather', index, 'index', ['i32']);
       fitsIn('gather', index, 'index', x, 'input', axis);
       return { shape: index.shape, dtype: x.dtype };
@@ -37,7 +40,9 @@ export const indexingRules: KernelRules<IndexingGroup> = {
   },
   scatter_add: {
     infer: ([x, index, src], { axis }) => {
+      needRank('scatter_add', x, 'input', { atLeast: 1 });
       needDType('scatter_add', index, 'index', ['i32']);
+      needDType('scatter_add', x, 'input', ADDABLE);
       sameDType('scatter_add', [x, src], ['input', 'src']);
       fitsIn('scatter_add', index, 'index', src, 'src');
       fitsIn('scatter_add', index, 'index', x, 'input', axis);
@@ -52,6 +57,7 @@ export const indexingRules: KernelRules<IndexingGroup> = {
   },
   index_select: {
     infer: ([x, index], { axis }) => {
+      needRank('index_select', x, 'input', { atLeast: 1 });
       needDType('index_select', index, 'index', ['i32']);
       needRank('index_select', index, 'index', { exactly: 1 });
       return { shape: x.shape.map((d, i) => (i === axis ? index.shape[0] : d)), dtype: x.dtype };
@@ -60,8 +66,10 @@ export const indexingRules: KernelRules<IndexingGroup> = {
   },
   index_add: {
     infer: ([x, index, src], { axis }) => {
+      needRank('index_add', x, 'input', { atLeast: 1 });
       needDType('index_add', index, 'index', ['i32']);
       needRank('index_add', index, 'index', { exactly: 1 });
+      needDType('index_add', x, 'input', ADDABLE);
       sameDType('index_add', [x, src], ['input', 'src']);
       const want = x.shape.map((d, i) => (i === axis ? index.shape[0] : d));
       if (src.rank !== x.rank || src.shape.some((d, i) => d !== want[i])) {
@@ -82,7 +90,7 @@ export const indexingRules: KernelRules<IndexingGroup> = {
   },
   argsort: {
     infer: ([x]) => {
-      needDType('argsort', x, 'input', ['f32', 'i32', 'u32']);
+      needRank('argsort', x, 'input', { atLeast: 1 });
       return { shape: x.shape, dtype: 'i32' };
     },
     grad: { nondifferentiable: NONDIFF_INDEX },

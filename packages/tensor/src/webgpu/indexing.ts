@@ -1,4 +1,13 @@
-import { tensor_atomic_add_f32, tensor_fault, tensor_map, tensor_math } from '@tessera/kernels';
+import {
+  tensor_atomic_add_f32,
+  tensor_fault,
+  tensor_gather,
+  tensor_onehot,
+  tensor_scatter,
+  tensor_sort,
+  tensor_sort_merge,
+} from '@tessera/kernels';
+import type { DType } from '../dtype.js';
 import type { IndexingGroup } from '../opgroups.js';
 import type { KernelFn, View } from '../opset.js';
 import { contiguousStrides, numel } from '../shape.js';
@@ -9,59 +18,44 @@ import type { Gpu } from './gpu.js';
 type H = GPUBuffer;
 type Addressing = Pick<View, 'shape' | 'strides' | 'offset'>;
 
-interface IndexLaunch {
-  label: string;
-  /** Iteration shape: one invocation per element. */
-  shape: readonly number[];
-  /** Buffers bound as `in_<name>` (read-only, of the given WGSL element type). */
-  inputs: { name: string; buffer: H; type: string }[];
-  /** Views addressed by `idx_<name>(i)` over `shape`. */
-  views: { name: string; view: Addressing }[];
-  out: H;
-  /** `array<…>` element type of `out` (`atomic<u32>` for scatter-adds). */
-  outType: string;
-  body: string;
-  extra: number[];
-  /** Whether the kernel validates indices (binds the fault block). */
-  checked: boolean;
+interface GroupLaunch {
+  /** Kernel name (the template's file) and the op, for labels and the cache key. */
+  kernel: string;
+  op: string;
+  template: string;
+  /** Every template variable but PARAMS, INDEX, FAULT and WG; part of the cache key. */
+  vars: Record<string, string | number>;
+  /** Template variables holding shared WGSL, determined by `vars` (so not in the key). */
+  includes?: Record<string, string>;
+  /** Bound in order; the parameter block binds after them. */
+  buffers: H[];
+  views: StridedViews;
+  /** Names of `views`' addressing functions (`idx_<name>`). */
+  names: string[];
+  workgroups: number;
+  /** Parameter words when not `views.words` (a pass that changes a header word). */
+  words?: number[];
+  wg?: number;
 }
 
-/** Launches an index kernel: the map template with the fault block bound and the index helpers included. */
-function launchIndexed(g: Gpu, l: IndexLaunch): void {
-  const n = numel(l.shape);
-  const sv = new StridedViews(
-    l.shape,
-    l.views.map((v) => v.view),
-    [n, ...l.extra],
-  );
-  const k = l.inputs.length;
+/** Launches one of this group's templates, filling the parts they share. */
+function launch(g: Gpu, l: GroupLaunch): void {
+  const wg = l.wg ?? g.wg;
   g.launch({
-    key: `index:${l.label}:${l.inputs.map((i) => i.type).join(',')}>${l.outType}:${sv.key}`,
-    label: `tensor/index:${l.label}`,
+    key: `${l.kernel}:${l.op}:${JSON.stringify(l.vars)}:${wg}:${l.views.key}`,
+    label: `tensor/${l.kernel}:${l.op}`,
     source: () =>
-      fill(tensor_map, {
-        BINDINGS: [
-          ...l.inputs.map(
-            (inp, j) => `@group(0) @binding(${j}) var<storage, read> in_${inp.name}: array<${inp.type}>;`,
-          ),
-          `@group(0) @binding(${k}) var<storage, read_write> out: array<${l.outType}>;`,
-          ...(l.checked
-            ? [`@group(0) @binding(${k + 1}) var<storage, read_write> fault: array<atomic<u32>, 4>;`]
-            : []),
-        ].join('\n'),
-        PARAMS: g.params(k + (l.checked ? 2 : 1), sv.words),
-        INDEX: sv.fns(l.views.map((v) => v.name)),
-        MATH: [
-          tensor_math,
-          l.checked ? tensor_fault : '',
-          l.outType === 'atomic<u32>' ? tensor_atomic_add_f32 : '',
-        ].join('\n'),
-        WG: g.wg,
-        BODY: l.body,
+      fill(l.template, {
+        ...l.vars,
+        ...l.includes,
+        PARAMS: g.params(l.buffers.length, l.views.words),
+        INDEX: l.views.fns(l.names),
+        FAULT: tensor_fault,
+        WG: wg,
       }),
-    buffers: [...l.inputs.map((i) => i.buffer), l.out, ...(l.checked ? [g.faultBuffer()] : [])],
-    words: sv.words,
-    workgroups: Math.ceil(n / g.wg),
+    buffers: l.buffers,
+    words: l.words ?? l.views.words,
+    workgroups: l.workgroups,
   });
 }
 
@@ -72,66 +66,174 @@ const spread = (index: View<H>, shape: readonly number[], axis: number): View<H>
   strides: shape.map((_, d) => (d === axis ? index.strides[0] : 0)),
 });
 
-const CHECK = `let t = in_ix[idx_ix(i)];
-  if (t < 0 || u32(t) >= m(1u)) { report(t, m(1u)); return; }`;
+/** `t` over `shape` with the `axis` coordinate dropped (stride 0): the base each index offsets from. */
+const axisBase = (t: Addressing, shape: readonly number[], axis: number): Addressing => ({
+  shape,
+  strides: t.strides.map((s, d) => (d === axis ? 0 : s)),
+  offset: t.offset,
+});
 
-function gather(g: Gpu, label: string, x: View<H>, index: View<H>, axis: number, dtype: View['dtype']): H {
+function gather(g: Gpu, op: string, x: View<H>, index: View<H>, axis: number, dtype: DType): H {
   const out = g.alloc({ shape: index.shape, dtype });
-  const T = wgslType(x.dtype);
-  launchIndexed(g, {
-    label,
-    shape: index.shape,
-    inputs: [
-      { name: 'x', buffer: x.handle, type: T },
-      { name: 'ix', buffer: index.handle, type: 'i32' },
-    ],
-    views: [
-      { name: 'ix', view: index },
-      {
-        name: 'xb',
-        view: {
-          shape: index.shape,
-          strides: x.strides.map((s, d) => (d === axis ? 0 : s)),
-          offset: x.offset,
-        },
-      },
-    ],
-    out,
-    outType: T,
-    body: `${CHECK}\n  out[i] = in_x[idx_xb(i) + u32(t) * m(2u)];`,
-    extra: [x.shape[axis], x.strides[axis]],
-    checked: true,
+  const n = numel(index.shape);
+  const views = new StridedViews(
+    index.shape,
+    [index, axisBase(x, index.shape, axis)],
+    [n, x.shape[axis], x.strides[axis]],
+  );
+  launch(g, {
+    kernel: 'gather',
+    op,
+    template: tensor_gather,
+    vars: { T: wgslType(x.dtype) },
+    buffers: [x.handle, index.handle, out, g.faultBuffer()],
+    views,
+    names: ['ix', 'xb'],
+    workgroups: Math.ceil(n / g.wg),
   });
   return out;
 }
 
-function scatterAdd(g: Gpu, label: string, x: View<H>, index: View<H>, src: View<H>, axis: number): H {
+function scatterAdd(g: Gpu, op: string, x: View<H>, index: View<H>, src: View<H>, axis: number): H {
   const out = map(g, 'copy', { shape: x.shape, dtype: x.dtype }, [x], ['a'], 'a');
+  const n = numel(index.shape);
   const strides = contiguousStrides(x.shape);
+  const dst = { shape: x.shape, strides, offset: 0 };
+  const srcView = { shape: index.shape, strides: src.strides, offset: src.offset };
+  const views = new StridedViews(
+    index.shape,
+    [index, srcView, axisBase(dst, index.shape, axis)],
+    [n, x.shape[axis], strides[axis]],
+  );
   const T = wgslType(x.dtype);
-  const add = T === 'f32' ? 'atomic_add_f32(p, v);' : `atomicAdd(&out[p], v);`;
-  launchIndexed(g, {
-    label,
-    shape: index.shape,
-    inputs: [
-      { name: 'src', buffer: src.handle, type: T },
-      { name: 'ix', buffer: index.handle, type: 'i32' },
-    ],
-    views: [
-      { name: 'ix', view: index },
-      { name: 'sv', view: { shape: index.shape, strides: src.strides, offset: src.offset } },
-      {
-        name: 'db',
-        view: { shape: index.shape, strides: strides.map((s, d) => (d === axis ? 0 : s)), offset: 0 },
-      },
-    ],
-    out,
-    outType: T === 'f32' ? 'atomic<u32>' : `atomic<${T}>`,
-    body: `${CHECK}\n  let v = in_src[idx_sv(i)];\n  let p = idx_db(i) + u32(t) * m(2u);\n  ${add}`,
-    extra: [x.shape[axis], strides[axis]],
-    checked: true,
+  const float = T === 'f32';
+  launch(g, {
+    kernel: 'scatter',
+    op,
+    template: tensor_scatter,
+    vars: {
+      T,
+      ATOMIC: float ? 'u32' : T,
+      ADD: float ? 'atomic_add_f32(p, v);' : 'atomicAdd(&out[p], v);',
+    },
+    includes: { ATOMIC_F32: float ? tensor_atomic_add_f32 : '' },
+    buffers: [src.handle, index.handle, out, g.faultBuffer()],
+    views,
+    names: ['ix', 'sv', 'db'],
+    workgroups: Math.ceil(n / g.wg),
   });
   return out;
+}
+
+function oneHot(g: Gpu, index: View<H>, classes: number, out: H): H {
+  const n = numel(index.shape) * classes;
+  launch(g, {
+    kernel: 'onehot',
+    op: 'one_hot',
+    template: tensor_onehot,
+    vars: {},
+    buffers: [index.handle, out, g.faultBuffer()],
+    views: new StridedViews(index.shape, [index], [n, classes]),
+    names: ['ix'],
+    workgroups: Math.ceil(n / g.wg),
+  });
+  return out;
+}
+
+/**
+ * WGSL body of `sort_key(v)`: a u32 whose unsigned order is the sort order. Floats: the sign-flip
+ * trick on the bits, after -0 → +0 (they compare equal, so they must tie) and every NaN → one
+ * quiet NaN (PyTorch sorts NaN above +inf). Tested on bits: WGSL may fold `v != v` away.
+ */
+function sortKey(dtype: DType, descending: boolean): string {
+  const key =
+    dtype === 'f32'
+      ? `var b = bitcast<u32>(v);
+  let mag = b & 0x7fffffffu;
+  if (mag == 0u) { b = 0u; }
+  if (mag > 0x7f800000u) { b = 0x7fc00000u; }
+  let k = select(b | 0x80000000u, ~b, (b & 0x80000000u) != 0u);`
+      : dtype === 'i32'
+        ? 'let k = bitcast<u32>(v) ^ 0x80000000u;'
+        : 'let k = v;';
+  return `${key}\n  return ${descending ? '~k' : 'k'};`;
+}
+
+const pow2Below = (n: number) => 2 ** Math.floor(Math.log2(n));
+const pow2Above = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(n, 1)));
+
+/**
+ * Stable argsort along `axis`. Rows up to CAP elements (2048, or what 8 bytes an element of
+ * workgroup memory allows) are bitonic-sorted in workgroup memory in one launch. Longer rows are
+ * sorted in CAP blocks and merged pairwise by binary search, log2(len / CAP) more launches:
+ * O(n log² n) work in all, every launch fully parallel.
+ */
+function argsort(g: Gpu, x: View<H>, axis: number, descending: boolean, outShape: readonly number[]): H {
+  const buf = g.alloc({ shape: outShape, dtype: 'i32' });
+  const n = numel(x.shape);
+  if (n === 0) return buf;
+  const order = [...x.shape.keys()].filter((d) => d !== axis).concat(axis);
+  const shape = order.map((d) => x.shape[d]);
+  const len = x.shape[axis];
+  const rows = n / len;
+  const capMax = Math.min(2048, pow2Below(g.ctx.limits.maxComputeWorkgroupStorageSize / 8));
+  const cap = Math.min(capMax, pow2Above(len));
+  const wg = Math.min(pow2Below(g.wg), capMax / 2);
+  const span = Math.max(cap, 2 * wg);
+  const blocks = Math.ceil(len / cap);
+  const outStrides = contiguousStrides(outShape);
+  const views = new StridedViews(
+    shape,
+    [
+      { shape, strides: order.map((d) => x.strides[d]), offset: x.offset },
+      { shape, strides: order.map((d) => outStrides[d]), offset: 0 },
+    ],
+    [n, rows, len, blocks, 0],
+  );
+  const toIndices = { OUT: 'i32' };
+  const single = blocks === 1;
+  let pairs = single ? buf : g.ctx.createBuffer(n * 8);
+  launch(g, {
+    kernel: 'sort',
+    op: 'argsort',
+    template: tensor_sort,
+    vars: {
+      T: wgslType(x.dtype),
+      KEY: sortKey(x.dtype, descending),
+      CAP: cap,
+      S: span,
+      ...(single ? toIndices : { OUT: 'vec2<u32>' }),
+      STORE: single ? 'out[idx_o(e)] = i32(ids[t]);' : 'out[e] = vec2<u32>(keys[t], ids[t]);',
+    },
+    buffers: [x.handle, pairs],
+    views,
+    names: ['a', 'o'],
+    workgroups: Math.ceil((rows * blocks) / (span / cap)),
+    wg,
+  });
+  for (let w = cap; w < len; w *= 2) {
+    const last = w * 2 >= len;
+    const next = last ? buf : g.ctx.createBuffer(n * 8);
+    const words = [...views.words];
+    words[4] = w;
+    launch(g, {
+      kernel: 'sort_merge',
+      op: 'argsort',
+      template: tensor_sort_merge,
+      vars: last
+        ? { ...toIndices, STORE: 'out[idx_o(d)] = i32(v.y);' }
+        : { OUT: 'vec2<u32>', STORE: 'out[d] = v;' },
+      buffers: [pairs, next],
+      views,
+      names: ['o'],
+      words,
+      workgroups: Math.ceil(n / g.wg),
+    });
+    // Released buffers go back to the pool only after the work recorded on them has run.
+    g.ctx.releaseBuffer(pairs);
+    pairs = next;
+  }
+  return buf;
 }
 
 export function indexingGpu(g: Gpu): { [K in IndexingGroup]: KernelFn<H, K> } {
@@ -142,56 +244,7 @@ export function indexingGpu(g: Gpu): { [K in IndexingGroup]: KernelFn<H, K> } {
     scatter_add: (_out, [x, index, src], { axis }) => scatterAdd(g, 'scatter_add', x, index, src, axis),
     index_add: (_out, [x, index, src], { axis }) =>
       scatterAdd(g, 'index_add', x, spread(index, src.shape, axis), src, axis),
-    one_hot: (out, [index], { classes }) => {
-      const buf = g.alloc(out);
-      launchIndexed(g, {
-        label: 'one_hot',
-        shape: out.shape,
-        inputs: [{ name: 'ix', buffer: index.handle, type: 'i32' }],
-        views: [
-          { name: 'ix', view: { shape: out.shape, strides: [...index.strides, 0], offset: index.offset } },
-        ],
-        out: buf,
-        outType: 'i32',
-        body: `${CHECK}\n  out[i] = select(0, 1, u32(t) == i % m(1u));`,
-        extra: [classes],
-        checked: true,
-      });
-      return buf;
-    },
-    argsort: (out, [x], { axis, descending }) => {
-      const buf = g.alloc(out);
-      const order = [...x.shape.keys()].filter((d) => d !== axis).concat(axis);
-      const shape = order.map((d) => x.shape[d]);
-      const outStrides = contiguousStrides(out.shape);
-      const before = descending ? 'w > v' : 'w < v';
-      launchIndexed(g, {
-        label: `argsort${descending ? '_desc' : ''}`,
-        shape,
-        inputs: [{ name: 'x', buffer: x.handle, type: wgslType(x.dtype) }],
-        views: [
-          { name: 'a', view: { shape, strides: order.map((d) => x.strides[d]), offset: x.offset } },
-          { name: 'o', view: { shape, strides: order.map((d) => outStrides[d]), offset: 0 } },
-        ],
-        out: buf,
-        outType: 'i32',
-        // Rank by counting: an element's place is the number of elements that sort before it
-        // (ties broken by position, so the sort is stable). O(len²) per row, fully parallel:
-        // fine for the short rows of routing and top-k; a bitonic sort would serve long rows better.
-        body: `let len = m(1u);
-  let row = i / len;
-  let j = i % len;
-  let v = in_x[idx_a(i)];
-  var rank = 0u;
-  for (var k = 0u; k < len; k = k + 1u) {
-    let w = in_x[idx_a(row * len + k)];
-    if (${before} || (w == v && k < j)) { rank = rank + 1u; }
-  }
-  out[idx_o(row * len + rank)] = i32(j);`,
-        extra: [x.shape[axis]],
-        checked: false,
-      });
-      return buf;
-    },
+    one_hot: (out, [index], { classes }) => oneHot(g, index, classes, g.alloc(out)),
+    argsort: (out, [x], { axis, descending }) => argsort(g, x, axis, descending, out.shape),
   };
 }
