@@ -1,4 +1,4 @@
-import { tensor_math, tensor_rows } from '@tessera/kernels';
+import { tensor_map, tensor_math, tensor_rows } from '@tessera/kernels';
 import type { DType } from '../dtype.js';
 import type { ReduceGroup } from '../opgroups.js';
 import type { KernelFn, OutSpec, View } from '../opset.js';
@@ -154,13 +154,73 @@ const cumsumBody = `
     workgroupBarrier();
   }`;
 
+/** Rows this short are reduced by one invocation each: a 256-thread workgroup per row would idle. */
+const SHORT_ROW = 64;
+
+/**
+ * One invocation per output row, looping over the row: for many short rows (the sums that undo a
+ * broadcast, arg-reductions over small axes), where {@link rows} would launch a mostly idle workgroup each.
+ */
+function shortRows(g: Gpu, label: string, x: View<H>, axes: number[], out: OutSpec, init: string, step: string, result: string): H {
+  const keep = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  const order = [...keep, ...axes];
+  const shape = order.map((d) => x.shape[d]);
+  const len = numel(axes.map((d) => x.shape[d]));
+  const nrows = numel(keep.map((d) => x.shape[d]));
+  const views = new StridedViews(shape, [{ shape, strides: order.map((d) => x.strides[d]), offset: x.offset }], [nrows, len]);
+  const T = wgslType(x.dtype);
+  const outT = wgslType(out.dtype);
+  const buf = g.alloc(out);
+  g.launch({
+    key: `short:${label}:${T}>${outT}:${views.key}`,
+    label: `tensor/short_rows:${label}`,
+    source: () =>
+      fill(tensor_map, {
+        BINDINGS: `alias ACC = ${T};\n@group(0) @binding(0) var<storage, read> in_a: array<${T}>;\n@group(0) @binding(1) var<storage, read_write> out: array<${outT}>;`,
+        PARAMS: g.params(2, views.words),
+        INDEX: views.fns(['a']),
+        MATH: tensor_math,
+        WG: g.wg,
+        BODY: `let len = m(1u);
+  var acc: ACC = ${init.replaceAll('LOWEST', LOWEST[T]).replaceAll('HIGHEST', HIGHEST[T])};
+  var at = 0u;
+  for (var j = 0u; j < len; j = j + 1u) {
+    let v = in_a[idx_a(i * len + j)];
+    ${step}
+  }
+  out[i] = ${result};`,
+      }),
+    buffers: [x.handle, buf],
+    words: views.words,
+    workgroups: Math.ceil(nrows / g.wg),
+  });
+  return buf;
+}
+
+const isShort = (x: View<H>, axes: number[]) => numel(axes.map((d) => x.shape[d])) <= SHORT_ROW;
+
 export function reduceGpu(g: Gpu): { [K in ReduceGroup]: KernelFn<H, K> } {
   return {
-    sum: (out, [x], { axes }) => rows(g, 'sum', x, axes, out, reduceBody('add_acc', 'wg_sum', 'ACC(0)')),
-    max: (out, [x], { axes }) => rows(g, 'max', x, axes, out, reduceBody('max_acc', 'wg_max', 'LOWEST')),
-    min: (out, [x], { axes }) => rows(g, 'min', x, axes, out, reduceBody('min_acc', 'wg_min', 'HIGHEST')),
-    argmax: (out, [x], { axis }) => rows(g, 'argmax', x, [axis], out, argBody('LOWEST')),
-    argmin: (out, [x], { axis }) => rows(g, 'argmin', x, [axis], out, argBody('HIGHEST')),
+    sum: (out, [x], { axes }) =>
+      isShort(x, axes)
+        ? shortRows(g, 'sum', x, axes, out, 'ACC(0)', 'acc = acc + v;', 'acc')
+        : rows(g, 'sum', x, axes, out, reduceBody('add_acc', 'wg_sum', 'ACC(0)')),
+    max: (out, [x], { axes }) =>
+      isShort(x, axes)
+        ? shortRows(g, 'max', x, axes, out, 'LOWEST', `acc = ${x.dtype === 'f32' ? 'max_f' : 'max'}(acc, v);`, 'acc')
+        : rows(g, 'max', x, axes, out, reduceBody('max_acc', 'wg_max', 'LOWEST')),
+    min: (out, [x], { axes }) =>
+      isShort(x, axes)
+        ? shortRows(g, 'min', x, axes, out, 'HIGHEST', `acc = ${x.dtype === 'f32' ? 'min_f' : 'min'}(acc, v);`, 'acc')
+        : rows(g, 'min', x, axes, out, reduceBody('min_acc', 'wg_min', 'HIGHEST')),
+    argmax: (out, [x], { axis }) =>
+      isShort(x, [axis])
+        ? shortRows(g, 'argmax', x, [axis], out, 'LOWEST', 'if (j == 0u || v > acc) { acc = v; at = j; }', 'i32(at)')
+        : rows(g, 'argmax', x, [axis], out, argBody('LOWEST')),
+    argmin: (out, [x], { axis }) =>
+      isShort(x, [axis])
+        ? shortRows(g, 'argmin', x, [axis], out, 'HIGHEST', 'if (j == 0u || v < acc) { acc = v; at = j; }', 'i32(at)')
+        : rows(g, 'argmin', x, [axis], out, argBody('HIGHEST')),
     cumsum: (out, [x], { axis }) => rows(g, 'cumsum', x, [axis], out, cumsumBody, { keepShape: true }),
     softmax: (out, [x], { axis }) =>
       rows(g, 'softmax', x, [axis], out, softmaxBody(false), { keepShape: true }),
