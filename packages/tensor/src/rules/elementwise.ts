@@ -38,11 +38,14 @@ const unaryGrad: Record<UnaryOp, Backward<UnaryOp> | { nondifferentiable: string
 const binaryGrad: Record<BinaryOp, Backward<BinaryOp>> = {
   add: (g) => [g, g],
   sub: (g) => [g, E.neg(g)],
-  mul: (g, { inputs: [a, b] }) => [E.mul(g, b), E.mul(g, a)],
-  div: (g, { inputs: [a, b] }) => [E.div(g, b), E.neg(E.div(E.mul(g, a), E.square(b)))],
-  pow: (g, { inputs: [a, b], out }) => [
-    E.mul(g, E.mul(b, E.pow(a, E.sub(b, 1)))),
-    E.mul(g, E.where(E.gt(a, 0), E.mul(out, E.log(a)), 0)),
+  mul: (g, { inputs: [a, b], needs }) => [needs[0] ? E.mul(g, b) : null, needs[1] ? E.mul(g, a) : null],
+  div: (g, { inputs: [a, b], needs }) => [
+    needs[0] ? E.div(g, b) : null,
+    needs[1] ? E.neg(E.div(E.mul(g, a), E.square(b))) : null,
+  ],
+  pow: (g, { inputs: [a, b], out, needs }) => [
+    needs[0] ? E.mul(g, E.mul(b, E.pow(a, E.sub(b, 1)))) : null,
+    needs[1] ? E.mul(g, E.where(E.gt(a, 0), E.mul(out, E.log(a)), 0)) : null,
   ],
   // Ties split the gradient evenly, as PyTorch does.
   maximum: (g, { inputs: [a, b] }) => splitTies(g, E.gt(a, b), E.eq(a, b)),
@@ -100,7 +103,11 @@ export const elementwiseRules: KernelRules<UnaryOp | BinaryOp | CompareOp | 'cas
       const dtype = sameDType('where', inputs.slice(1), ['a', 'b']);
       return { shape: inputs[0].shape, dtype };
     },
-    grad: (g, { inputs: [c] }) => [null, E.where(c, g, 0), E.where(c, 0, g)],
+    grad: (g, { inputs: [c], needs }) => [
+      null,
+      needs[1] ? E.where(c, g, 0) : null,
+      needs[2] ? E.where(c, 0, g) : null,
+    ],
   },
 };
 

@@ -30,7 +30,12 @@ function gradOf(out: Tensor, g: Tensor): (Tensor | null)[] {
   const node = out.node!;
   const grad = RULES[node.op].grad;
   if (typeof grad !== 'function') return [];
-  const ctx = { inputs: node.inputs, out, params: node.params } as GradCtx<never>;
+  const ctx = {
+    inputs: node.inputs,
+    out,
+    params: node.params,
+    needs: node.inputs.map((t) => t.requiresGrad),
+  } as unknown as GradCtx<never>;
   const grads = (grad as (g: Tensor, c: GradCtx<never>) => (Tensor | null)[])(g, ctx);
   grads.forEach((gi, i) => {
     const x = node.inputs[i];

@@ -25,6 +25,9 @@ export const matmulRules: KernelRules<MatmulGroup> = {
       return { shape: [...a.shape.slice(0, -1), b.shape[r - 1]], dtype: 'f32' };
     },
     // Batch dims were broadcast by expand views before the kernel, so these have the operands' shapes.
-    grad: (g, { inputs: [a, b] }) => [matmul(g, transpose(b)), matmul(transpose(a), g)],
+    grad: (g, { inputs: [a, b], needs }) => [
+      needs[0] ? matmul(g, transpose(b)) : null,
+      needs[1] ? matmul(transpose(a), g) : null,
+    ],
   },
 };

@@ -6,6 +6,8 @@ export interface GradCtx<K extends OpName> {
   readonly inputs: readonly Tensor[];
   readonly out: Tensor;
   readonly params: OpParams[K];
+  /** Which inputs need a gradient: rules may return null for the others and skip their work. */
+  readonly needs: readonly boolean[];
 }
 
 /** Gradient of the loss with respect to each input (`null` for inputs without one), given `g`, the gradient of the output. */
