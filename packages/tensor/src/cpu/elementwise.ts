@@ -87,20 +87,25 @@ const FAST: Partial<Record<BinaryOp, (a: TypedArray, b: TypedArray | number, r: 
   },
 };
 
-const binary = map(BINARY_OPS, (op): KernelFn<H, BinaryOp> => (out, [x, y]) => {
-  const a = materialize(x);
-  const r = allocArray(out.dtype, a.length);
-  const fast = FAST[op];
-  if (fast && out.dtype === 'f32') {
-    fast(a, scalarOf(y) ?? materialize(y), r);
-    return r;
-  }
-  const b = materialize(y);
-  const f = BINARY_FNS[op];
-  if (op === 'div' && out.dtype !== 'f32') for (let i = 0; i < a.length; i++) r[i] = Math.trunc(a[i] / b[i]);
-  else for (let i = 0; i < a.length; i++) r[i] = f(a[i], b[i]);
-  return r;
-});
+const binary = map(
+  BINARY_OPS,
+  (op): KernelFn<H, BinaryOp> =>
+    (out, [x, y]) => {
+      const a = materialize(x);
+      const r = allocArray(out.dtype, a.length);
+      const fast = FAST[op];
+      if (fast && out.dtype === 'f32') {
+        fast(a, scalarOf(y) ?? materialize(y), r);
+        return r;
+      }
+      const b = materialize(y);
+      const f = BINARY_FNS[op];
+      if (op === 'div' && out.dtype !== 'f32')
+        for (let i = 0; i < a.length; i++) r[i] = Math.trunc(a[i] / b[i]);
+      else for (let i = 0; i < a.length; i++) r[i] = f(a[i], b[i]);
+      return r;
+    },
+);
 
 const compare = map(
   COMPARE_OPS,

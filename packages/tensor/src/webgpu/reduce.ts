@@ -161,13 +161,26 @@ const SHORT_ROW = 64;
  * One invocation per output row, looping over the row: for many short rows (the sums that undo a
  * broadcast, arg-reductions over small axes), where {@link rows} would launch a mostly idle workgroup each.
  */
-function shortRows(g: Gpu, label: string, x: View<H>, axes: number[], out: OutSpec, init: string, step: string, result: string): H {
+function shortRows(
+  g: Gpu,
+  label: string,
+  x: View<H>,
+  axes: number[],
+  out: OutSpec,
+  init: string,
+  step: string,
+  result: string,
+): H {
   const keep = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
   const order = [...keep, ...axes];
   const shape = order.map((d) => x.shape[d]);
   const len = numel(axes.map((d) => x.shape[d]));
   const nrows = numel(keep.map((d) => x.shape[d]));
-  const views = new StridedViews(shape, [{ shape, strides: order.map((d) => x.strides[d]), offset: x.offset }], [nrows, len]);
+  const views = new StridedViews(
+    shape,
+    [{ shape, strides: order.map((d) => x.strides[d]), offset: x.offset }],
+    [nrows, len],
+  );
   const T = wgslType(x.dtype);
   const outT = wgslType(out.dtype);
   const buf = g.alloc(out);
@@ -207,19 +220,55 @@ export function reduceGpu(g: Gpu): { [K in ReduceGroup]: KernelFn<H, K> } {
         : rows(g, 'sum', x, axes, out, reduceBody('add_acc', 'wg_sum', 'ACC(0)')),
     max: (out, [x], { axes }) =>
       isShort(x, axes)
-        ? shortRows(g, 'max', x, axes, out, 'LOWEST', `acc = ${x.dtype === 'f32' ? 'max_f' : 'max'}(acc, v);`, 'acc')
+        ? shortRows(
+            g,
+            'max',
+            x,
+            axes,
+            out,
+            'LOWEST',
+            `acc = ${x.dtype === 'f32' ? 'max_f' : 'max'}(acc, v);`,
+            'acc',
+          )
         : rows(g, 'max', x, axes, out, reduceBody('max_acc', 'wg_max', 'LOWEST')),
     min: (out, [x], { axes }) =>
       isShort(x, axes)
-        ? shortRows(g, 'min', x, axes, out, 'HIGHEST', `acc = ${x.dtype === 'f32' ? 'min_f' : 'min'}(acc, v);`, 'acc')
+        ? shortRows(
+            g,
+            'min',
+            x,
+            axes,
+            out,
+            'HIGHEST',
+            `acc = ${x.dtype === 'f32' ? 'min_f' : 'min'}(acc, v);`,
+            'acc',
+          )
         : rows(g, 'min', x, axes, out, reduceBody('min_acc', 'wg_min', 'HIGHEST')),
     argmax: (out, [x], { axis }) =>
       isShort(x, [axis])
-        ? shortRows(g, 'argmax', x, [axis], out, 'LOWEST', 'if (j == 0u || v > acc) { acc = v; at = j; }', 'i32(at)')
+        ? shortRows(
+            g,
+            'argmax',
+            x,
+            [axis],
+            out,
+            'LOWEST',
+            'if (j == 0u || v > acc) { acc = v; at = j; }',
+            'i32(at)',
+          )
         : rows(g, 'argmax', x, [axis], out, argBody('LOWEST')),
     argmin: (out, [x], { axis }) =>
       isShort(x, [axis])
-        ? shortRows(g, 'argmin', x, [axis], out, 'HIGHEST', 'if (j == 0u || v < acc) { acc = v; at = j; }', 'i32(at)')
+        ? shortRows(
+            g,
+            'argmin',
+            x,
+            [axis],
+            out,
+            'HIGHEST',
+            'if (j == 0u || v < acc) { acc = v; at = j; }',
+            'i32(at)',
+          )
         : rows(g, 'argmin', x, [axis], out, argBody('HIGHEST')),
     cumsum: (out, [x], { axis }) => rows(g, 'cumsum', x, [axis], out, cumsumBody, { keepShape: true }),
     softmax: (out, [x], { axis }) =>
