@@ -55,11 +55,12 @@ function rows(
   ]);
   const T = wgslType(x.dtype);
   const acc = wgslType(opts.acc ?? x.dtype);
-  const wg = pow2(g.wg);
+  // Threads per row: enough to cover the row once (at least 32), at most the adapter's workgroup.
+  const wg = Math.min(pow2(g.wg), Math.max(32, 2 ** Math.ceil(Math.log2(Math.max(len, 1)))));
   const float = acc === 'f32';
   const buf = g.alloc(out);
   g.launch({
-    key: `rows:${label}:${T}>${wgslType(out.dtype)}:${views.key}`,
+    key: `rows:${label}:${T}>${wgslType(out.dtype)}:wg${wg}:${views.key}`,
     label: `tensor/rows:${label}`,
     source: () =>
       fill(tensor_rows, {
