@@ -53,7 +53,9 @@ async function tfjs(impl, model, records) {
   const [q, k, v] = [0, 1, 2].map(() => tf.randomNormal([ATT.B, ATT.H, ATT.S, ATT.D]));
   const mask = tfjsTables(ATT.S, ATT.D).mask;
   const att = await time(async () => {
-    const o = tf.tidy(() => tf.matMul(tf.softmax(tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(ATT.D)), mask)), v));
+    const o = tf.tidy(() =>
+      tf.matMul(tf.softmax(tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(ATT.D)), mask)), v),
+    );
     await o.data();
     o.dispose();
   });

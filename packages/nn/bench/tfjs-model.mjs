@@ -5,15 +5,20 @@ import { tf } from '@tessera/bench/tfjs';
 /** tfjs variables from a Tessera state dict (name → Tensor). */
 export async function tfjsWeights(stateDict) {
   const out = {};
-  for (const [k, t] of Object.entries(stateDict)) out[k] = tf.variable(tf.tensor(await t.data(), [...t.shape]), true);
+  for (const [k, t] of Object.entries(stateDict))
+    out[k] = tf.variable(tf.tensor(await t.data(), [...t.shape]), true);
   return out;
 }
 
-const rms = (x, w, eps = 1e-6) => tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps))), w);
+const rms = (x, w, eps = 1e-6) =>
+  tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps))), w);
 // 2-D products: tfjs's gradient of a broadcast batched matMul has the wrong shape.
 const linear = (x, w) => {
   const lead = x.shape.slice(0, -1);
-  return tf.reshape(tf.matMul(tf.reshape(x, [-1, x.shape[x.rank - 1]]), w, false, true), [...lead, w.shape[0]]);
+  return tf.reshape(tf.matMul(tf.reshape(x, [-1, x.shape[x.rank - 1]]), w, false, true), [
+    ...lead,
+    w.shape[0],
+  ]);
 };
 
 function rope(x, cos, sin) {
@@ -43,7 +48,10 @@ export function tfjsLoss(W, ids, cfg, tables) {
     const o = tf.reshape(tf.transpose(tf.matMul(tf.softmax(scores), v), [0, 2, 1, 3]), [B, S, D]);
     h = tf.add(h, linear(o, p('self_attn.o_proj.weight')));
     const y = rms(h, p('post_attention_layernorm.weight'));
-    const mlp = tf.mul(tf.mul(linear(y, p('mlp.gate_proj.weight')), tf.sigmoid(linear(y, p('mlp.gate_proj.weight')))), linear(y, p('mlp.up_proj.weight')));
+    const mlp = tf.mul(
+      tf.mul(linear(y, p('mlp.gate_proj.weight')), tf.sigmoid(linear(y, p('mlp.gate_proj.weight')))),
+      linear(y, p('mlp.up_proj.weight')),
+    );
     h = tf.add(h, linear(mlp, p('mlp.down_proj.weight')));
   }
   const logits = linear(rms(h, W['model.norm.weight']), W['lm_head.weight']);
