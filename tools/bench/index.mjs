@@ -43,7 +43,10 @@ export function saveRecords(pkg, records) {
   }
   const kept = all.filter((r) => r.package !== pkg);
   mkdirSync(dirname(RESULTS), { recursive: true });
-  writeFileSync(RESULTS, `${JSON.stringify({ updated: new Date().toISOString(), records: [...kept, ...records] }, null, 2)}\n`);
+  writeFileSync(
+    RESULTS,
+    `${JSON.stringify({ updated: new Date().toISOString(), records: [...kept, ...records] }, null, 2)}\n`,
+  );
 }
 
 /**

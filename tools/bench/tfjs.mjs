@@ -1,10 +1,11 @@
 // TensorFlow.js, the named peer: its cpu, wasm and webgpu backends, the last on the same Dawn
 // adapter as Tessera (navigator.gpu is pointed at Tessera's Dawn instance in Node).
 // The union package: its Node bundle registers every op's gradient (tfjs-core alone does not).
-import * as tf from '@tensorflow/tfjs';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 
 const require = createRequire(import.meta.url);
 
@@ -14,7 +15,11 @@ const require = createRequire(import.meta.url);
  * @param {GPUAdapter} adapter
  */
 export async function shareAdapter(adapter) {
-  const gpu = { requestAdapter: async () => adapter, getPreferredCanvasFormat: () => 'rgba8unorm', wgslLanguageFeatures: new Set() };
+  const gpu = {
+    requestAdapter: async () => adapter,
+    getPreferredCanvasFormat: () => 'rgba8unorm',
+    wgslLanguageFeatures: new Set(),
+  };
   Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
   // The backend registers itself at import only when navigator.gpu exists.
   await import('@tensorflow/tfjs-backend-webgpu');

@@ -80,7 +80,7 @@ describe.each(list)('training on %s', (_name, backend) => {
     expect(info.step).toBe(3);
     const tail = await trainSteps(resumed.model, resumed.optimizer, resumed.loader, { steps: 3 });
     const curve = [...head, ...tail];
-    curve.forEach((l, i) => expect(Math.abs(l - all[i])).toBeLessThan(1e-6));
+    for (const [i, l] of curve.entries()) expect(Math.abs(l - all[i])).toBeLessThan(1e-6);
     for (const s of [straight, first, resumed]) {
       s.model.dispose();
       s.optimizer.dispose();
@@ -103,7 +103,7 @@ describe('CPU and WebGPU agree', async () => {
       const cpu = await run(T.cpuBackend);
       const webgpu = await run(gpu!);
       // f32 sums in different orders (tree reductions, tiled matmul) drift slowly through Adam.
-      cpu.forEach((l, i) => expect(Math.abs(webgpu[i] - l) / l).toBeLessThan(1e-3));
+      for (const [i, l] of cpu.entries()) expect(Math.abs(webgpu[i] - l) / l).toBeLessThan(1e-3);
       expect(cpu[19]).toBeLessThan(cpu[0]);
     },
   );

@@ -81,7 +81,15 @@ async function measureTessera(backend, impl, records) {
       out.dispose();
     });
     records.push({ package: PKG, name: c.name, impl, metric: 'ms', value: ms, unit: 'ms' });
-    if (c.flops) records.push({ package: PKG, name: c.name, impl, metric: 'gflops', value: c.flops / ms / 1e6, unit: 'GFLOP/s' });
+    if (c.flops)
+      records.push({
+        package: PKG,
+        name: c.name,
+        impl,
+        metric: 'gflops',
+        value: c.flops / ms / 1e6,
+        unit: 'GFLOP/s',
+      });
   }
 }
 
@@ -94,7 +102,15 @@ async function measureTfjs(impl, records) {
       out.dispose();
     });
     records.push({ package: PKG, name: c.name, impl, metric: 'ms', value: ms, unit: 'ms' });
-    if (c.flops) records.push({ package: PKG, name: c.name, impl, metric: 'gflops', value: c.flops / ms / 1e6, unit: 'GFLOP/s' });
+    if (c.flops)
+      records.push({
+        package: PKG,
+        name: c.name,
+        impl,
+        metric: 'gflops',
+        value: c.flops / ms / 1e6,
+        unit: 'GFLOP/s',
+      });
   }
 }
 

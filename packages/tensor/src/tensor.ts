@@ -19,7 +19,6 @@ export interface GradNode {
 }
 
 /** Method-call forms of the ops (installed by methods.ts); each is the function of the same name. */
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the methods are installed on the prototype at load
 export declare interface Tensor {
   /** See {@link add}. */ add(b: TL): Tensor;
   /** See {@link sub}. */ sub(b: TL): Tensor;
@@ -69,6 +68,7 @@ let nextId = 1;
  * reference-counted {@link Storage}. Views share storage; `dispose()` releases this view's reference.
  * Reads are asynchronous (`data()`, `toArray()`, `item()`).
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface above declares the method forms installed by methods.ts
 export class Tensor implements Disposable {
   /** Unique id, for debugging and graph bookkeeping. */
   readonly id = nextId++;

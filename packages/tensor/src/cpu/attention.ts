@@ -9,7 +9,7 @@ export const visible = (qp: number, j: number, causal: boolean, window: number):
   (!causal || j <= qp) && (window <= 0 || j > qp - window);
 
 export const attentionCpu: { [K in AttentionGroup]: KernelFn<H, K> } = {
-  attention: (out, [q, k, v, mask], { scale, causal, window, qOffset }) => {
+  attention: (_out, [q, k, v, mask], { scale, causal, window, qOffset }) => {
     const [B, H, Sq, D] = q.shape;
     const [, Hkv, Sk] = k.shape;
     const Dv = v.shape[3];

@@ -49,7 +49,8 @@ export const indexingRules: KernelRules<IndexingGroup> = {
       return { shape: x.shape, dtype: x.dtype };
     },
     // src elements outside the index's extent were not added anywhere: their gradient is zero.
-    grad: (g, { inputs: [, index, src], params: { axis } }) => {
+    grad: (g, { inputs: [, index, src], params: { axis }, needs }) => {
+      if (!needs[2]) return [g, null, null];
       const picked = gather(g, axis, index);
       const rest = src.shape.map((d, i) => [0, d - index.shape[i]] as [number, number]).reverse();
       return [g, null, rest.some(([, e]) => e > 0) ? pad(picked, rest) : picked];
@@ -77,7 +78,11 @@ export const indexingRules: KernelRules<IndexingGroup> = {
       }
       return { shape: x.shape, dtype: x.dtype };
     },
-    grad: (g, { inputs: [, index], params: { axis } }) => [g, null, indexSelect(g, axis, index)],
+    grad: (g, { inputs: [, index], params: { axis }, needs }) => [
+      g,
+      null,
+      needs[2] ? indexSelect(g, axis, index) : null,
+    ],
   },
   one_hot: {
     infer: ([index], { classes }) => {

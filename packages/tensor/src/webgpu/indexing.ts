@@ -190,7 +190,7 @@ function argsort(g: Gpu, x: View<H>, axis: number, descending: boolean, outShape
     ],
     [n, rows, len, blocks, 0],
   );
-  const toIndices = { OUT: 'i32' };
+  // The last launch writes indices to the output; earlier ones write (key, position) pairs to scratch.
   const single = blocks === 1;
   let pairs = single ? buf : g.ctx.createBuffer(n * 8);
   launch(g, {
@@ -202,7 +202,7 @@ function argsort(g: Gpu, x: View<H>, axis: number, descending: boolean, outShape
       KEY: sortKey(x.dtype, descending),
       CAP: cap,
       S: span,
-      ...(single ? toIndices : { OUT: 'vec2<u32>' }),
+      OUT: single ? 'i32' : 'vec2<u32>',
       STORE: single ? 'out[idx_o(e)] = i32(ids[t]);' : 'out[e] = vec2<u32>(keys[t], ids[t]);',
     },
     buffers: [x.handle, pairs],
@@ -220,9 +220,10 @@ function argsort(g: Gpu, x: View<H>, axis: number, descending: boolean, outShape
       kernel: 'sort_merge',
       op: 'argsort',
       template: tensor_sort_merge,
-      vars: last
-        ? { ...toIndices, STORE: 'out[idx_o(d)] = i32(v.y);' }
-        : { OUT: 'vec2<u32>', STORE: 'out[d] = v;' },
+      vars: {
+        OUT: last ? 'i32' : 'vec2<u32>',
+        STORE: last ? 'out[idx_o(d)] = i32(v.y);' : 'out[d] = v;',
+      },
       buffers: [pairs, next],
       views,
       names: ['o'],
