@@ -1,11 +1,4 @@
 import { defineConfig } from 'tsup';
+import { libraryBuild } from '../../tsup.base';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'es2022',
-  external: ['webgpu', '@tessera/gpu', '@tessera/kernels'],
-});
+export default defineConfig(libraryBuild(['webgpu', '@tessera/gpu', '@tessera/kernels']));

@@ -74,3 +74,33 @@ export function printTable(records) {
   console.log(line(header));
   for (const r of rows) console.log(line(r));
 }
+
+/**
+ * Runs a package's benchmarks on every implementation in one process — Tessera's CPU and WebGPU
+ * backends, then TensorFlow.js cpu, wasm and webgpu (on a fresh handle to the same adapter) — and
+ * saves and prints the records. An implementation that cannot start is reported and skipped.
+ * The caller passes its own `@tessera/tensor` and `@tessera/gpu` modules (this harness depends on no
+ * Tessera package, which keeps the workspace graph acyclic).
+ * @param {string} pkg
+ * @param {{ tessera: (backend: object, impl: string, records: BenchRecord[]) => Promise<void>, tfjs: (impl: string, records: BenchRecord[]) => Promise<void> }} suite
+ * @param {{ T: typeof import('@tessera/tensor'), findAdapter: typeof import('@tessera/gpu').findAdapter }} tessera
+ */
+export async function runSuite(pkg, suite, { T, findAdapter }) {
+  const { shareAdapter, useTfjs } = await import('./tfjs.mjs');
+  const records = [];
+  await suite.tessera(T.cpuBackend, 'tessera-cpu', records);
+  const gpu = await T.webgpuBackend().catch((e) => console.log(`tessera-webgpu: skipped (${e.message})`));
+  if (gpu) {
+    console.log(`webgpu adapter: ${gpu.description}`);
+    await suite.tessera(gpu, 'tessera-webgpu', records);
+    // A WebGPU adapter hands out one device, so tfjs gets a fresh handle on the same adapter.
+    await shareAdapter((await findAdapter()).adapter);
+  }
+  for (const impl of ['cpu', 'wasm', ...(gpu ? ['webgpu'] : [])]) {
+    const ok = await useTfjs(impl);
+    if (ok !== true) console.log(`tfjs-${impl}: skipped (${ok})`);
+    else await suite.tfjs(`tfjs-${impl}`, records);
+  }
+  saveRecords(pkg, records);
+  printTable(records);
+}

@@ -1,8 +1,8 @@
 // @tessera/nn against TensorFlow.js (cpu, wasm, webgpu on the same Dawn adapter), in one process:
 // attention, and one full training step (forward, backward, Adam update) of the same small transformer.
 // `pnpm --filter @tessera/nn bench` (BENCH_QUICK=1 for a short run).
-import { printTable, QUICK, saveRecords, time } from '@tessera/bench';
-import { shareAdapter, tf, useTfjs } from '@tessera/bench/tfjs';
+import { QUICK, runSuite, time } from '@tessera/bench';
+import { tf } from '@tessera/bench/tfjs';
 import { findAdapter } from '@tessera/gpu';
 import { AdamW, CausalLM } from '@tessera/nn';
 import * as T from '@tessera/tensor';
@@ -15,6 +15,9 @@ const BATCH = 8;
 const SEQ = 64;
 const attName = `attention causal ${ATT.B}x${ATT.H}x${ATT.S}x${ATT.D}`;
 const stepName = `train step LM dim ${CFG.dim} x${CFG.layers} layers, batch ${BATCH}x${SEQ}`;
+
+/** The CPU model, whose weights the tfjs runs copy. */
+let model;
 
 const ids = Array.from({ length: BATCH * (SEQ + 1) }, (_, i) => (i * 7919) % 256);
 
@@ -86,19 +89,15 @@ async function tfjsStep(impl, model, records) {
   records.push({ package: PKG, name: stepName, impl, metric: 'ms', value: step, unit: 'ms' });
 }
 
-const records = [];
-const model = await tessera(T.cpuBackend, 'tessera-cpu', records);
-const gpu = await T.webgpuBackend().catch((e) => console.log(`tessera-webgpu: skipped (${e.message})`));
-if (gpu) {
-  console.log(`webgpu adapter: ${gpu.description}`);
-  await tessera(gpu, 'tessera-webgpu', records);
-  await shareAdapter((await findAdapter()).adapter);
-}
-for (const impl of ['cpu', 'wasm', ...(gpu ? ['webgpu'] : [])]) {
-  const ok = await useTfjs(impl);
-  if (ok !== true) console.log(`tfjs-${impl}: skipped (${ok})`);
-  else await tfjs(`tfjs-${impl}`, model, records);
-}
-saveRecords(PKG, records);
-printTable(records);
+await runSuite(
+  PKG,
+  {
+    tessera: async (backend, impl, records) => {
+      const m = await tessera(backend, impl, records);
+      model ??= m; // the CPU model, measured first, gives the tfjs runs their weights
+    },
+    tfjs: (impl, records) => tfjs(impl, model, records),
+  },
+  { T, findAdapter },
+);
 process.exit(0);

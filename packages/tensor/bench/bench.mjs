@@ -1,8 +1,8 @@
 // @tessera/tensor against TensorFlow.js (cpu, wasm, webgpu on the same Dawn adapter), in one process.
 // `pnpm --filter @tessera/tensor bench` (BENCH_QUICK=1 for a short run). Every timed call reads its
 // result back, so queued GPU work is included.
-import { printTable, QUICK, saveRecords, time } from '@tessera/bench';
-import { shareAdapter, tf, useTfjs } from '@tessera/bench/tfjs';
+import { QUICK, runSuite, time } from '@tessera/bench';
+import { tf } from '@tessera/bench/tfjs';
 import { findAdapter } from '@tessera/gpu';
 import * as T from '@tessera/tensor';
 
@@ -72,11 +72,12 @@ const cases = [
   },
 ];
 
-async function measureTessera(backend, impl, records) {
+/** Times every case with `make` building its run function, recording ms (and GFLOP/s). */
+async function measure(impl, records, make, scope) {
   for (const c of cases) {
-    const run = c.tessera(backend);
+    const run = make(c);
     const ms = await time(async () => {
-      const out = T.tidy(run);
+      const out = scope(run);
       await out.data();
       out.dispose();
     });
@@ -93,42 +94,12 @@ async function measureTessera(backend, impl, records) {
   }
 }
 
-async function measureTfjs(impl, records) {
-  for (const c of cases) {
-    const run = c.tfjs();
-    const ms = await time(async () => {
-      const out = run();
-      await out.data();
-      out.dispose();
-    });
-    records.push({ package: PKG, name: c.name, impl, metric: 'ms', value: ms, unit: 'ms' });
-    if (c.flops)
-      records.push({
-        package: PKG,
-        name: c.name,
-        impl,
-        metric: 'gflops',
-        value: c.flops / ms / 1e6,
-        unit: 'GFLOP/s',
-      });
-  }
-}
-
-const records = [];
-await measureTessera(T.cpuBackend, 'tessera-cpu', records);
-const gpu = await T.webgpuBackend().catch((e) => console.log(`tessera-webgpu: skipped (${e.message})`));
-if (gpu) {
-  console.log(`webgpu adapter: ${gpu.description}`);
-  await measureTessera(gpu, 'tessera-webgpu', records);
-  // A WebGPU adapter hands out one device, so tfjs gets a fresh handle on the same adapter (same
-  // Dawn backend and feature level) rather than Tessera's.
-  await shareAdapter((await findAdapter()).adapter);
-}
-for (const impl of ['cpu', 'wasm', ...(gpu ? ['webgpu'] : [])]) {
-  const ok = await useTfjs(impl);
-  if (ok !== true) console.log(`tfjs-${impl}: skipped (${ok})`);
-  else await measureTfjs(`tfjs-${impl}`, records);
-}
-saveRecords(PKG, records);
-printTable(records);
+await runSuite(
+  PKG,
+  {
+    tessera: (backend, impl, records) => measure(impl, records, (c) => c.tessera(backend), T.tidy),
+    tfjs: (impl, records) => measure(impl, records, (c) => c.tfjs(), tf.tidy),
+  },
+  { T, findAdapter },
+);
 process.exit(0);

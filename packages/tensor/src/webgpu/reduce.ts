@@ -1,7 +1,7 @@
 import { tensor_map, tensor_math, tensor_rows } from '@tessera/kernels';
 import type { DType } from '../dtype.js';
 import type { ReduceGroup } from '../opgroups.js';
-import type { KernelFn, OutSpec, View } from '../opset.js';
+import type { ArgReduceOp, KernelFn, OutSpec, ReduceOp, View } from '../opset.js';
 import { contiguousStrides, numel } from '../shape.js';
 import { f32Bits, fill, StridedViews, wgslType } from './codegen.js';
 import type { Gpu } from './gpu.js';
@@ -213,64 +213,62 @@ function shortRows(
 
 const isShort = (x: View<H>, axes: number[]) => numel(axes.map((d) => x.shape[d])) <= SHORT_ROW;
 
+/** How each reduction starts, steps along a short row, and combines in a workgroup tree. */
+const REDUCTIONS: Record<
+  ReduceOp,
+  { init: string; step: (float: boolean) => string; tree: string; combine: string }
+> = {
+  sum: { init: 'ACC(0)', step: () => 'acc = acc + v;', tree: 'wg_sum', combine: 'add_acc' },
+  max: {
+    init: 'LOWEST',
+    step: (f) => `acc = ${f ? 'max_f' : 'max'}(acc, v);`,
+    tree: 'wg_max',
+    combine: 'max_acc',
+  },
+  min: {
+    init: 'HIGHEST',
+    step: (f) => `acc = ${f ? 'min_f' : 'min'}(acc, v);`,
+    tree: 'wg_min',
+    combine: 'min_acc',
+  },
+};
+const ARG_REDUCTIONS: Record<ArgReduceOp, { init: string; beats: string }> = {
+  argmax: { init: 'LOWEST', beats: '>' },
+  argmin: { init: 'HIGHEST', beats: '<' },
+};
+
 export function reduceGpu(g: Gpu): { [K in ReduceGroup]: KernelFn<H, K> } {
+  const reduce =
+    (op: ReduceOp): KernelFn<H, ReduceOp> =>
+    (out, [x], { axes }) => {
+      const r = REDUCTIONS[op];
+      return isShort(x, axes)
+        ? shortRows(g, op, x, axes, out, r.init, r.step(x.dtype === 'f32'), 'acc')
+        : rows(g, op, x, axes, out, reduceBody(r.combine, r.tree, r.init));
+    };
+  const argReduce =
+    (op: ArgReduceOp): KernelFn<H, ArgReduceOp> =>
+    (out, [x], { axis }) => {
+      const a = ARG_REDUCTIONS[op];
+      return isShort(x, [axis])
+        ? shortRows(
+            g,
+            op,
+            x,
+            [axis],
+            out,
+            a.init,
+            `if (j == 0u || v ${a.beats} acc) { acc = v; at = j; }`,
+            'i32(at)',
+          )
+        : rows(g, op, x, [axis], out, argBody(a.init));
+    };
   return {
-    sum: (out, [x], { axes }) =>
-      isShort(x, axes)
-        ? shortRows(g, 'sum', x, axes, out, 'ACC(0)', 'acc = acc + v;', 'acc')
-        : rows(g, 'sum', x, axes, out, reduceBody('add_acc', 'wg_sum', 'ACC(0)')),
-    max: (out, [x], { axes }) =>
-      isShort(x, axes)
-        ? shortRows(
-            g,
-            'max',
-            x,
-            axes,
-            out,
-            'LOWEST',
-            `acc = ${x.dtype === 'f32' ? 'max_f' : 'max'}(acc, v);`,
-            'acc',
-          )
-        : rows(g, 'max', x, axes, out, reduceBody('max_acc', 'wg_max', 'LOWEST')),
-    min: (out, [x], { axes }) =>
-      isShort(x, axes)
-        ? shortRows(
-            g,
-            'min',
-            x,
-            axes,
-            out,
-            'HIGHEST',
-            `acc = ${x.dtype === 'f32' ? 'min_f' : 'min'}(acc, v);`,
-            'acc',
-          )
-        : rows(g, 'min', x, axes, out, reduceBody('min_acc', 'wg_min', 'HIGHEST')),
-    argmax: (out, [x], { axis }) =>
-      isShort(x, [axis])
-        ? shortRows(
-            g,
-            'argmax',
-            x,
-            [axis],
-            out,
-            'LOWEST',
-            'if (j == 0u || v > acc) { acc = v; at = j; }',
-            'i32(at)',
-          )
-        : rows(g, 'argmax', x, [axis], out, argBody('LOWEST')),
-    argmin: (out, [x], { axis }) =>
-      isShort(x, [axis])
-        ? shortRows(
-            g,
-            'argmin',
-            x,
-            [axis],
-            out,
-            'HIGHEST',
-            'if (j == 0u || v < acc) { acc = v; at = j; }',
-            'i32(at)',
-          )
-        : rows(g, 'argmin', x, [axis], out, argBody('HIGHEST')),
+    sum: reduce('sum'),
+    max: reduce('max'),
+    min: reduce('min'),
+    argmax: argReduce('argmax'),
+    argmin: argReduce('argmin'),
     cumsum: (out, [x], { axis }) => rows(g, 'cumsum', x, [axis], out, cumsumBody, { keepShape: true }),
     softmax: (out, [x], { axis }) =>
       rows(g, 'softmax', x, [axis], out, softmaxBody(false), { keepShape: true }),
