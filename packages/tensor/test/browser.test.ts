@@ -1,0 +1,76 @@
+// The WebGPU backend in a real browser: Debian's Chromium (headless, SwiftShader) driven by
+// playwright-core, on a page served from 127.0.0.1 (WebGPU needs a secure context).
+import { existsSync, mkdtempSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { chromium } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const required = process.env.TESSERA_REQUIRE_WEBGPU === '1';
+const present = existsSync(CHROMIUM);
+if (required && !present)
+  throw new Error(`TESSERA_REQUIRE_WEBGPU=1 but no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+
+describe.skipIf(!present)('in Chromium', () => {
+  it('computes values and gradients on navigator.gpu', async () => {
+    const bundle = await build({
+      entryPoints: [new URL('./browser/entry.ts', import.meta.url).pathname],
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      write: false,
+      logLevel: 'silent',
+    });
+    const js = bundle.outputFiles[0].text;
+    const server = http.createServer((req, res) => {
+      if (req.url === '/entry.js') {
+        res.writeHead(200, { 'content-type': 'text/javascript' });
+        res.end(js);
+      } else {
+        res.writeHead(200, { 'content-type': 'text/html' });
+        res.end('<!doctype html><script type="module" src="/entry.js"></script>');
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'tessera-chromium-')), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--enable-unsafe-webgpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${port}/`);
+      await page.waitForFunction(() => typeof window.runTessera === 'function');
+      const r = await page.evaluate(() => window.runTessera());
+      console.log(`browser webgpu adapter: ${r.description}`);
+      expect(r.backend).toBe('webgpu');
+      expect(r.product).toEqual([
+        [7, 10],
+        [15, 22],
+      ]);
+      // d/dX sum((XX)²) = 2(XX)Xᵀ + Xᵀ·2(XX)
+      expect(r.loss).toBe(7 ** 2 + 10 ** 2 + 15 ** 2 + 22 ** 2);
+      expect(r.grad).toEqual([
+        [2 * (7 * 1 + 10 * 2) + 2 * (1 * 7 + 3 * 15), 2 * (7 * 3 + 10 * 4) + 2 * (1 * 10 + 3 * 22)],
+        [2 * (15 * 1 + 22 * 2) + 2 * (2 * 7 + 4 * 15), 2 * (15 * 3 + 22 * 4) + 2 * (2 * 10 + 4 * 22)],
+      ]);
+      expect(r.rowSumError as number).toBeLessThan(1e-5);
+      expect(r.attentionError as number).toBeLessThan(1e-5);
+    } finally {
+      await browser.close();
+      server.close();
+    }
+  });
+});
