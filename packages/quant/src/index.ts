@@ -1,0 +1,28 @@
+export {
+  type BlockOptions,
+  bitsPerParameter,
+  blockAbsmax,
+  type DoubleQuantized,
+  dequantize4bit,
+  dequantizeAbsmax,
+  dequantizeBlockwise8,
+  doubleQuantize,
+  QuantError,
+  type Quantized4,
+  type Quantized8,
+  quantize4bit,
+  quantizeBlockwise8,
+  unpack4,
+  withDoubleQuant,
+} from './blockwise.js';
+export {
+  codeBook,
+  DYNAMIC_CODE,
+  encode4,
+  FOUR_BIT_TYPES,
+  type FourBitType,
+  FP4_CODE,
+  INT4_CODE,
+  NF4_CODE,
+} from './codebooks.js';
+export { dequantizeGgml, GGML_BLOCK_BYTES, type GgmlType, quantizeGgml } from './ggml.js';
