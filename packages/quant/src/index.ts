@@ -26,3 +26,4 @@ export {
   NF4_CODE,
 } from './codebooks.js';
 export { dequantizeGgml, GGML_BLOCK_BYTES, type GgmlType, quantizeGgml } from './ggml.js';
+export { matmul4bit } from './matmul4.js';
