@@ -74,3 +74,29 @@ export function checkShape(what: string, shape: readonly number[]): number[] {
 /** Whether two shapes are equal. */
 export const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
   a.length === b.length && a.every((d, i) => d === b[i]);
+
+/**
+ * A view's dims with `axes` moved last (kept dims first, each group in order), as row kernels
+ * iterate: `rows` kept positions of `len` elements each. `take` reorders a per-dim list the same way.
+ */
+export function axesLast(
+  shape: readonly number[],
+  axes: readonly number[],
+): {
+  order: number[];
+  shape: number[];
+  rows: number;
+  len: number;
+  take: (perDim: readonly number[]) => number[];
+} {
+  const keep = shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  const order = [...keep, ...axes];
+  const take = (perDim: readonly number[]) => order.map((d) => perDim[d]);
+  return {
+    order,
+    shape: take(shape),
+    rows: numel(keep.map((d) => shape[d])),
+    len: numel(axes.map((d) => shape[d])),
+    take,
+  };
+}

@@ -3,7 +3,7 @@ import { IndexError } from '../errors.js';
 import type { IndexingGroup } from '../opgroups.js';
 import type { KernelFn } from '../opset.js';
 import { contiguousStrides, numel } from '../shape.js';
-import { groupedOffsets } from './reduce.js';
+import { rowOffsets } from './reduce.js';
 import { type CpuView, materialize, offsets } from './strided.js';
 
 type H = TypedArray;
@@ -89,8 +89,7 @@ export const indexingCpu: { [K in IndexingGroup]: KernelFn<H, K> } = {
     const r = new Int32Array(numel(out.shape));
     const len = x.shape[axis];
     if (r.length === 0) return r;
-    const { offs } = groupedOffsets(x, [axis]);
-    const dst = groupedOffsets({ ...x, strides: contiguousStrides(x.shape), offset: 0 }, [axis]).offs;
+    const { src: offs, dst } = rowOffsets(x, axis);
     const row = new Float64Array(len);
     const order = Array.from({ length: len }, (_, j) => j);
     const sign = descending ? -1 : 1;

@@ -1,7 +1,7 @@
 import { allocArray, type DType, type TypedArray } from '../dtype.js';
 import type { ReduceGroup } from '../opgroups.js';
 import type { KernelFn, ReduceOp } from '../opset.js';
-import { contiguousStrides, numel } from '../shape.js';
+import { axesLast, contiguousStrides, numel } from '../shape.js';
 import { type CpuView, offsets } from './strided.js';
 
 type H = TypedArray;
@@ -11,14 +11,18 @@ type H = TypedArray;
  * dims (row-major) the elements of each. Returns the input offsets, grouped by output element.
  */
 export function groupedOffsets(x: CpuView, axes: readonly number[]): { offs: Int32Array; inner: number } {
-  const keep = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
-  const order = [...keep, ...axes];
-  const offs = offsets({
-    shape: order.map((d) => x.shape[d]),
-    strides: order.map((d) => x.strides[d]),
-    offset: x.offset,
-  });
-  return { offs, inner: numel(axes.map((d) => x.shape[d])) };
+  const l = axesLast(x.shape, axes);
+  return { offs: offsets({ shape: l.shape, strides: l.take(x.strides), offset: x.offset }), inner: l.len };
+}
+
+/**
+ * Offsets of a view's rows along `axis`, in the input (`src`) and in a contiguous output of the
+ * same shape (`dst`), both in the same axis-last order: for row ops that keep the shape.
+ */
+export function rowOffsets(x: CpuView, axis: number): { src: Int32Array; dst: Int32Array; inner: number } {
+  const { offs, inner } = groupedOffsets(x, [axis]);
+  const dst = groupedOffsets({ ...x, strides: contiguousStrides(x.shape), offset: 0 }, [axis]).offs;
+  return { src: offs, dst, inner };
 }
 
 const REDUCERS: Record<ReduceOp, { init: number; step: (acc: number, v: number) => number }> = {
@@ -73,10 +77,8 @@ function rowwise(
   outDtype: DType,
   fn: (row: Float64Array) => ArrayLike<number>,
 ): TypedArray {
-  const { offs, inner } = groupedOffsets(x, [axis]);
+  const { src: offs, dst, inner } = rowOffsets(x, axis);
   const r = allocArray(outDtype, numel(x.shape));
-  // Output offsets in the same (axis-last) order as the input's.
-  const dst = groupedOffsets({ ...x, strides: contiguousStrides(x.shape), offset: 0 }, [axis]).offs;
   const row = new Float64Array(inner);
   const src = x.handle;
   for (let o = 0; o < offs.length / Math.max(inner, 1); o++) {

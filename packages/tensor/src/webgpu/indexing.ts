@@ -10,7 +10,7 @@ import {
 import type { DType } from '../dtype.js';
 import type { IndexingGroup } from '../opgroups.js';
 import type { KernelFn, View } from '../opset.js';
-import { contiguousStrides, numel } from '../shape.js';
+import { axesLast, contiguousStrides, numel } from '../shape.js';
 import { fill, StridedViews, wgslType } from './codegen.js';
 import { map } from './elementwise.js';
 import type { Gpu } from './gpu.js';
@@ -172,21 +172,17 @@ function argsort(g: Gpu, x: View<H>, axis: number, descending: boolean, outShape
   const buf = g.alloc({ shape: outShape, dtype: 'i32' });
   const n = numel(x.shape);
   if (n === 0) return buf;
-  const order = [...x.shape.keys()].filter((d) => d !== axis).concat(axis);
-  const shape = order.map((d) => x.shape[d]);
-  const len = x.shape[axis];
-  const rows = n / len;
+  const { shape, len, rows, take } = axesLast(x.shape, [axis]);
   const capMax = Math.min(2048, pow2Below(g.ctx.limits.maxComputeWorkgroupStorageSize / 8));
   const cap = Math.min(capMax, pow2Above(len));
   const wg = Math.min(pow2Below(g.wg), capMax / 2);
   const span = Math.max(cap, 2 * wg);
   const blocks = Math.ceil(len / cap);
-  const outStrides = contiguousStrides(outShape);
   const views = new StridedViews(
     shape,
     [
-      { shape, strides: order.map((d) => x.strides[d]), offset: x.offset },
-      { shape, strides: order.map((d) => outStrides[d]), offset: 0 },
+      { shape, strides: take(x.strides), offset: x.offset },
+      { shape, strides: take(contiguousStrides(outShape)), offset: 0 },
     ],
     [n, rows, len, blocks, 0],
   );

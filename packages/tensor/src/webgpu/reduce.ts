@@ -2,7 +2,7 @@ import { tensor_map, tensor_math, tensor_rows } from '@tessera/kernels';
 import type { DType } from '../dtype.js';
 import type { ReduceGroup } from '../opgroups.js';
 import type { ArgReduceOp, KernelFn, OutSpec, ReduceOp, View } from '../opset.js';
-import { contiguousStrides, numel } from '../shape.js';
+import { axesLast, contiguousStrides, numel } from '../shape.js';
 import { f32Bits, fill, StridedViews, wgslType } from './codegen.js';
 import type { Gpu } from './gpu.js';
 
@@ -35,16 +35,11 @@ function rows(
   body: string,
   opts: { keepShape?: boolean; acc?: DType; extra?: number[] } = {},
 ): H {
-  const keep = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
-  const order = [...keep, ...axes];
-  const shape = order.map((d) => x.shape[d]);
-  const len = numel(axes.map((d) => x.shape[d]));
-  const nrows = numel(keep.map((d) => x.shape[d]));
-  const src = { shape, strides: order.map((d) => x.strides[d]), offset: x.offset };
-  const outStrides = contiguousStrides(out.shape);
+  const { shape, len, rows: nrows, take } = axesLast(x.shape, axes);
+  const src = { shape, strides: take(x.strides), offset: x.offset };
   const dst = {
     shape,
-    strides: opts.keepShape ? order.map((d) => outStrides[d]) : contiguousStrides(shape),
+    strides: opts.keepShape ? take(contiguousStrides(out.shape)) : contiguousStrides(shape),
     offset: 0,
   };
   const views = new StridedViews(shape, opts.keepShape ? [src, dst] : [src], [
@@ -172,14 +167,10 @@ function shortRows(
   step: string,
   result: string,
 ): H {
-  const keep = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
-  const order = [...keep, ...axes];
-  const shape = order.map((d) => x.shape[d]);
-  const len = numel(axes.map((d) => x.shape[d]));
-  const nrows = numel(keep.map((d) => x.shape[d]));
+  const { shape, len, rows: nrows, take } = axesLast(x.shape, axes);
   const views = new StridedViews(
     shape,
-    [{ shape, strides: order.map((d) => x.strides[d]), offset: x.offset }],
+    [{ shape, strides: take(x.strides), offset: x.offset }],
     [nrows, len],
   );
   const T = wgslType(x.dtype);
