@@ -55,7 +55,3 @@ P.to = async function (this: Tensor, backend: Backend) {
   if (backend === this.backend) return this;
   return O.tensor(await this.data(), { shape: [...this.shape], dtype: this.dtype, backend });
 };
-P.detach = function (this: Tensor) {
-  this.assertAlive('detach');
-  return new Tensor(this.storage, this.shape, this.strides, this.offset, this.dtype);
-};

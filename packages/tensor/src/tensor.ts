@@ -55,8 +55,6 @@ export declare interface Tensor {
   backward(gradient?: Tensor): void;
   /** A copy of this tensor on `backend` (reads its data, so it is async). */
   to(backend: Backend): Promise<Tensor>;
-  /** A view that shares storage but is cut from the graph. */
-  detach(): Tensor;
 }
 
 (Symbol as { dispose?: symbol }).dispose ??= Symbol.for('Symbol.dispose');
@@ -156,6 +154,12 @@ export class Tensor implements Disposable {
         `${what}: tensor #${this.id} (${this.dtype}${fmt(this.shape)}) was disposed and cannot be used`,
       );
     }
+  }
+
+  /** A view that shares this tensor's storage but is cut from the graph (a new leaf). */
+  detach(): Tensor {
+    this.assertAlive('detach');
+    return new Tensor(this._storage, this.shape, this._strides, this._offset, this.dtype);
   }
 
   /** Releases this tensor's reference to its storage (and its gradient). Safe to call twice. */

@@ -1,11 +1,10 @@
 import { installAutograd, installLeafFns } from '../autograd.js';
 import { fmt } from '../errors.js';
-import type { Storage } from '../memory.js';
 import { onesLike, zerosLike } from '../ops/creation.js';
 import { add } from '../ops/elementwise.js';
 import { clone } from '../ops/movement.js';
 import { sameShape } from '../shape.js';
-import { setContiguousCopy, Tensor } from '../tensor.js';
+import { setContiguousCopy, type Tensor } from '../tensor.js';
 import { attentionRules } from './attention.js';
 import { creationRules, elementwiseRules } from './elementwise.js';
 import { indexingRules } from './indexing.js';
@@ -51,7 +50,7 @@ function gradOf(out: Tensor, g: Tensor): (Tensor | null)[] {
 /** A new leaf viewing the same storage, for `grad()`. */
 const detachedLeaf = (t: Tensor): Tensor => {
   t.assertAlive('grad');
-  return new Tensor(t.storage as Storage, t.shape, t.strides, t.offset, t.dtype).requireGrad();
+  return t.detach().requireGrad();
 };
 
 installAutograd(gradOf, add, onesLike, clone);

@@ -56,11 +56,6 @@ export class Gpu {
     this.ctx.dispatch(kernel, [...l.buffers, this.ctx.uniform(l.words.length ? l.words : [0])], grid);
   }
 
-  /** The WGSL line that linearises the 2-D workgroup grid: `let wgid: u32`. */
-  get wgid(): string {
-    return 'let wgid = wid.x + wid.y * nwg.x;';
-  }
-
   /**
    * The fault buffer to bind in kernels that validate indices: word 0 is set to 1 with
    * `atomicMax`, word 1 holds the offending index, word 2 the dimension size. Arms the check.
