@@ -30,6 +30,10 @@ const META_CACHE = 4096;
 export class GpuContext {
   /** Storage buffers handed out and not yet released. */
   liveBuffers = 0;
+  /** Bytes of the buffers handed out by {@link createBuffer} and not released (size classes, so ≥ what was asked). */
+  liveBytes = 0;
+  /** The most {@link liveBytes} reached since the context opened or {@link resetPeakBytes}. */
+  peakBytes = 0;
   /** Pipelines compiled so far (cache misses). */
   compiledPipelines = 0;
   /** Command buffers submitted so far. */
@@ -124,17 +128,25 @@ export class GpuContext {
       this.watch(this.device.popErrorScope(), `createBuffer(${size})`);
     }
     this.liveBuffers++;
+    this.liveBytes += buf.size;
+    if (this.liveBytes > this.peakBytes) this.peakBytes = this.liveBytes;
     return buf;
   }
 
   /** Gives a buffer from {@link createBuffer} back to the pool. Recorded work that uses it still runs first. */
   releaseBuffer(buf: GPUBuffer): void {
     this.liveBuffers--;
+    this.liveBytes -= buf.size;
     const evicted = this.lost ? buf : this.pool.give(buf);
     if (!evicted) return;
     // A buffer destroyed before the encoder that uses it is submitted would invalidate that submit.
     if (this.encoder) this.destroyAfterSubmit.push(evicted);
     else evicted.destroy();
+  }
+
+  /** Starts a new peak measurement from the bytes live now. */
+  resetPeakBytes(): void {
+    this.peakBytes = this.liveBytes;
   }
 
   /** Idle buffers in the pool. */

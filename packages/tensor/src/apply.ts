@@ -8,7 +8,8 @@ import { getBackend } from './runtime.js';
 import { contiguousStrides } from './shape.js';
 import { Tensor } from './tensor.js';
 
-const viewOf = (t: Tensor): View => ({
+/** @internal The strided window a kernel reads of a tensor. */
+export const viewOf = (t: Tensor): View => ({
   handle: t.storage.handle,
   shape: t.shape,
   strides: t.strides,
@@ -16,7 +17,8 @@ const viewOf = (t: Tensor): View => ({
   dtype: t.dtype,
 });
 
-function backendOf(op: string, inputs: readonly Tensor[], backend?: Backend): Backend {
+/** @internal Checks the inputs are alive and on one backend, and returns it. */
+export function backendOf(op: string, inputs: readonly Tensor[], backend?: Backend): Backend {
   for (const [i, t] of inputs.entries()) t.assertAlive(`${op} (input ${i})`);
   const b = backend ?? inputs[0]?.backend ?? getBackend();
   for (const [i, t] of inputs.entries()) {

@@ -1,5 +1,6 @@
 import type { DType, TypedArray } from './dtype.js';
-import type { KernelTable } from './opset.js';
+import type { ExtensionKernels } from './extension.js';
+import type { KernelTable, OutSpec, View } from './opset.js';
 
 /**
  * The contract every backend fulfils, in the spirit of jax-js: move bytes in and out, free them,
@@ -19,9 +20,15 @@ export interface Backend<H = any> {
   free(handle: H): void;
   /** Buffers allocated and not freed. */
   liveBuffers(): number;
+  /** Bytes those buffers hold, and the most they held since the last {@link resetPeakBytes}. */
+  memoryBytes(): { live: number; peak: number };
+  /** Starts a new peak-bytes measurement from the bytes live now. */
+  resetPeakBytes(): void;
   /** Waits for queued work and surfaces asynchronous errors. */
   sync(): Promise<void>;
   readonly kernels: KernelTable<H>;
+  /** Runs an extension op's kernel for this backend (see `defineOp`), counting its buffer like a built-in kernel's. */
+  extension<P>(kernels: ExtensionKernels<P>, out: OutSpec, inputs: View<H>[], params: P): H;
 }
 
 export type BackendName = 'cpu' | 'webgpu';

@@ -6,6 +6,7 @@ export type { Backend, BackendName } from './backend.js';
 export { cpuBackend } from './cpu/index.js';
 export { DTYPES, type DType, type TypedArray } from './dtype.js';
 export { BackendError, DisposedError, DTypeError, IndexError, ShapeError, TensorError } from './errors.js';
+export { defineOp, type ExtensionKernels, type ExtensionOp } from './extension.js';
 export { keep, type MemoryInfo, memory, Storage, tidy } from './memory.js';
 export * from './ops/index.js';
 export {
@@ -14,11 +15,15 @@ export {
   type KernelOp,
   type KernelParams,
   type OpName,
+  type OutSpec,
   UNARY_OPS,
+  type View,
   type ViewOp,
 } from './opset.js';
 export { RULES } from './rules/index.js';
 export type { RuleTable } from './rules/types.js';
 export { getBackend, type InitOptions, init, setBackend, webgpuBackend } from './runtime.js';
-export { type NestedArray, Tensor } from './tensor.js';
+export { type GradCtxOf, type NestedArray, Tensor } from './tensor.js';
+export { f32Bits, fill, wgslType } from './webgpu/codegen.js';
+export { Gpu, type Launch } from './webgpu/gpu.js';
 import './methods.js';

@@ -113,9 +113,14 @@ export interface MemoryInfo {
   liveTensors: number;
   /** Buffers held by the backend. */
   liveBuffers: number;
+  /** Bytes those buffers hold (WebGPU: their size classes). */
+  liveBytes: number;
+  /** The most bytes held since the backend's last `resetPeakBytes()`. */
+  peakBytes: number;
 }
 
-/** Live tensors and the given backend's live buffers. */
+/** Live tensors and the given backend's live buffers and bytes. */
 export function memory(backend: Backend): MemoryInfo {
-  return { liveTensors, liveBuffers: backend.liveBuffers() };
+  const bytes = backend.memoryBytes();
+  return { liveTensors, liveBuffers: backend.liveBuffers(), liveBytes: bytes.live, peakBytes: bytes.peak };
 }

@@ -13,9 +13,20 @@ export type NestedArray = number | NestedArray[];
 
 /** @internal How a tensor was computed, for the backward pass. */
 export interface GradNode {
-  readonly op: OpName;
+  readonly op: OpName | string;
   readonly inputs: readonly Tensor[];
-  readonly params: OpParams[OpName];
+  readonly params: OpParams[OpName] | unknown;
+  /** The backward rule of an extension op (see `defineOp`); built-in ops look theirs up in `RULES`. */
+  readonly grad?: (g: Tensor, ctx: GradCtxOf<unknown>) => (Tensor | null)[];
+}
+
+/** What a backward rule sees of the forward call, for params `P`. */
+export interface GradCtxOf<P> {
+  readonly inputs: readonly Tensor[];
+  readonly out: Tensor;
+  readonly params: P;
+  /** Which inputs need a gradient: rules may return null for the others and skip their work. */
+  readonly needs: readonly boolean[];
 }
 
 /** Method-call forms of the ops (installed by methods.ts); each is the function of the same name. */

@@ -9,6 +9,16 @@ import { movementCpu } from './movement.js';
 import { reduceCpu } from './reduce.js';
 
 let live = 0;
+let liveBytes = 0;
+let peakBytes = 0;
+
+/** Counts a new buffer, so leak tests and peak-memory reports see CPU buffers like GPU ones. */
+function counted<A extends TypedArray>(a: A): A {
+  live++;
+  liveBytes += a.byteLength;
+  if (liveBytes > peakBytes) peakBytes = liveBytes;
+  return a;
+}
 
 const kernels: KernelTable<TypedArray> = {
   ...creationCpu,
@@ -20,15 +30,11 @@ const kernels: KernelTable<TypedArray> = {
   ...attentionCpu,
 };
 
-// Every kernel returns a fresh array; count them so leak tests see CPU buffers like GPU ones.
-const counted = Object.fromEntries(
+// Every kernel returns a fresh array.
+const countedKernels = Object.fromEntries(
   Object.entries(kernels).map(([op, fn]) => [
     op,
-    (...args: Parameters<typeof fn>) => {
-      const r = (fn as (...a: unknown[]) => TypedArray)(...args);
-      live++;
-      return r;
-    },
+    (...args: Parameters<typeof fn>) => counted((fn as (...a: unknown[]) => TypedArray)(...args)),
   ]),
 ) as unknown as KernelTable<TypedArray>;
 
@@ -37,16 +43,21 @@ export const cpuBackend: Backend<TypedArray> = {
   name: 'cpu',
   description: 'CPU (TypedArrays)',
   upload(data: TypedArray, dtype: DType) {
-    live++;
-    const out = allocArray(dtype, data.length);
+    const out = counted(allocArray(dtype, data.length));
     out.set(data);
     return out;
   },
   read: async (h, _dtype, size, offset) => h.slice(offset, offset + size),
-  free: () => {
+  free: (h) => {
     live--;
+    liveBytes -= h.byteLength;
   },
   liveBuffers: () => live,
+  memoryBytes: () => ({ live: liveBytes, peak: peakBytes }),
+  resetPeakBytes: () => {
+    peakBytes = liveBytes;
+  },
   sync: async () => {},
-  kernels: counted,
+  kernels: countedKernels,
+  extension: (k, out, inputs, params) => counted(k.cpu(out, inputs, params)),
 };

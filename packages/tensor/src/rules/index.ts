@@ -3,6 +3,7 @@ import { fmt } from '../errors.js';
 import { onesLike, zerosLike } from '../ops/creation.js';
 import { add } from '../ops/elementwise.js';
 import { clone } from '../ops/movement.js';
+import type { OpName } from '../opset.js';
 import { sameShape } from '../shape.js';
 import { setContiguousCopy, type Tensor } from '../tensor.js';
 import { attentionRules } from './attention.js';
@@ -27,7 +28,7 @@ export const RULES: RuleTable = {
 
 function gradOf(out: Tensor, g: Tensor): (Tensor | null)[] {
   const node = out.node!;
-  const grad = RULES[node.op].grad;
+  const grad = node.grad ?? RULES[node.op as OpName].grad;
   if (typeof grad !== 'function') return [];
   const ctx = {
     inputs: node.inputs,

@@ -1,14 +1,8 @@
 import type { KernelOp, OpName, OpParams, OutSpec, ViewOp } from '../opset.js';
-import type { Tensor } from '../tensor.js';
+import type { GradCtxOf, Tensor } from '../tensor.js';
 
 /** What a backward rule sees of the forward call. */
-export interface GradCtx<K extends OpName> {
-  readonly inputs: readonly Tensor[];
-  readonly out: Tensor;
-  readonly params: OpParams[K];
-  /** Which inputs need a gradient: rules may return null for the others and skip their work. */
-  readonly needs: readonly boolean[];
-}
+export type GradCtx<K extends OpName> = GradCtxOf<OpParams[K]>;
 
 /** Gradient of the loss with respect to each input (`null` for inputs without one), given `g`, the gradient of the output. */
 export type Backward<K extends OpName> = (g: Tensor, ctx: GradCtx<K>) => (Tensor | null)[];

@@ -37,6 +37,8 @@ export async function createWebGPUBackend(options: GpuContextOptions = {}): Prom
     },
     free: (buf) => ctx.releaseBuffer(buf),
     liveBuffers: () => ctx.liveBuffers,
+    memoryBytes: () => ({ live: ctx.liveBytes, peak: ctx.peakBytes }),
+    resetPeakBytes: () => ctx.resetPeakBytes(),
     sync: async () => {
       await ctx.sync();
       await g.checkFault();
@@ -50,5 +52,6 @@ export async function createWebGPUBackend(options: GpuContextOptions = {}): Prom
       ...indexingGpu(g),
       ...attentionGpu(g),
     },
+    extension: (k, out, inputs, params) => k.webgpu(g, out, inputs, params),
   };
 }
