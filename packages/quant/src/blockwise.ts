@@ -1,4 +1,4 @@
-import { codeBook, DYNAMIC_CODE, encode4, type FourBitType, nearestSorted } from './codebooks.js';
+import { codeBook, DYNAMIC_CODE, encoder, encodeScaled, type FourBitType } from './codebooks.js';
 
 /** A 4-bit blockwise-quantized tensor in bitsandbytes' layout. */
 export interface Quantized4 {
@@ -25,7 +25,7 @@ export class QuantError extends Error {
   override name = 'QuantError';
 }
 
-function checkBlock(what: string, blockSize: number): void {
+export function checkBlock(what: string, blockSize: number): void {
   if (
     !Number.isInteger(blockSize) ||
     blockSize < 32 ||
@@ -69,9 +69,9 @@ export function quantize4bit(
   checkFinite('quantize4bit', x);
   const absmax = blockAbsmax(x, blockSize);
   const packed = new Uint8Array(Math.ceil(x.length / 2));
+  const enc = encoder(type);
   for (let i = 0; i < x.length; i++) {
-    const scale = absmax[(i / blockSize) | 0];
-    const c = encode4(type, scale === 0 ? 0 : Math.fround(x[i] / scale));
+    const c = encodeScaled(enc, x[i], absmax[(i / blockSize) | 0]);
     packed[i >> 1] |= i & 1 ? c : c << 4;
   }
   return { type, blockSize, shape: options.shape ?? [x.length], packed, absmax };
@@ -118,10 +118,15 @@ export function quantizeBlockwise8(
   checkFinite('quantizeBlockwise8', x);
   const absmax = blockAbsmax(x, blockSize);
   const codes = new Uint8Array(x.length);
+  const dyn = encoder('dynamic8');
   for (let i = 0; i < x.length; i++) {
     const scale = absmax[(i / blockSize) | 0];
-    const v = scale === 0 ? 0 : Math.fround(x[i] / scale);
-    codes[i] = code === 'dynamic' ? nearestSorted(DYNAMIC_CODE, v) : Math.round(v * 127) + 128;
+    codes[i] =
+      code === 'dynamic'
+        ? encodeScaled(dyn, x[i], scale)
+        : scale === 0
+          ? 128
+          : Math.round(Math.fround(x[i] / scale) * 127) + 128;
   }
   return { blockSize, codes, absmax, code };
 }

@@ -72,33 +72,52 @@ export const DYNAMIC_CODE: Float32Array = (() => {
   return Float32Array.from(values.sort((a, b) => a - b));
 })();
 
-/** Index of the code nearest to `x` in an ascending code book (ties go to the lower code). */
-export function nearestSorted(code: Float32Array, x: number): number {
+/**
+ * A code book as decision thresholds: the distinct values ascending, the midpoints between
+ * neighbours (f32), and the code that stands for each value.
+ */
+export interface Encoder {
+  readonly mids: Float32Array;
+  readonly codes: Uint8Array;
+  /** The code of 0, for all-zero blocks. */
+  readonly zero: number;
+}
+
+const ENCODERS = new Map<FourBitType | 'dynamic8', Encoder>();
+
+/** The {@link Encoder} of a 4-bit type or of the dynamic 8-bit map (`dynamic8`). */
+export function encoder(type: FourBitType | 'dynamic8'): Encoder {
+  let e = ENCODERS.get(type);
+  if (e) return e;
+  const book = type === 'dynamic8' ? DYNAMIC_CODE : codeBook(type);
+  const order = [...book.keys()]
+    .filter((c) => type !== 'int4' || c > 0)
+    .sort((a, b) => book[a] - book[b] || a - b);
+  // FP4 has +0 and −0: keep +0 (code 0), as bitsandbytes encodes zero.
+  const unique = order.filter((c, i) => i === 0 || book[c] !== book[order[i - 1]]);
+  const mids = Float32Array.from(unique.slice(1), (c, i) => f32(f32(book[unique[i]] + book[c]) / 2));
+  e = { mids, codes: Uint8Array.from(unique), zero: unique.find((c) => book[c] === 0) ?? 0 };
+  ENCODERS.set(type, e);
+  return e;
+}
+
+/**
+ * The code nearest to x / scale, decided without a division: the value index is the number of
+ * midpoints m with f32(m · scale) < x (ties go to the lower value). Products are correctly rounded
+ * in WGSL and in JS alike, divisions are not (WGSL allows 2.5 ulp), so the GPU kernels produce these
+ * exact codes on every adapter.
+ */
+export function encodeScaled(e: Encoder, x: number, scale: number): number {
+  if (scale === 0) return e.zero;
   let lo = 0;
-  let hi = code.length - 1;
-  while (hi - lo > 1) {
+  let hi = e.mids.length;
+  while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (code[mid] <= x) lo = mid;
+    if (f32(e.mids[mid] * scale) < x) lo = mid + 1;
     else hi = mid;
   }
-  return x - code[lo] <= code[hi] - x ? lo : hi;
+  return e.codes[lo];
 }
-
-// NF4 and Int4 are ascending by code; FP4 is not, so it gets a sorted view with the codes alongside.
-const SORTED = new Map<FourBitType, { values: Float32Array; codes: Uint8Array }>();
 
 /** The 4-bit code nearest to `x` (already divided by the block's absmax). */
-export function encode4(type: FourBitType, x: number): number {
-  let s = SORTED.get(type);
-  if (!s) {
-    const book = codeBook(type);
-    const order = [...book.keys()]
-      .filter((c) => type !== 'int4' || c > 0)
-      .sort((a, b) => book[a] - book[b] || a - b);
-    // FP4 has +0 and −0: keep +0 (code 0), as bitsandbytes encodes zero.
-    const unique = order.filter((c, i) => i === 0 || book[c] !== book[order[i - 1]]);
-    s = { values: Float32Array.from(unique.map((c) => book[c])), codes: Uint8Array.from(unique) };
-    SORTED.set(type, s);
-  }
-  return s.codes[nearestSorted(s.values, x)];
-}
+export const encode4 = (type: FourBitType, x: number): number => encodeScaled(encoder(type), x, 1);

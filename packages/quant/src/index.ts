@@ -18,12 +18,22 @@ export {
 export {
   codeBook,
   DYNAMIC_CODE,
+  type Encoder,
   encode4,
+  encoder,
+  encodeScaled,
   FOUR_BIT_TYPES,
   type FourBitType,
   FP4_CODE,
   INT4_CODE,
   NF4_CODE,
 } from './codebooks.js';
+export {
+  matmul4,
+  type NestedAbsmax,
+  QuantizedWeight,
+  type QuantizeOptions,
+  quantizeTensor,
+} from './device/index.js';
 export { dequantizeGgml, GGML_BLOCK_BYTES, type GgmlType, quantizeGgml } from './ggml.js';
 export { matmul4bit } from './matmul4.js';

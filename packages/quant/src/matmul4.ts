@@ -1,5 +1,6 @@
 import { dequantizeAbsmax, QuantError, type Quantized4 } from './blockwise.js';
 import { codeBook } from './codebooks.js';
+import { matmul4Cpu } from './device/kernels-cpu.js';
 
 /**
  * The CPU reference of the fused 4-bit matmul: y = x · Wᵀ for x [M, K] (row-major f32) and a
@@ -17,22 +18,6 @@ export function matmul4bit(x: Float32Array, m: number, w: Quantized4): Float32Ar
     );
   const absmax = w.absmax ?? (w.nested ? dequantizeAbsmax(w.nested) : undefined);
   if (!absmax) throw new QuantError('matmul4bit: the weight has neither absmax nor nested absmax');
-  const book = codeBook(w.type);
-  const y = new Float32Array(m * n);
-  const row = new Float32Array(k);
-  for (let o = 0; o < n; o++) {
-    // Decode one weight row (codes × its blocks' absmax), then dot it with every input row.
-    for (let j = 0; j < k; j++) {
-      const e = o * k + j;
-      const byte = w.packed[e >> 1];
-      row[j] = book[e & 1 ? byte & 15 : byte >> 4] * absmax[(e / w.blockSize) | 0];
-    }
-    for (let r = 0; r < m; r++) {
-      let acc = 0;
-      const base = r * k;
-      for (let j = 0; j < k; j++) acc += x[base + j] * row[j];
-      y[r * n + o] = acc;
-    }
-  }
-  return y;
+  const ref = { bytes: w.packed, absmax, absOffset: 0, blockSize: w.blockSize, book: codeBook(w.type), n, k };
+  return matmul4Cpu(x, 0, m, ref, false);
 }

@@ -1,0 +1,30 @@
+// Blockwise decoding of 4- or 8-bit codes (layout as in encode.wgsl): code value × the block's
+// absmax, plus a constant offset (double quantization's mean; 0 otherwise). One word per invocation.
+@group(0) @binding(0) var<storage, read> codes: array<u32>;
+@group(0) @binding(1) var<storage, read> absmax: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+{{PARAMS}}
+// m(0) n, m(1) block size, m(2) codes offset (words), m(3) absmax offset, m(4) words,
+// m(5) offset (f32 bits), then the 2^BITS code values.
+const BITS = {{BITS}}u;
+const PER_WORD = 32u / BITS;
+
+fn shift_of(j: u32) -> u32 {
+  if (BITS == 4u) { return (j >> 1u) * 8u + select(0u, 4u, (j & 1u) == 0u); }
+  return j * 8u;
+}
+
+@compute @workgroup_size({{WG}})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let w = (wid.x + wid.y * nwg.x) * {{WG}}u + lid;
+  if (w >= m(4u)) { return; }
+  let word = codes[m(2u) + w];
+  for (var j = 0u; j < PER_WORD; j++) {
+    let e = w * PER_WORD + j;
+    if (e < m(0u)) {
+      let c = (word >> shift_of(j)) & ((1u << BITS) - 1u);
+      out[e] = mf(6u + c) * absmax[m(3u) + e / m(1u)] + mf(5u);
+    }
+  }
+}

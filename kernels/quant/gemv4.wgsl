@@ -1,0 +1,51 @@
+// Fused 4-bit GEMV for batch 1 (decoding): y[p] = Σ_k x[k] · W[p, k], one workgroup per output row
+// as in bitsandbytes' kgemm_4bit_inference: threads stride along the row a word (8 codes) at a time
+// when rows start on a word (K % 8 == 0), element by element otherwise; one tree reduction.
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> codes: array<u32>;
+@group(0) @binding(2) var<storage, read> absmax: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+{{PARAMS}}
+// m(0) N, m(1) K, m(2) block size, m(3) x offset, m(4) codes offset (words), m(5) absmax offset,
+// then 16 code values.
+const ALIGNED = {{ALIGNED}}u;
+
+var<workgroup> red: array<f32, {{WG}}>;
+
+fn nibble(word: u32, j: u32) -> u32 {
+  return (word >> ((j >> 1u) * 8u + select(0u, 4u, (j & 1u) == 0u))) & 15u;
+}
+
+@compute @workgroup_size({{WG}})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let p = wid.x + wid.y * nwg.x;
+  if (p >= m(0u)) { return; }
+  let K = m(1u);
+  let bs = m(2u);
+  let e0 = p * K;
+  var acc = 0.0;
+  if (ALIGNED == 1u) {
+    for (var w = lid; w < K / 8u; w += {{WG}}u) {
+      let word = codes[m(4u) + e0 / 8u + w];
+      // A block spans a multiple of 8 codes, so one word has one absmax.
+      let s = absmax[m(5u) + (e0 + w * 8u) / bs];
+      var dot = 0.0;
+      for (var j = 0u; j < 8u; j++) { dot += mf(6u + nibble(word, j)) * x[m(3u) + w * 8u + j]; }
+      acc += dot * s;
+    }
+  } else {
+    for (var k = lid; k < K; k += {{WG}}u) {
+      let e = e0 + k;
+      let c = nibble(codes[m(4u) + (e >> 3u)], e & 7u);
+      acc += mf(6u + c) * absmax[m(5u) + e / bs] * x[m(3u) + k];
+    }
+  }
+  red[lid] = acc;
+  workgroupBarrier();
+  for (var s = {{WG}}u / 2u; s > 0u; s >>= 1u) {
+    if (lid < s) { red[lid] += red[lid + s]; }
+    workgroupBarrier();
+  }
+  if (lid == 0u) { out[p] = red[0]; }
+}

@@ -1,0 +1,81 @@
+// Fused 4-bit matmul, tiled: out[M, P] = x[M, R] · V where V is the quantized weight W [N, K]
+// (PyTorch's Linear layout) read as V[r, p] = W[p, r] (TRANS = 0: y = x·Wᵀ, P = N, R = K) or
+// V[r, p] = W[r, p] (TRANS = 1: the input gradient g·W, P = K, R = N). Each workgroup decodes a
+// BK × 32 tile of W from the packed codes and f32 absmax into workgroup memory and reuses it for
+// 32 rows of x: no f32 copy of W exists outside the tile.
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> codes: array<u32>;
+@group(0) @binding(2) var<storage, read> absmax: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+{{PARAMS}}
+// m(0) M, m(1) P, m(2) R, m(3) K, m(4) block size, m(5) x offset, m(6) codes offset (words),
+// m(7) absmax offset, m(8) tiles along P, then 16 code values.
+const TRANS = {{TRANS}}u;
+const TILE = 32u;
+const BK = 32u;
+const WG = 64u;
+
+var<workgroup> xs: array<f32, 1024>; // [TILE rows of x][BK]
+var<workgroup> ws: array<f32, 1024>; // [BK][TILE columns of V]
+
+fn weight(e: u32) -> f32 {
+  let word = codes[m(6u) + (e >> 3u)];
+  let j = e & 7u;
+  let c = (word >> ((j >> 1u) * 8u + select(0u, 4u, (j & 1u) == 0u))) & 15u;
+  return mf(9u + c) * absmax[m(7u) + e / m(4u)];
+}
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let t = wid.x + wid.y * nwg.x;
+  let row0 = (t / m(8u)) * TILE;
+  let col0 = (t % m(8u)) * TILE;
+  let tx = lid % 8u;
+  let ty = lid / 8u;
+  let M = m(0u);
+  let P = m(1u);
+  let R = m(2u);
+  var acc: array<f32, 16>;
+  for (var k0 = 0u; k0 < R; k0 += BK) {
+    for (var i = 0u; i < 16u; i++) {
+      let idx = lid + i * WG;
+      let r = idx / BK;
+      let c = idx % BK;
+      let gm = row0 + r;
+      let gk = k0 + c;
+      xs[idx] = select(0.0, x[m(5u) + gm * R + gk], gm < M && gk < R);
+      // Consecutive threads walk along W's rows (its contiguous axis) in either orientation.
+      var kk: u32;
+      var pp: u32;
+      if (TRANS == 0u) { kk = idx % BK; pp = idx / BK; } else { pp = idx % TILE; kk = idx / TILE; }
+      let gr = k0 + kk;
+      let gp = col0 + pp;
+      var v = 0.0;
+      if (gr < R && gp < P) {
+        v = weight(select(gp * m(3u) + gr, gr * m(3u) + gp, TRANS == 1u));
+      }
+      ws[kk * TILE + pp] = v;
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < BK; kk++) {
+      var a: array<f32, 4>;
+      var b: array<f32, 4>;
+      for (var i = 0u; i < 4u; i++) {
+        a[i] = xs[(ty * 4u + i) * BK + kk];
+        b[i] = ws[kk * TILE + tx * 4u + i];
+      }
+      for (var i = 0u; i < 4u; i++) {
+        for (var j = 0u; j < 4u; j++) { acc[i * 4u + j] += a[i] * b[j]; }
+      }
+    }
+    workgroupBarrier();
+  }
+  for (var i = 0u; i < 4u; i++) {
+    for (var j = 0u; j < 4u; j++) {
+      let gm = row0 + ty * 4u + i;
+      let gp = col0 + tx * 4u + j;
+      if (gm < M && gp < P) { out[gm * P + gp] = acc[i * 4u + j]; }
+    }
+  }
+}

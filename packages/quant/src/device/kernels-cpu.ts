@@ -1,0 +1,113 @@
+import { type Encoder, encodeScaled } from '../codebooks.js';
+
+/** The bytes behind a u32 view (little-endian words are the packed byte array). */
+export const wordBytes = (words: Uint32Array | Uint8Array, offsetWords = 0): Uint8Array =>
+  new Uint8Array(words.buffer, words.byteOffset + offsetWords * 4, words.byteLength - offsetWords * 4);
+
+/** The 4-bit code of element `e` (element 2j in the high nibble of byte j, as bitsandbytes packs). */
+export const nibbleAt = (bytes: Uint8Array, e: number): number =>
+  e & 1 ? bytes[e >> 1] & 15 : bytes[e >> 1] >> 4;
+
+/** Per-block absmax; a block holding NaN or ±Inf gets −1 (reported by the caller). */
+export function absmaxCpu(x: ArrayLike<number>, offset: number, n: number, blockSize: number): Float32Array {
+  const out = new Float32Array(Math.ceil(n / blockSize));
+  for (let i = 0; i < n; i++) {
+    const b = (i / blockSize) | 0;
+    const v = x[offset + i];
+    if (!Number.isFinite(v)) out[b] = -1;
+    else if (out[b] >= 0 && Math.abs(v) > out[b]) out[b] = Math.abs(v);
+  }
+  return out;
+}
+
+/** Blockwise codes packed into little-endian words: 4-bit (bitsandbytes nibble order) or 8-bit. */
+export function encodeCpu(
+  x: ArrayLike<number>,
+  xOffset: number,
+  n: number,
+  absmax: ArrayLike<number>,
+  absOffset: number,
+  blockSize: number,
+  enc: Encoder,
+  bits: 4 | 8,
+): Uint32Array {
+  const words = new Uint32Array(Math.ceil((n * bits) / 32));
+  const bytes = wordBytes(words);
+  for (let i = 0; i < n; i++) {
+    const c = encodeScaled(enc, x[xOffset + i], absmax[absOffset + ((i / blockSize) | 0)]);
+    if (bits === 8) bytes[i] = c;
+    else bytes[i >> 1] |= i & 1 ? c : c << 4;
+  }
+  return words;
+}
+
+/** Code value × block absmax (+ offset) from packed 4- or 8-bit codes. */
+export function decodeCpu(
+  bytes: Uint8Array,
+  n: number,
+  absmax: ArrayLike<number>,
+  absOffset: number,
+  blockSize: number,
+  book: ArrayLike<number>,
+  bits: 4 | 8,
+  offset: number,
+): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = bits === 8 ? bytes[i] : nibbleAt(bytes, i);
+    out[i] = Math.fround(book[c] * absmax[absOffset + ((i / blockSize) | 0)]) + offset;
+  }
+  return out;
+}
+
+/** Where a weight [N, K] lives: its packed codes, f32 absmax per block and code book. */
+export interface Packed4Ref {
+  bytes: Uint8Array;
+  absmax: ArrayLike<number>;
+  absOffset: number;
+  blockSize: number;
+  book: ArrayLike<number>;
+  n: number;
+  k: number;
+}
+
+/** Decodes weight row `o` into `row` (length K). */
+export function decodeRow(w: Packed4Ref, o: number, row: Float32Array): void {
+  for (let j = 0; j < w.k; j++) {
+    const e = o * w.k + j;
+    row[j] = w.book[nibbleAt(w.bytes, e)] * w.absmax[w.absOffset + ((e / w.blockSize) | 0)];
+  }
+}
+
+/**
+ * y [M, N] = x [M, K] · Wᵀ (`trans` false), or dx [M, K] = g [M, N] · W (`trans` true), decoding one
+ * weight row at a time: the CPU reference of the fused kernels, never holding W in f32.
+ */
+export function matmul4Cpu(
+  x: ArrayLike<number>,
+  xOffset: number,
+  m: number,
+  w: Packed4Ref,
+  trans: boolean,
+): Float32Array {
+  const { n, k } = w;
+  const row = new Float32Array(k);
+  const out = new Float32Array(m * (trans ? k : n));
+  for (let o = 0; o < n; o++) {
+    decodeRow(w, o, row);
+    for (let r = 0; r < m; r++) {
+      if (trans) {
+        const g = x[xOffset + r * n + o];
+        if (g === 0) continue;
+        const base = r * k;
+        for (let j = 0; j < k; j++) out[base + j] += g * row[j];
+      } else {
+        let acc = 0;
+        const base = xOffset + r * k;
+        for (let j = 0; j < k; j++) acc += x[base + j] * row[j];
+        out[r * n + o] = acc;
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,33 @@
+import * as T from '@tessera/tensor';
+import { QuantError } from '../blockwise.js';
+import { codeBook } from '../codebooks.js';
+import { matmul4Op } from './ops.js';
+import type { QuantizedWeight } from './weight.js';
+
+/**
+ * `x · Wᵀ` for x [..., K] and a 4-bit weight W [N, K] (Linear layout) → [..., N], reading the packed
+ * codes and absmax directly: GEMV for one row, tiled GEMM otherwise. Differentiable in x; a
+ * double-quantized absmax is decoded to f32 per call (as bitsandbytes does), never the weight.
+ */
+export function matmul4(x: T.Tensor, w: QuantizedWeight): T.Tensor {
+  if (w.shape.length !== 2)
+    throw new QuantError(`matmul4: the weight must be 2-D [out, in], got shape [${w.shape.join(', ')}]`);
+  const [n, k] = w.shape;
+  if (x.dtype !== 'f32') throw new QuantError(`matmul4: x must be f32, got ${x.dtype}`);
+  if (x.rank < 1 || x.shape[x.rank - 1] !== k)
+    throw new QuantError(
+      `matmul4: x [${x.shape.join(', ')}] does not fit a weight [${n}, ${k}] (x's last dim must be ${k})`,
+    );
+  if (x.backend !== w.backend)
+    throw new QuantError(`matmul4: x is on ${x.backend.name}, the weight on ${w.backend.name}`);
+  const rows = x.size / k;
+  const flat = T.reshape(T.contiguous(x), [rows, k]);
+  const y = matmul4Op([flat, w.codes, w.blockAbsmax()], {
+    n,
+    k,
+    blockSize: w.blockSize,
+    book: codeBook(w.type),
+    trans: false,
+  });
+  return T.reshape(y, [...x.shape.slice(0, -1), n]);
+}

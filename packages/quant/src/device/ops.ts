@@ -1,0 +1,206 @@
+import { quant_absmax, quant_decode, quant_encode, quant_gemv4, quant_matmul4 } from '@tessera/kernels';
+import * as T from '@tessera/tensor';
+import type { Encoder } from '../codebooks.js';
+import { absmaxCpu, decodeCpu, encodeCpu, matmul4Cpu, wordBytes } from './kernels-cpu.js';
+
+const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+const f32Words = (a: ArrayLike<number>) => Array.from(a, T.f32Bits);
+const CONSTANTS = 'quantization constants of a frozen weight have no gradient';
+
+/** Per-block absmax of a contiguous tensor's elements; −1 marks a block holding NaN or ±Inf. */
+export const blockAbsmaxOp = T.defineOp<{ blockSize: number }>({
+  name: 'quant/block_absmax',
+  infer: ([x], { blockSize }) => ({ shape: [Math.ceil(x.size / blockSize)], dtype: 'f32' }),
+  grad: { nondifferentiable: CONSTANTS },
+  kernels: {
+    cpu: (_out, [x], { blockSize }) => absmaxCpu(x.handle, x.offset, numel(x.shape), blockSize),
+    webgpu(gpu, out, [x], { blockSize }) {
+      const blocks = out.shape[0];
+      const words = [numel(x.shape), blockSize, x.offset, blocks];
+      const wg = Math.min(64, gpu.wg);
+      const buf = gpu.alloc(out);
+      gpu.launch({
+        key: `quant/absmax:${wg}`,
+        label: 'quant/absmax',
+        source: () => T.fill(quant_absmax, { PARAMS: gpu.params(2, words), WG: wg }),
+        buffers: [x.handle, buf],
+        words,
+        workgroups: blocks,
+      });
+      return buf;
+    },
+  },
+});
+
+/** Parameters of {@link encodeOp}. */
+export interface EncodeParams {
+  blockSize: number;
+  encoder: Encoder;
+  bits: 4 | 8;
+}
+
+/** Blockwise codes of x given its per-block absmax, packed into u32 words (the packed byte array). */
+export const encodeOp = T.defineOp<EncodeParams>({
+  name: 'quant/encode',
+  infer: ([x], { bits }) => ({ shape: [Math.ceil((x.size * bits) / 32)], dtype: 'u32' }),
+  grad: { nondifferentiable: 'codes are integers' },
+  kernels: {
+    cpu: (_out, [x, a], p) =>
+      encodeCpu(x.handle, x.offset, numel(x.shape), a.handle, a.offset, p.blockSize, p.encoder, p.bits),
+    webgpu(gpu, out, [x, a], { blockSize, encoder, bits }) {
+      const n = numel(x.shape);
+      const nw = out.shape[0];
+      const words = [
+        n,
+        blockSize,
+        x.offset,
+        a.offset,
+        nw,
+        encoder.zero,
+        ...f32Words(encoder.mids),
+        ...encoder.codes,
+      ];
+      const buf = gpu.alloc(out);
+      gpu.launch({
+        key: `quant/encode:${bits}:${encoder.mids.length}`,
+        label: 'quant/encode',
+        source: () =>
+          T.fill(quant_encode, {
+            PARAMS: gpu.params(3, words),
+            WG: gpu.wg,
+            NMIDS: encoder.mids.length,
+            BITS: bits,
+          }),
+        buffers: [x.handle, a.handle, buf],
+        words,
+        workgroups: Math.ceil(nw / gpu.wg),
+      });
+      return buf;
+    },
+  },
+});
+
+/** Parameters of {@link decodeOp}. */
+export interface DecodeParams {
+  shape: number[];
+  blockSize: number;
+  book: Float32Array;
+  bits: 4 | 8;
+  /** Added to every value (double quantization's mean absmax; 0 otherwise). */
+  offset: number;
+}
+
+/** Code value × block absmax (+ offset), from packed codes: dequantization to f32. */
+export const decodeOp = T.defineOp<DecodeParams>({
+  name: 'quant/decode',
+  infer: (_inputs, { shape }) => ({ shape, dtype: 'f32' }),
+  grad: { nondifferentiable: CONSTANTS },
+  kernels: {
+    cpu: (_out, [c, a], p) =>
+      decodeCpu(
+        wordBytes(c.handle as Uint32Array, c.offset),
+        numel(p.shape),
+        a.handle,
+        a.offset,
+        p.blockSize,
+        p.book,
+        p.bits,
+        p.offset,
+      ),
+    webgpu(gpu, out, [c, a], { shape, blockSize, book, bits, offset }) {
+      const n = numel(shape);
+      const nw = Math.ceil((n * bits) / 32);
+      const words = [n, blockSize, c.offset, a.offset, nw, T.f32Bits(offset), ...f32Words(book)];
+      const buf = gpu.alloc(out);
+      gpu.launch({
+        key: `quant/decode:${bits}`,
+        label: 'quant/decode',
+        source: () => T.fill(quant_decode, { PARAMS: gpu.params(3, words), WG: gpu.wg, BITS: bits }),
+        buffers: [c.handle, a.handle, buf],
+        words,
+        workgroups: Math.ceil(nw / gpu.wg),
+      });
+      return buf;
+    },
+  },
+});
+
+/** Parameters of {@link matmul4Op}: the weight W [n, k] and which product. */
+export interface Matmul4Params {
+  n: number;
+  k: number;
+  blockSize: number;
+  book: Float32Array;
+  /** false: x [M, k] · Wᵀ → [M, n]; true: g [M, n] · W → [M, k] (the input gradient). */
+  trans: boolean;
+}
+
+const GEMV_WG = 64;
+
+function launchMatmul4(
+  gpu: T.Gpu,
+  out: T.OutSpec,
+  [x, c, a]: T.View<GPUBuffer>[],
+  p: Matmul4Params,
+): GPUBuffer {
+  const [M, P] = out.shape;
+  const R = p.trans ? p.n : p.k;
+  const buf = gpu.alloc(out);
+  const book = f32Words(p.book);
+  if (M === 1 && !p.trans) {
+    const wg = Math.min(GEMV_WG, gpu.wg);
+    const aligned = p.k % 8 === 0 ? 1 : 0;
+    const words = [p.n, p.k, p.blockSize, x.offset, c.offset, a.offset, ...book];
+    gpu.launch({
+      key: `quant/gemv4:${aligned}:${wg}`,
+      label: 'quant/gemv4',
+      source: () => T.fill(quant_gemv4, { PARAMS: gpu.params(4, words), WG: wg, ALIGNED: aligned }),
+      buffers: [x.handle, c.handle, a.handle, buf],
+      words,
+      workgroups: p.n,
+    });
+    return buf;
+  }
+  const tilesP = Math.ceil(P / 32);
+  const words = [M, P, R, p.k, p.blockSize, x.offset, c.offset, a.offset, tilesP, ...book];
+  gpu.launch({
+    key: `quant/matmul4:${p.trans ? 1 : 0}`,
+    label: 'quant/matmul4',
+    source: () => T.fill(quant_matmul4, { PARAMS: gpu.params(4, words), TRANS: p.trans ? 1 : 0 }),
+    buffers: [x.handle, c.handle, a.handle, buf],
+    words,
+    workgroups: M && P ? Math.ceil(M / 32) * tilesP : 0,
+  });
+  return buf;
+}
+
+/**
+ * The fused 4-bit matmul over a contiguous 2-D x, the packed codes (u32 words) and the f32 absmax:
+ * GEMV for one row, tiled GEMM otherwise. Differentiable in x (the frozen base passes gradients
+ * through to LoRA adapters and earlier layers); the codes and absmax are constants.
+ */
+export const matmul4Op: (inputs: readonly T.Tensor[], params: Matmul4Params) => T.Tensor =
+  T.defineOp<Matmul4Params>({
+    name: 'quant/matmul4',
+    infer: ([x], p) => ({ shape: [x.shape[0], p.trans ? p.k : p.n], dtype: 'f32' }),
+    grad: (g, { inputs: [, c, a], params, needs }) => [
+      needs[0] ? matmul4Op([T.contiguous(g), c, a], { ...params, trans: !params.trans }) : null,
+      null,
+      null,
+    ],
+    kernels: {
+      cpu(_out, [x, c, a], p) {
+        const ref = {
+          bytes: wordBytes(c.handle as Uint32Array, c.offset),
+          absmax: a.handle,
+          absOffset: a.offset,
+          blockSize: p.blockSize,
+          book: p.book,
+          n: p.n,
+          k: p.k,
+        };
+        return matmul4Cpu(x.handle, x.offset, x.shape[0], ref, p.trans);
+      },
+      webgpu: launchMatmul4,
+    },
+  });

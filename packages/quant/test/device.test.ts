@@ -1,0 +1,142 @@
+// The device kernels (WebGPU and the CPU reference behind the same ops) against the host codec:
+// quantize bit for bit, dequantize exactly, fused matmul within f32 rounding, gradients in x.
+import * as T from '@tessera/tensor';
+import { describe, expect, it } from 'vitest';
+import { backends, expectClose } from '../../nn/test/helpers.js';
+import {
+  dequantize4bit,
+  FOUR_BIT_TYPES,
+  matmul4,
+  matmul4bit,
+  QuantError,
+  QuantizedWeight,
+  quantize4bit,
+  quantizeTensor,
+  withDoubleQuant,
+} from '../src/index.js';
+
+const list = await backends();
+
+/** Seeded N(0, 1) samples (mulberry32 + Box–Muller). */
+export function gaussian(n: number, seed: number): Float32Array {
+  let a = seed >>> 0;
+  const u = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) + 1) / 4294967297;
+  };
+  return Float32Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u()));
+}
+
+describe.each(list)('4-bit kernels on %s', (_name, backend) => {
+  it('quantize gives the bytes of the host codec, with and without double quantization', async () => {
+    let seed = 1;
+    for (const type of FOUR_BIT_TYPES) {
+      for (const [n, blockSize] of [
+        [1000, 64],
+        [4097, 32],
+        [63, 64],
+        [70_001, 4096],
+        [256 * 64 + 5, 64],
+      ]) {
+        const x = gaussian(n, seed++);
+        x[3] = 0; // exact zeros, and an all-zero tail block
+        const t = T.tensor(x, { backend });
+        for (const doubleQuant of [false, true]) {
+          const w = await quantizeTensor(t, { type, blockSize, doubleQuant });
+          const host = quantize4bit(x, type, { blockSize });
+          const want = doubleQuant ? withDoubleQuant(host) : host;
+          const got = await w.download();
+          expect(Buffer.from(got.packed).equals(Buffer.from(want.packed)), `${type} n=${n} codes`).toBe(true);
+          if (doubleQuant) {
+            expect(got.nested!.offset).toBe(want.nested!.offset);
+            expect([...got.nested!.inner.codes]).toEqual([...want.nested!.inner.codes]);
+            expect([...got.nested!.inner.absmax]).toEqual([...want.nested!.inner.absmax]);
+          } else expect([...got.absmax!]).toEqual([...want.absmax!]);
+          // Dequantize: exact without double quantization; the nested absmax may differ by an f32 rounding
+          // (the kernel may fuse code·scale + offset).
+          const deq = (await w.dequantize().data()) as Float32Array;
+          expectClose(deq, dequantize4bit(want), doubleQuant ? 2e-7 : 0, 0, `${type} n=${n} dequantize`);
+          w.dispose();
+        }
+        t.dispose();
+      }
+    }
+  });
+
+  it('fused matmul (GEMV and GEMM) matches the CPU reference on shapes off the tile', async () => {
+    let seed = 100;
+    for (const [m, n, k, blockSize] of [
+      [1, 37, 64, 64], // GEMV, rows start on a word
+      [1, 33, 50, 32], // GEMV, rows straddle words and blocks
+      [5, 70, 96, 64], // GEMM, partial tiles
+      [33, 31, 45, 32],
+      [64, 64, 128, 128],
+    ]) {
+      for (const doubleQuant of [false, true]) {
+        const host = quantize4bit(gaussian(n * k, seed++), 'nf4', { blockSize, shape: [n, k] });
+        const q = doubleQuant ? withDoubleQuant(host) : host;
+        const x = gaussian(m * k, seed++);
+        const w = QuantizedWeight.upload(q, backend);
+        const y = T.tidy(() => matmul4(T.tensor(x, { backend, shape: [m, k] }), w));
+        expect(y.shape).toEqual([m, n]);
+        expectClose((await y.data()) as Float32Array, matmul4bit(x, m, q), 1e-4, 1e-4, `${m}×${n}×${k}`);
+        y.dispose();
+        w.dispose();
+      }
+    }
+  });
+
+  it('passes gradients to x through the frozen 4-bit weight (= g · dequantized W)', async () => {
+    const [b, s, n, k] = [2, 3, 19, 40];
+    const q = quantize4bit(gaussian(n * k, 7), 'fp4', { blockSize: 32, shape: [n, k] });
+    const w = QuantizedWeight.upload(q, backend);
+    const x = T.tensor(gaussian(b * s * k, 8), { backend, shape: [b, s, k] }).requireGrad();
+    const g = T.tensor(gaussian(b * s * n, 9), { backend, shape: [b, s, n] });
+    T.tidy(() => T.sum(T.mul(matmul4(x, w), g)).backward());
+    const dense = T.tensor(dequantize4bit(q), { backend, shape: [n, k] });
+    const want = T.matmul(g, dense);
+    expectClose(
+      (await x.grad!.data()) as Float32Array,
+      (await want.data()) as Float32Array,
+      1e-4,
+      1e-5,
+      'dx',
+    );
+    for (const t of [x, g, dense, want]) t.dispose();
+    w.dispose();
+  });
+
+  it('refuses NaN/Inf weights naming the element and leaves memory as it was', async () => {
+    const x = gaussian(300, 3);
+    x[130] = Number.NaN;
+    const t = T.tensor(x, { backend });
+    const before = T.memory(backend);
+    await expect(quantizeTensor(t, { blockSize: 64 })).rejects.toThrow(/element 130 is NaN/);
+    expect(T.memory(backend).liveBuffers).toBe(before.liveBuffers);
+    expect(T.memory(backend).liveTensors).toBe(before.liveTensors);
+    const bad = T.tensor([1, 2], { backend, dtype: 'i32' });
+    await expect(quantizeTensor(bad)).rejects.toThrow(QuantError);
+    const w = QuantizedWeight.upload(quantize4bit(gaussian(64, 1), 'nf4', { shape: [8, 8] }), backend);
+    expect(() => matmul4(T.ones([2, 7], { backend }), w)).toThrow(
+      /x \[2, 7\] does not fit a weight \[8, 8\]/,
+    );
+    for (const u of [t, bad]) u.dispose();
+    w.dispose();
+  });
+
+  it('runs forward and backward in a loop without leaking', async () => {
+    const w = await quantizeTensor(T.tensor(gaussian(48 * 32, 5), { backend, shape: [48, 32] }));
+    const x = T.tensor(gaussian(4 * 32, 6), { backend, shape: [4, 32] }).requireGrad();
+    const counts: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      T.tidy(() => T.sum(matmul4(x, w)).backward());
+      x.setGrad(null);
+      if (i >= 10) counts.push(T.memory(backend).liveBuffers);
+    }
+    expect(new Set(counts).size).toBe(1);
+    x.dispose();
+    w.dispose();
+  });
+});
