@@ -24,6 +24,7 @@ export { type LoadOptions, Module, type ModuleOptions } from './module.js';
 export { AdamW, type AdamWOptions } from './optim/adamw.js';
 export { clipGradNorm } from './optim/clip.js';
 export { Optimizer } from './optim/optimizer.js';
+export { PagedAdamW, type PagedAdamWOptions, type PagingStats } from './optim/paged.js';
 export { cosineWithWarmup, LRScheduler, type Schedule, warmupStableDecay } from './optim/schedule.js';
 export { SGD, type SGDOptions } from './optim/sgd.js';
 export { RoPE } from './rope.js';

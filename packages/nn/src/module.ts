@@ -37,6 +37,37 @@ export abstract class Module {
     return m;
   }
 
+  /**
+   * Swaps the submodule registered as `name` for `m` — and the field of that name when it held the
+   * old one — e.g. to quantize a layer or wrap it in an adapter in place. Returns the old submodule.
+   */
+  setChild(name: string, m: Module): Module {
+    const old = this.#children.get(name);
+    if (!old)
+      throw new Error(`setChild: no submodule '${name}' (has ${JSON.stringify([...this.#children.keys()])})`);
+    this.#children.set(name, m);
+    const self = this as unknown as Record<string, unknown>;
+    if (self[name] === old) self[name] = m;
+    return old;
+  }
+
+  /** The submodule at a dotted path (`model.layers.0.mlp`); throws naming the first missing part. */
+  getModule(path: string): Module {
+    let at: Module = this;
+    for (const part of path.split('.')) {
+      const next = at.#children.get(part);
+      if (!next) throw new Error(`getModule: '${path}' has no part '${part}'`);
+      at = next;
+    }
+    return at;
+  }
+
+  /** Turns gradients of every parameter here and below on or off (off: a frozen base). */
+  setRequiresGrad(on: boolean): this {
+    for (const p of this.parameters()) p.requiresGrad = on;
+    return this;
+  }
+
   /** Every parameter with its dotted name, depth first in registration order. */
   namedParameters(prefix = ''): [string, Tensor][] {
     const out: [string, Tensor][] = [];

@@ -30,6 +30,23 @@ describe.each(list)('nn modules on %s', (_name, backend) => {
     b.dispose();
   });
 
+  it('swaps submodules in place by path and freezes parameters', () => {
+    const config = { vocabSize: 11, dim: 8, layers: 1, heads: 2, maxSeq: 8 };
+    const lm = new CausalLM(config, { backend, generator: new T.Generator(1) });
+    const attn = lm.getModule('model.layers.0.self_attn') as MultiHeadAttention;
+    const old = attn.q_proj;
+    const fresh = new Linear(8, 8, { backend });
+    expect(attn.setChild('q_proj', fresh)).toBe(old);
+    expect(attn.q_proj).toBe(fresh);
+    expect(lm.stateDict()['model.layers.0.self_attn.q_proj.weight']).toBe(fresh.weight);
+    expect(() => attn.setChild('nope', fresh)).toThrow(/no submodule 'nope'/);
+    expect(() => lm.getModule('model.layers.7')).toThrow(/has no part '7'/);
+    lm.setRequiresGrad(false);
+    expect(lm.parameters().some((p) => p.requiresGrad)).toBe(false);
+    old.dispose();
+    lm.dispose();
+  });
+
   it('Linear matches x·Wᵀ + b and initialises within ±1/√in', async () => {
     const l = new Linear(50, 3, { backend, generator: new T.Generator(3) });
     const w = await l.weight.data();

@@ -3,6 +3,7 @@ import * as T from '@tessera/tensor';
 import { describe, expect, it } from 'vitest';
 import {
   AdamW,
+  PagedAdamW,
   CausalLM,
   type CausalLMConfig,
   clipGradNorm,
@@ -107,5 +108,49 @@ describe.each(list)('optimizers on %s', (_name, backend) => {
     expect(opt.lr).toBeCloseTo(0.1);
     sched.next();
     expect(opt.lr).toBeCloseTo(0.2);
+  });
+});
+
+describe.each(list)('PagedAdamW on %s', (_name, backend) => {
+  it('gives AdamW’s updates while large states live on the host', async () => {
+    const g = new T.Generator(5);
+    const init = [T.randn([64, 40], { backend, generator: g }), T.randn([7], { backend, generator: g })];
+    const a = init.map((t) => T.clone(t).requireGrad());
+    const b = init.map((t) => T.clone(t).requireGrad());
+    const ref = new AdamW(a, { lr: 0.01 });
+    const paged = new PagedAdamW(b, { lr: 0.01, pageThreshold: 1000, budgetBytes: 0 });
+    for (let step = 0; step < 4; step++) {
+      for (const ps of [a, b]) {
+        T.tidy(() => T.sum(T.mul(T.square(ps[0]), 0.5)).add(T.sum(T.sin(ps[1]))).backward());
+      }
+      ref.step();
+      const before = T.memory(backend).liveBytes;
+      await paged.step();
+      // Between steps only the small parameter's state is resident: nothing for the paged one.
+      expect(T.memory(backend).liveBytes - before).toBeLessThanOrEqual(2 * 256);
+      for (const p of [...a, ...b]) p.setGrad(null);
+    }
+    for (let i = 0; i < 2; i++)
+      expectClose((await b[i].data()) as Float32Array, (await a[i].data()) as Float32Array, 1e-6, 1e-7, `param ${i}`);
+    const s = paged.stats();
+    expect(paged.isPaged(b[0])).toBe(true);
+    expect(paged.isPaged(b[1])).toBe(false);
+    expect(s.hostBytes).toBe(2 * 4 * 64 * 40);
+    expect(s.pagedInBytes).toBe(3 * s.hostBytes);
+    expect(s.pagedOutBytes).toBe(4 * s.hostBytes);
+    const sd = paged.stateDict();
+    expect(Object.keys(sd.tensors).sort()).toEqual(['0.exp_avg', '0.exp_avg_sq', '1.exp_avg', '1.exp_avg_sq']);
+    expectClose(
+      (await sd.tensors['0.exp_avg'].data()) as Float32Array,
+      (await ref.stateDict().tensors['0.exp_avg'].data()) as Float32Array,
+      1e-6,
+      1e-8,
+      'exp_avg',
+    );
+    sd.tensors['0.exp_avg'].dispose();
+    sd.tensors['0.exp_avg_sq'].dispose();
+    for (const t of [...init, ...a, ...b]) t.dispose();
+    ref.dispose();
+    paged.dispose();
   });
 });

@@ -16,24 +16,29 @@ export abstract class Optimizer {
     if (!(lr >= 0)) throw new RangeError(`${new.target.name}: lr must be ≥ 0, got ${lr}`);
   }
 
-  /** Applies one update from each parameter's `.grad` (parameters without one are skipped). */
-  step(): void {
+  /**
+   * Applies one update from each parameter's `.grad` (parameters without one are skipped). Subclasses
+   * that move state between host and device (paged optimizers) return a promise: await it.
+   */
+  step(): void | Promise<void> {
     this.stepCount++;
-    T.noGrad(() => {
-      for (const p of this.params) {
-        if (!p.grad) continue;
-        T.tidy(() => {
-          const slots = this.state.get(p) ?? {};
-          const { value, state } = this.update(p, p.grad!, slots);
-          for (const [k, t] of Object.entries(state)) {
-            if (slots[k] && slots[k] !== t) slots[k].dispose();
-            slots[k] = T.keep(t);
-          }
-          this.state.set(p, slots);
-          p.assign(value);
-        });
-      }
-    });
+    for (const p of this.params) if (p.grad) this.updateParam(p);
+  }
+
+  /** Updates one parameter from its gradient, replacing its state tensors. */
+  protected updateParam(p: T.Tensor): void {
+    T.noGrad(() =>
+      T.tidy(() => {
+        const slots = this.state.get(p) ?? {};
+        const { value, state } = this.update(p, p.grad!, slots);
+        for (const [k, t] of Object.entries(state)) {
+          if (slots[k] && slots[k] !== t) slots[k].dispose();
+          slots[k] = T.keep(t);
+        }
+        this.state.set(p, slots);
+        p.assign(value);
+      }),
+    );
   }
 
   /** The new value of `p` and its new state tensors. */

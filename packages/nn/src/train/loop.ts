@@ -47,7 +47,7 @@ export async function trainSteps(
       return l;
     });
     if (options.clip !== undefined) clipGradNorm(optimizer.params, options.clip).dispose();
-    optimizer.step();
+    await optimizer.step();
     const value = await loss.item();
     loss.dispose();
     losses.push(value);
