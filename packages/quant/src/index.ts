@@ -36,4 +36,11 @@ export {
   quantizeTensor,
 } from './device/index.js';
 export { dequantizeGgml, GGML_BLOCK_BYTES, type GgmlType, quantizeGgml } from './ggml.js';
+export * from './lora/index.js';
 export { matmul4bit } from './matmul4.js';
+export {
+  Linear4bit,
+  type QuantizeModelOptions,
+  type QuantizeReport,
+  quantizeModel,
+} from './modules/linear4bit.js';
