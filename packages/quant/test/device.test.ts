@@ -18,7 +18,7 @@ import {
 const list = await backends();
 
 /** Seeded N(0, 1) samples (mulberry32 + Box–Muller). */
-export function gaussian(n: number, seed: number): Float32Array {
+function gaussian(n: number, seed: number): Float32Array {
   let a = seed >>> 0;
   const u = () => {
     a = (a + 0x6d2b79f5) >>> 0;
