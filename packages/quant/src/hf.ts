@@ -374,19 +374,29 @@ export async function readBnbCheckpoint(bytes: Uint8Array): Promise<BnbCheckpoin
   }
   const quantized: Record<string, Quantized4> = {};
   const dtypes: Record<string, BnbDType> = {};
-  for (const prefix of [...prefixes].sort()) {
-    const { own, stateKey } = ownKeys(prefix, names);
-    const entries: Record<string, T.Tensor> = {};
-    for (const k of own) {
-      const stored = header.entries[k].dtype;
-      const allowed = k === stateKey ? ['U8'] : SUFFIXES[k.slice(prefix.length)];
-      if (!allowed.includes(stored))
-        fail(`'${k}': stored as ${stored}, bitsandbytes writes ${allowed.join(' or ')}`);
-      entries[k] = tensors[k];
+  try {
+    await decodeAll();
+  } catch (e) {
+    for (const t of Object.values(tensors)) t.dispose();
+    throw e;
+  }
+  async function decodeAll(): Promise<void> {
+    for (const prefix of [...prefixes].sort()) {
+      const { own, stateKey } = ownKeys(prefix, names);
+      const entries: Record<string, T.Tensor> = {};
+      for (const k of own) {
+        const stored = header.entries[k].dtype;
+        const allowed = k === stateKey ? ['U8'] : SUFFIXES[k.slice(prefix.length)];
+        if (!allowed.includes(stored))
+          fail(`'${k}': stored as ${stored}, bitsandbytes writes ${allowed.join(' or ')}`);
+        entries[k] = tensors[k];
+      }
+      const { q, dtype } = await decode(prefix, entries);
+      quantized[prefix] = q;
+      dtypes[prefix] = dtype;
+      // Decoded into host arrays: the tensors read for it are done with.
+      for (const t of Object.values(entries)) t.dispose();
     }
-    const { q, dtype } = await decode(prefix, entries);
-    quantized[prefix] = q;
-    dtypes[prefix] = dtype;
   }
   const rest = names.filter((k) => !under(k, prefixes));
   const storage: WriteDTypes = {};

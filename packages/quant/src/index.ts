@@ -48,6 +48,7 @@ export {
 } from './hf.js';
 export * from './lora/index.js';
 export { matmul4bit } from './matmul4.js';
+export { loadQuantizedModel, saveQuantizedModel } from './modules/checkpoint.js';
 export {
   Linear4bit,
   type QuantizeModelOptions,

@@ -8,12 +8,15 @@ import {
   Linear4bit,
   type LoraLinear,
   loadAdapter,
+  loadQuantizedModel,
   loraLayers,
   loraParameters,
   mergeAdapters,
   QuantError,
   quantizeModel,
+  readBnbCheckpoint,
   saveAdapter,
+  saveQuantizedModel,
   unmergeAdapters,
 } from '../src/index.js';
 
@@ -158,6 +161,31 @@ describe.each(list)('modules on %s', (_name, backend) => {
     ).toThrow(/use_dora = true is not supported/);
     expect(() => loadAdapter(c, { ...saved, config: 'not json' })).toThrow(QuantError);
     expect(() => applyLora(c, { targetModules: ['nothing'] })).toThrow(/no linear layer matches/);
+    for (const m of [a, b, wide, c]) m.dispose();
+  });
+
+  it('saves and loads a 4-bit model in the transformers/bitsandbytes layout', async () => {
+    const a = lm(backend, 8);
+    await quantizeModel(a, { type: 'fp4', blockSize: 32, doubleQuant: true });
+    const bytes = await saveQuantizedModel(a);
+    const ck = await readBnbCheckpoint(bytes);
+    expect(Object.keys(ck.quantized)).toHaveLength(14);
+    expect(ck.quantized['model.layers.0.mlp.gate_proj.weight'].type).toBe('fp4');
+    expect(Object.keys(ck.other)).toContain('lm_head.weight');
+    for (const t of Object.values(ck.other)) t.dispose();
+    const b = lm(backend, 9);
+    expect(await loadQuantizedModel(b, bytes)).toHaveLength(14);
+    expect(b.getModule('model.layers.1.self_attn.k_proj')).toBeInstanceOf(Linear4bit);
+    expectClose(await logits(b, backend), await logits(a, backend), 0, 0, 'same logits');
+    // A checkpoint of another width is refused before anything changes.
+    const wide = new CausalLM({ ...config, dim: 48 }, { backend });
+    await quantizeModel(wide);
+    const c = lm(backend, 10);
+    const names = Object.keys(c.stateDict());
+    await expect(loadQuantizedModel(c, await saveQuantizedModel(wide))).rejects.toThrow(
+      /has shape \[\d+, \d+\], the layer needs \[\d+, \d+\]/,
+    );
+    expect(Object.keys(c.stateDict())).toEqual(names);
     for (const m of [a, b, wide, c]) m.dispose();
   });
 });
