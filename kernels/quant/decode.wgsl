@@ -6,13 +6,7 @@
 {{PARAMS}}
 // m(0) n, m(1) block size, m(2) codes offset (words), m(3) absmax offset, m(4) words,
 // m(5) offset (f32 bits), then the 2^BITS code values.
-const BITS = {{BITS}}u;
-const PER_WORD = 32u / BITS;
-
-fn shift_of(j: u32) -> u32 {
-  if (BITS == 4u) { return (j >> 1u) * 8u + select(0u, 4u, (j & 1u) == 0u); }
-  return j * 8u;
-}
+{{PACKING}}
 
 @compute @workgroup_size({{WG}})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -23,7 +17,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   for (var j = 0u; j < PER_WORD; j++) {
     let e = w * PER_WORD + j;
     if (e < m(0u)) {
-      let c = (word >> shift_of(j)) & ((1u << BITS) - 1u);
+      let c = code_at(word, j);
       out[e] = mf(6u + c) * absmax[m(3u) + e / m(1u)] + mf(5u);
     }
   }

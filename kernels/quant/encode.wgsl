@@ -1,8 +1,7 @@
 // Blockwise encoding to 4- or 8-bit codes, one output word per invocation. The code of x in a block
 // with absmax s is the value index = #{midpoints t : t·s < x}; products are correctly rounded in
 // WGSL, so this matches the CPU reference bit for bit (a division would not: 2.5 ulp allowed).
-// 4-bit: element 2j in the high nibble of byte j (bitsandbytes); 8-bit: one byte each. Bytes are
-// little-endian within a word, so the words are the packed byte array.
+// Packing as in packing.wgsl.
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> absmax: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<u32>;
@@ -10,8 +9,7 @@
 // m(0) n, m(1) block size, m(2) x offset, m(3) absmax offset, m(4) words, m(5) code of zero,
 // then NMIDS midpoints (f32 bits), then NMIDS + 1 codes.
 const NMIDS = {{NMIDS}}u;
-const BITS = {{BITS}}u;
-const PER_WORD = 32u / BITS;
+{{PACKING}}
 
 fn code_of(v: f32, s: f32) -> u32 {
   if (s == 0.0) { return m(5u); }
@@ -22,11 +20,6 @@ fn code_of(v: f32, s: f32) -> u32 {
     if (mf(6u + mid) * s < v) { lo = mid + 1u; } else { hi = mid; }
   }
   return m(6u + NMIDS + lo);
-}
-
-fn shift_of(j: u32) -> u32 {
-  if (BITS == 4u) { return (j >> 1u) * 8u + select(0u, 4u, (j & 1u) == 0u); }
-  return j * 8u;
 }
 
 @compute @workgroup_size({{WG}})

@@ -1,6 +1,8 @@
 // Fused 4-bit GEMV for batch 1 (decoding): y[p] = Σ_k x[k] · W[p, k], one workgroup per output row
 // as in bitsandbytes' kgemm_4bit_inference: threads stride along the row a word (8 codes) at a time
 // when rows start on a word (K % 8 == 0), element by element otherwise; one tree reduction.
+// T is f32, or f16 on adapters with shader-f16 (products in half precision, sums in f32).
+{{ENABLE}}
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> codes: array<u32>;
 @group(0) @binding(2) var<storage, read> absmax: array<f32>;
@@ -10,11 +12,9 @@
 // then 16 code values.
 const ALIGNED = {{ALIGNED}}u;
 
-var<workgroup> red: array<f32, {{WG}}>;
+{{PACKING}}
 
-fn nibble(word: u32, j: u32) -> u32 {
-  return (word >> ((j >> 1u) * 8u + select(0u, 4u, (j & 1u) == 0u))) & 15u;
-}
+var<workgroup> red: array<f32, {{WG}}>;
 
 @compute @workgroup_size({{WG}})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -31,14 +31,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       // A block spans a multiple of 8 codes, so one word has one absmax.
       let s = absmax[m(5u) + (e0 + w * 8u) / bs];
       var dot = 0.0;
-      for (var j = 0u; j < 8u; j++) { dot += mf(6u + nibble(word, j)) * x[m(3u) + w * 8u + j]; }
+      for (var j = 0u; j < 8u; j++) {
+        dot += f32({{T}}(mf(6u + code_at(word, j))) * {{T}}(x[m(3u) + w * 8u + j]));
+      }
       acc += dot * s;
     }
   } else {
     for (var k = lid; k < K; k += {{WG}}u) {
       let e = e0 + k;
-      let c = nibble(codes[m(4u) + (e >> 3u)], e & 7u);
-      acc += mf(6u + c) * absmax[m(5u) + e / bs] * x[m(3u) + k];
+      let c = code_at(codes[m(4u) + (e >> 3u)], e & 7u);
+      acc += f32({{T}}(mf(6u + c)) * {{T}}(x[m(3u) + k])) * absmax[m(5u) + e / bs];
     }
   }
   red[lid] = acc;

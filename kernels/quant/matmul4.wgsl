@@ -2,7 +2,9 @@
 // (PyTorch's Linear layout) read as V[r, p] = W[p, r] (TRANS = 0: y = x·Wᵀ, P = N, R = K) or
 // V[r, p] = W[r, p] (TRANS = 1: the input gradient g·W, P = K, R = N). Each workgroup decodes a
 // BK × 32 tile of W from the packed codes and f32 absmax into workgroup memory and reuses it for
-// 32 rows of x: no f32 copy of W exists outside the tile.
+// 32 rows of x: no f32 copy of W exists outside the tile. T is f32, or f16 on adapters with
+// shader-f16 (tiles and products in half precision, sums in f32).
+{{ENABLE}}
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> codes: array<u32>;
 @group(0) @binding(2) var<storage, read> absmax: array<f32>;
@@ -14,15 +16,14 @@ const TRANS = {{TRANS}}u;
 const TILE = 32u;
 const BK = 32u;
 const WG = 64u;
+{{PACKING}}
 
-var<workgroup> xs: array<f32, 1024>; // [TILE rows of x][BK]
-var<workgroup> ws: array<f32, 1024>; // [BK][TILE columns of V]
+var<workgroup> xs: array<{{T}}, 1024>; // [TILE rows of x][BK]
+var<workgroup> ws: array<{{T}}, 1024>; // [BK][TILE columns of V]
 
 fn weight(e: u32) -> f32 {
   let word = codes[m(6u) + (e >> 3u)];
-  let j = e & 7u;
-  let c = (word >> ((j >> 1u) * 8u + select(0u, 4u, (j & 1u) == 0u))) & 15u;
-  return mf(9u + c) * absmax[m(7u) + e / m(4u)];
+  return mf(9u + code_at(word, e & 7u)) * absmax[m(7u) + e / m(4u)];
 }
 
 @compute @workgroup_size(64)
@@ -44,7 +45,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       let c = idx % BK;
       let gm = row0 + r;
       let gk = k0 + c;
-      xs[idx] = select(0.0, x[m(5u) + gm * R + gk], gm < M && gk < R);
+      xs[idx] = {{T}}(select(0.0, x[m(5u) + gm * R + gk], gm < M && gk < R));
       // Consecutive threads walk along W's rows (its contiguous axis) in either orientation.
       var kk: u32;
       var pp: u32;
@@ -55,18 +56,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       if (gr < R && gp < P) {
         v = weight(select(gp * m(3u) + gr, gr * m(3u) + gp, TRANS == 1u));
       }
-      ws[kk * TILE + pp] = v;
+      ws[kk * TILE + pp] = {{T}}(v);
     }
     workgroupBarrier();
     for (var kk = 0u; kk < BK; kk++) {
-      var a: array<f32, 4>;
-      var b: array<f32, 4>;
+      var a: array<{{T}}, 4>;
+      var b: array<{{T}}, 4>;
       for (var i = 0u; i < 4u; i++) {
         a[i] = xs[(ty * 4u + i) * BK + kk];
         b[i] = ws[kk * TILE + tx * 4u + i];
       }
       for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) { acc[i * 4u + j] += a[i] * b[j]; }
+        for (var j = 0u; j < 4u; j++) { acc[i * 4u + j] += f32(a[i] * b[j]); }
       }
     }
     workgroupBarrier();

@@ -142,10 +142,10 @@ const r = await reproduce({
   seq: 32,
   batch: 8,
   pretrainSteps: big ? 300 : 60,
-  finetuneSteps: big ? 120 : 40,
-  lr: { pretrain: 3e-3, full: 2e-3, lora: 2e-2 },
+  finetuneSteps: big ? 100 : 40,
+  lr: { pretrain: 3e-3, full: 3e-3, lora: 2e-2 },
   lora: { r: 16, alpha: 32 },
-  evalWindows: big ? 128 : 32,
+  evalWindows: big ? 512 : 32,
   log: (s) => console.log(`  ${s.slice(0, 160)}`),
 });
 const R = `reproduction (${backend.name})`;

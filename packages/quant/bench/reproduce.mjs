@@ -92,6 +92,14 @@ function modelFrom(state, config, backend) {
   return m;
 }
 
+/** Unfreezes the embedding and the output head and returns their weights. */
+function unfrozenEnds(model) {
+  return [model.model.embed_tokens, model.lm_head].map((l) => {
+    l.setRequiresGrad(true);
+    return l.weight;
+  });
+}
+
 /** Backend bytes of a model's weights (4-bit layers at their packed size). */
 function modelBytes(model) {
   let bytes = 0;
@@ -192,6 +200,20 @@ export async function reproduce(o) {
       await quantizeModel(m, { type: 'nf4', blockSize: 64, doubleQuant: true });
       applyLora(m, { ...o.lora, seed: 3 });
       return new PagedAdamW(loraParameters(m), { lr: o.lr.lora, weightDecay: 0, pageThreshold: 1024 });
+    },
+    // PEFT's modules_to_save for a new domain: the byte embedding and the head train in f32 too.
+    'lora+emb': async (m) => {
+      applyLora(m, { ...o.lora, seed: 3 });
+      return new AdamW([...loraParameters(m), ...unfrozenEnds(m)], { lr: o.lr.lora, weightDecay: 0 });
+    },
+    'qlora+emb': async (m) => {
+      await quantizeModel(m, { type: 'nf4', blockSize: 64, doubleQuant: true });
+      applyLora(m, { ...o.lora, seed: 3 });
+      return new PagedAdamW([...loraParameters(m), ...unfrozenEnds(m)], {
+        lr: o.lr.lora,
+        weightDecay: 0,
+        pageThreshold: 1024,
+      });
     },
   };
   for (const [name, setup] of Object.entries(arms)) {

@@ -29,6 +29,7 @@ export {
   NF4_CODE,
 } from './codebooks.js';
 export {
+  type Matmul4Options,
   matmul4,
   type NestedAbsmax,
   QuantizedWeight,

@@ -88,6 +88,33 @@ describe.each(list)('4-bit kernels on %s', (_name, backend) => {
     }
   });
 
+  it('f16 compute: within half-precision error where the adapter has shader-f16, a clear error elsewhere', async () => {
+    const [m, n, k] = [6, 40, 96];
+    const q = quantize4bit(gaussian(n * k, 21), 'nf4', { blockSize: 32, shape: [n, k] });
+    const w = QuantizedWeight.upload(q, backend);
+    const xs = gaussian(m * k, 22);
+    const hasF16 = backend.name === 'cpu' || (backend as unknown as { ctx: { hasF16: boolean } }).ctx.hasF16;
+    for (const rows of [1, m]) {
+      const x = T.tensor(xs.subarray(0, rows * k), { backend, shape: [rows, k] });
+      if (hasF16) {
+        const y = matmul4(x, w, { compute: 'f16' });
+        expectClose(
+          (await y.data()) as Float32Array,
+          matmul4bit(x.size === k ? xs.subarray(0, k) : xs, rows, q),
+          1e-2,
+          2e-2,
+        );
+        y.dispose();
+      } else {
+        const before = T.memory(backend);
+        expect(() => matmul4(x, w, { compute: 'f16' })).toThrow(/f16 needs the adapter feature shader-f16/);
+        expect(T.memory(backend)).toEqual(before);
+      }
+      x.dispose();
+    }
+    w.dispose();
+  });
+
   it('passes gradients to x through the frozen 4-bit weight (= g · dequantized W)', async () => {
     const [b, s, n, k] = [2, 3, 19, 40];
     const q = quantize4bit(gaussian(n * k, 7), 'fp4', { blockSize: 32, shape: [n, k] });

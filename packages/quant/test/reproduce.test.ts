@@ -19,7 +19,7 @@ describe(`QLoRA reproduction, small (${backend.name})`, () => {
         batch: 8,
         pretrainSteps: 40,
         finetuneSteps: 30,
-        lr: { pretrain: 3e-3, full: 2e-3, lora: 2e-2 },
+        lr: { pretrain: 3e-3, full: 3e-3, lora: 2e-2 },
         lora: { r: 16, alpha: 32 },
         evalWindows: 16,
       });

@@ -71,11 +71,26 @@ export interface Packed4Ref {
   k: number;
 }
 
-/** Decodes weight row `o` into `row` (length K). */
+/** Decodes weight row `o` into `row` (length K), a block run and a byte (two codes) at a time. */
 export function decodeRow(w: Packed4Ref, o: number, row: Float32Array): void {
-  for (let j = 0; j < w.k; j++) {
-    const e = o * w.k + j;
-    row[j] = w.book[nibbleAt(w.bytes, e)] * w.absmax[w.absOffset + ((e / w.blockSize) | 0)];
+  const { bytes, book, absmax, blockSize, k } = w;
+  const start = o * k;
+  let j = 0;
+  while (j < k) {
+    const e = start + j;
+    const block = (e / blockSize) | 0;
+    const scale = absmax[w.absOffset + block];
+    const end = Math.min(k, (block + 1) * blockSize - start);
+    // An odd first element sits in a low nibble; then whole bytes; a last even element alone.
+    if (e & 1 && j < end) row[j++] = book[bytes[e >> 1] & 15] * scale;
+    for (let b = (start + j) >> 1; j + 1 < end; j += 2, b++) {
+      row[j] = book[bytes[b] >> 4] * scale;
+      row[j + 1] = book[bytes[b] & 15] * scale;
+    }
+    if (j < end) {
+      row[j] = book[nibbleAt(bytes, start + j)] * scale;
+      j++;
+    }
   }
 }
 

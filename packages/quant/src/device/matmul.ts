@@ -4,12 +4,21 @@ import { codeBook } from '../codebooks.js';
 import { matmul4Op } from './ops.js';
 import type { QuantizedWeight } from './weight.js';
 
+/** Options of {@link matmul4}. */
+export interface Matmul4Options {
+  /**
+   * `f16`: half-precision tiles and products on WebGPU adapters with `shader-f16` (bitsandbytes'
+   * compute_dtype=float16; sums stay f32), an error on others. The CPU reference computes in f32.
+   */
+  compute?: 'f32' | 'f16';
+}
+
 /**
  * `x · Wᵀ` for x [..., K] and a 4-bit weight W [N, K] (Linear layout) → [..., N], reading the packed
  * codes and absmax directly: GEMV for one row, tiled GEMM otherwise. Differentiable in x; a
  * double-quantized absmax is decoded to f32 per call (as bitsandbytes does), never the weight.
  */
-export function matmul4(x: T.Tensor, w: QuantizedWeight): T.Tensor {
+export function matmul4(x: T.Tensor, w: QuantizedWeight, options: Matmul4Options = {}): T.Tensor {
   if (w.shape.length !== 2)
     throw new QuantError(`matmul4: the weight must be 2-D [out, in], got shape [${w.shape.join(', ')}]`);
   const [n, k] = w.shape;
@@ -20,6 +29,13 @@ export function matmul4(x: T.Tensor, w: QuantizedWeight): T.Tensor {
     );
   if (x.backend !== w.backend)
     throw new QuantError(`matmul4: x is on ${x.backend.name}, the weight on ${w.backend.name}`);
+  if (options.compute === 'f16' && x.backend.name === 'webgpu') {
+    const ctx = (x.backend as unknown as { ctx: { hasF16: boolean; adapterDescription: string } }).ctx;
+    if (!ctx.hasF16)
+      throw new QuantError(
+        `matmul4: f16 needs the adapter feature shader-f16, which ${ctx.adapterDescription} lacks`,
+      );
+  }
   const rows = x.size / k;
   const flat = T.reshape(T.contiguous(x), [rows, k]);
   const y = matmul4Op([flat, w.codes, w.blockAbsmax()], {
@@ -28,6 +44,7 @@ export function matmul4(x: T.Tensor, w: QuantizedWeight): T.Tensor {
     blockSize: w.blockSize,
     book: codeBook(w.type),
     trans: false,
+    f16: options.compute === 'f16',
   });
   return T.reshape(y, [...x.shape.slice(0, -1), n]);
 }

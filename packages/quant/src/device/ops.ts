@@ -1,10 +1,21 @@
-import { quant_absmax, quant_decode, quant_encode, quant_gemv4, quant_matmul4 } from '@tessera/kernels';
+import {
+  quant_absmax,
+  quant_decode,
+  quant_encode,
+  quant_gemv4,
+  quant_matmul4,
+  quant_packing,
+} from '@tessera/kernels';
 import * as T from '@tessera/tensor';
+import { QuantError } from '../blockwise.js';
 import type { Encoder } from '../codebooks.js';
 import { absmaxCpu, decodeCpu, encodeCpu, matmul4Cpu, wordBytes } from './kernels-cpu.js';
 
 const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 const f32Words = (a: ArrayLike<number>) => Array.from(a, T.f32Bits);
+/** packing.wgsl for codes of `bits` bits, for the {{PACKING}} slot of the kernels. */
+const packing = (bits: 4 | 8) => T.fill(quant_packing, { BITS: bits });
+
 const CONSTANTS = 'quantization constants of a frozen weight have no gradient';
 
 /** Per-block absmax of a contiguous tensor's elements; −1 marks a block holding NaN or ±Inf. */
@@ -69,7 +80,7 @@ export const encodeOp = T.defineOp<EncodeParams>({
             PARAMS: gpu.params(3, words),
             WG: gpu.wg,
             NMIDS: encoder.mids.length,
-            BITS: bits,
+            PACKING: packing(bits),
           }),
         buffers: [x.handle, a.handle, buf],
         words,
@@ -115,7 +126,8 @@ export const decodeOp = T.defineOp<DecodeParams>({
       gpu.launch({
         key: `quant/decode:${bits}`,
         label: 'quant/decode',
-        source: () => T.fill(quant_decode, { PARAMS: gpu.params(3, words), WG: gpu.wg, BITS: bits }),
+        source: () =>
+          T.fill(quant_decode, { PARAMS: gpu.params(3, words), WG: gpu.wg, PACKING: packing(bits) }),
         buffers: [c.handle, a.handle, buf],
         words,
         workgroups: Math.ceil(nw / gpu.wg),
@@ -133,7 +145,13 @@ export interface Matmul4Params {
   book: Float32Array;
   /** false: x [M, k] · Wᵀ → [M, n]; true: g [M, n] · W → [M, k] (the input gradient). */
   trans: boolean;
+  /** Half-precision tiles and products on WebGPU (needs shader-f16); the CPU reference stays f32. */
+  f16?: boolean;
 }
+
+/** The WGSL specialisation of the element type T. */
+const precision = (f16: boolean | undefined) =>
+  f16 ? { ENABLE: 'enable f16;', T: 'f16' } : { ENABLE: '', T: 'f32' };
 
 const GEMV_WG = 64;
 
@@ -145,16 +163,28 @@ function launchMatmul4(
 ): GPUBuffer {
   const [M, P] = out.shape;
   const R = p.trans ? p.n : p.k;
+  if (p.f16 && !gpu.ctx.hasF16)
+    throw new QuantError(
+      `matmul4: f16 needs the adapter feature shader-f16, which ${gpu.ctx.adapterDescription} lacks`,
+    );
   const buf = gpu.alloc(out);
+  const f = p.f16 ? 'h' : 's';
   const book = f32Words(p.book);
   if (M === 1 && !p.trans) {
     const wg = Math.min(GEMV_WG, gpu.wg);
     const aligned = p.k % 8 === 0 ? 1 : 0;
     const words = [p.n, p.k, p.blockSize, x.offset, c.offset, a.offset, ...book];
     gpu.launch({
-      key: `quant/gemv4:${aligned}:${wg}`,
+      key: `quant/gemv4:${aligned}:${wg}:${f}`,
       label: 'quant/gemv4',
-      source: () => T.fill(quant_gemv4, { PARAMS: gpu.params(4, words), WG: wg, ALIGNED: aligned }),
+      source: () =>
+        T.fill(quant_gemv4, {
+          PARAMS: gpu.params(4, words),
+          WG: wg,
+          ALIGNED: aligned,
+          PACKING: packing(4),
+          ...precision(p.f16),
+        }),
       buffers: [x.handle, c.handle, a.handle, buf],
       words,
       workgroups: p.n,
@@ -164,9 +194,15 @@ function launchMatmul4(
   const tilesP = Math.ceil(P / 32);
   const words = [M, P, R, p.k, p.blockSize, x.offset, c.offset, a.offset, tilesP, ...book];
   gpu.launch({
-    key: `quant/matmul4:${p.trans ? 1 : 0}`,
+    key: `quant/matmul4:${p.trans ? 1 : 0}:${f}`,
     label: 'quant/matmul4',
-    source: () => T.fill(quant_matmul4, { PARAMS: gpu.params(4, words), TRANS: p.trans ? 1 : 0 }),
+    source: () =>
+      T.fill(quant_matmul4, {
+        PARAMS: gpu.params(4, words),
+        TRANS: p.trans ? 1 : 0,
+        PACKING: packing(4),
+        ...precision(p.f16),
+      }),
     buffers: [x.handle, c.handle, a.handle, buf],
     words,
     workgroups: M && P ? Math.ceil(M / 32) * tilesP : 0,

@@ -10,6 +10,9 @@ import { type QuantizedWeight, type QuantizeOptions, quantizeTensor } from '../d
  */
 export class Linear4bit extends Module {
   readonly bias?: T.Tensor;
+  /** Precision of the fused matmul (see {@link Matmul4Options}); change it any time. */
+  compute: 'f32' | 'f16' = 'f32';
+
   constructor(
     public weight: QuantizedWeight,
     bias?: T.Tensor,
@@ -42,7 +45,7 @@ export class Linear4bit extends Module {
   }
 
   forward(x: T.Tensor): T.Tensor {
-    const y = matmul4(x, this.weight);
+    const y = matmul4(x, this.weight, { compute: this.compute });
     return this.bias ? T.add(y, this.bias) : y;
   }
 
