@@ -116,7 +116,7 @@ function printKernels() {
       if (q === undefined) continue;
       const peer = get(name, 'onnxruntime-cpu 4bit');
       console.log(
-        `  ${impl.padEnd(16)} 4-bit ${q.toFixed(2).padStart(8)} ms (${gbs(name, `${impl} 4bit`).toFixed(2)} GB/s)  f32 ${f.toFixed(2).padStart(8)} ms  4-bit speed-up ${(f / q).toFixed(2)}×${impl === 'onnxruntime-cpu' ? '' : `  vs onnxruntime 4-bit ${(peer / q).toFixed(2)}×`}`,
+        `  ${impl.padEnd(16)} 4-bit ${q.toFixed(2).padStart(8)} ms (${metric(name, `${impl} 4bit`, 'GB/s').toFixed(2)} GB/s, ${metric(name, `${impl} 4bit`, 'GFLOP/s').toFixed(2)} GFLOP/s)  f32 ${f.toFixed(2).padStart(8)} ms  4-bit speed-up ${(f / q).toFixed(2)}×${impl === 'onnxruntime-cpu' ? '' : `  vs onnxruntime 4-bit ${(peer / q).toFixed(2)}×`}`,
       );
     }
   }
