@@ -32,7 +32,14 @@ function uniform(n, seed) {
 }
 
 /** Bytes a kernel must read for the weight: codes + f32 absmax (4-bit) or the f32 matrix. */
-const weightBytes = (n, k, bits) => (bits === 4 ? (n * k) / 2 + (n * k * 4) / BLOCK : n * k * 4);
+const weightBytes = (n, k, variant) => (variant === '4bit' ? (n * k) / 2 + (n * k * 4) / BLOCK : n * k * 4);
+
+/** Time, effective weight bandwidth and arithmetic rate of one matmul run. */
+function recordKernel(name, impl, ms, [m, n, k], variant) {
+  rec(name, impl, 'ms', ms, 'ms');
+  rec(name, impl, 'GB/s', weightBytes(n, k, variant) / ms / 1e6, 'GB/s');
+  rec(name, impl, 'GFLOP/s', (2 * m * n * k) / ms / 1e6, 'GFLOP/s');
+}
 
 async function kernels(backend, impl) {
   for (const [m, n, k] of SHAPES) {
@@ -50,14 +57,7 @@ async function kernels(backend, impl) {
         await y.data();
         y.dispose();
       });
-      rec(name, `${impl} ${variant}`, 'ms', ms, 'ms');
-      rec(
-        name,
-        `${impl} ${variant}`,
-        'GB/s',
-        weightBytes(n, k, variant === '4bit' ? 4 : 32) / ms / 1e6,
-        'GB/s',
-      );
+      recordKernel(name, `${impl} ${variant}`, ms, [m, n, k], variant);
     }
     q.dispose();
     dense.dispose();
@@ -92,14 +92,7 @@ async function ort() {
       ['f32', await matMulSession(wT, n, k)],
     ]) {
       const ms = await time(() => run(x, m));
-      rec(name, `onnxruntime-cpu ${variant}`, 'ms', ms, 'ms');
-      rec(
-        name,
-        `onnxruntime-cpu ${variant}`,
-        'GB/s',
-        weightBytes(n, k, variant === '4bit' ? 4 : 32) / ms / 1e6,
-        'GB/s',
-      );
+      recordKernel(name, `onnxruntime-cpu ${variant}`, ms, [m, n, k], variant);
     }
   }
 }
@@ -107,8 +100,8 @@ async function ort() {
 function printKernels() {
   const ms = records.filter((r) => r.metric === 'ms');
   const get = (name, impl) => ms.find((r) => r.name === name && r.impl === impl)?.value;
-  const gbs = (name, impl) =>
-    records.find((r) => r.name === name && r.impl === impl && r.metric === 'GB/s')?.value;
+  const metric = (name, impl, m) =>
+    records.find((r) => r.name === name && r.impl === impl && r.metric === m)?.value;
   for (const name of [...new Set(ms.map((r) => r.name))].filter((n) => !n.startsWith('quantize'))) {
     console.log(`\n${name}`);
     for (const impl of ['tessera-cpu', 'tessera-webgpu', 'onnxruntime-cpu']) {
@@ -174,14 +167,17 @@ console.log(
 console.log('  quantized LM        held-out bpb   weight bytes');
 for (const [k, v] of Object.entries(r.quality))
   console.log(`  ${k.padEnd(8)} ${v.bpb.toFixed(4).padStart(19)} ${String(v.bytes).padStart(14)}`);
-console.log('  fine-tune to code   bpb before → after   peak bytes   trainable');
-for (const [k, v] of Object.entries(r.finetune))
+console.log('  fine-tune to code   bpb before → after   weights B  resident B      peak B  trainable');
+for (const [k, v] of Object.entries(r.finetune)) {
+  const cols = [v.weightBytes, v.residentBytes, v.peakBytes, v.trainable].map((x) => String(x).padStart(11));
   console.log(
-    `  ${k.padEnd(8)} ${v.before.toFixed(3).padStart(15)} → ${v.after.toFixed(3)} ${String(v.peakBytes).padStart(12)} ${String(v.trainable).padStart(11)}`,
+    `  ${k.padEnd(10)} ${v.before.toFixed(3).padStart(13)} → ${v.after.toFixed(3)} ${cols.join(' ')}`,
   );
-const q = r.finetune.qlora.after;
+}
+const pct = (a, b) => `${((r.finetune[a].after / r.finetune[b].after - 1) * 100).toFixed(2)}%`;
+console.log(`  QLoRA vs full f32 ${pct('qlora', 'full')}, vs f32 LoRA ${pct('qlora', 'lora')}`);
 console.log(
-  `  QLoRA vs full f32: ${((q / r.finetune.full.after - 1) * 100).toFixed(2)}%, vs f32 LoRA: ${((q / r.finetune.lora.after - 1) * 100).toFixed(2)}%`,
+  `  QLoRA+emb vs full f32 ${pct('qlora+emb', 'full')}, vs f32 LoRA+emb ${pct('qlora+emb', 'lora+emb')}`,
 );
 saveRecords(PKG, records);
 process.exit(0);
