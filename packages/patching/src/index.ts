@@ -1,0 +1,33 @@
+export {
+  BOE_ID,
+  BOS_ID,
+  BPE_ID,
+  decodeBytes,
+  EOS_ID,
+  encodeBytes,
+  idsToBytes,
+  OFFSET,
+  Utf8PatchDecoder,
+  VOCAB_SIZE,
+  validateUtf8,
+} from './bytes.js';
+export { calibrateThreshold } from './calibrate.js';
+export {
+  byteEntropies,
+  EntropyModel,
+  type EntropyModelConfig,
+  type EntropyOptions,
+  EntropyStream,
+  entropyFromLogits,
+  fromReferenceNames,
+  REFERENCE_ENTROPY_CONFIG,
+} from './entropy-model.js';
+export { PatchingError } from './errors.js';
+export { checkHashConfig, HASH_PRIMES, type HashConfig, hashIdsReference, hashNgrams } from './hash.js';
+export { HashNgramEmbedding } from './hash-embedding.js';
+export { type EntropyPatchOptions, entropyPatches, entropyPatchesBatch } from './patchers/entropy.js';
+export { type Patches, padLengths, patchesFromStarts } from './patchers/lengths.js';
+export { bpePatches, spacePatches, staticPatches } from './patchers/simple.js';
+export { type EntropyPlot, entropyPlotSvg, sparkline } from './plot.js';
+export { loadEntropyModel, type PatchedBytes, patchBytes, tinyEntropyModel } from './pretrained.js';
+export { type Patch, StreamingPatcher } from './streaming.js';
