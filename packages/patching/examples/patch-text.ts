@@ -1,6 +1,12 @@
 // Entropy patching of text with the shipped model (README; test/examples.test.ts runs it).
 import type * as T from '@tessera/tensor';
-import { calibrateThreshold, decodeBytes, entropyPatches, patchBytes, tinyEntropyModel } from '../src/index.js';
+import {
+  calibrateThreshold,
+  decodeBytes,
+  entropyPatches,
+  patchBytes,
+  tinyEntropyModel,
+} from '../src/index.js';
 
 /** The patches of `text` at a threshold calibrated to a mean patch size of 4.5 bytes. */
 export async function patchText(text: string, backend: T.Backend): Promise<string[]> {
