@@ -1,3 +1,5 @@
+export { type PatchLayout, patchLayout } from './blt/layout.js';
+export { type BltConfig, BltModel } from './blt/model.js';
 export {
   BOE_ID,
   BOS_ID,
