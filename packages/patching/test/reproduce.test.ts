@@ -1,0 +1,56 @@
+// The fast version of the benchmark's BLT reproduction (bench/reproduce.mjs): every arm trains on
+// the same FLOPs, patch sizes are matched, and the figures are sane. The claims themselves are
+// measured at bench size (`pnpm --filter @tessera/patching bench`).
+import * as T from '@tessera/tensor';
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error: a plain .mjs module shared with the benchmark
+import { noised, reproduce } from '../bench/reproduce.mjs';
+
+describe('BLT reproduction, small (cpu)', () => {
+  it('noises text deterministically: dropped characters and flipped case', () => {
+    const text = new TextEncoder().encode('Call me Ishmael. '.repeat(20));
+    const a: Uint8Array = noised(text, 0.1);
+    expect(a).toEqual(noised(text, 0.1));
+    expect(a.length).toBeLessThan(text.length);
+    expect(a.length).toBeGreaterThan(text.length * 0.8);
+    expect(new TextDecoder().decode(a)).not.toBe(new TextDecoder().decode(text).slice(0, a.length));
+  });
+
+  it('trains every arm on matched FLOPs with matched mean patch sizes', { timeout: 300_000 }, async () => {
+    const { results: r, spaceMean } = await reproduce({
+      backend: T.cpuBackend,
+      seq: 32,
+      batch: 4,
+      steps: 12,
+      lr: 3e-3,
+      corpusBytes: 6_000,
+      evalWindows: 8,
+      noise: 0.05,
+      blt: {
+        dimLocal: 16,
+        dimGlobal: 32,
+        headsLocal: 2,
+        headsGlobal: 2,
+        encoderLayers: 1,
+        globalLayers: 1,
+        decoderLayers: 1,
+        window: 32,
+        hash: { functions: 1, groupSizes: [3], vocab: 257 },
+      },
+      byteModel: { dim: 24, layers: 2, heads: 2 },
+    });
+    expect(spaceMean).toBeGreaterThan(3);
+    expect(spaceMean).toBeLessThan(8);
+    const budget = r.entropy.trainFlops;
+    for (const arm of ['entropy', 'static', 'space', 'byte']) {
+      const x = r[arm];
+      expect(Math.abs(x.trainFlops / budget - 1), arm).toBeLessThan(0.15);
+      expect(x.bpb).toBeGreaterThan(1);
+      expect(x.bpb).toBeLessThan(8.1);
+      expect(x.noisedBpb).toBeGreaterThan(x.bpb - 0.05);
+      if (arm !== 'byte') expect(Math.abs(x.meanPatch / spaceMean - 1), arm).toBeLessThan(0.35);
+    }
+    // Patches cut the per-byte cost of the wide (latent) part: fewer FLOPs per byte than bytes-only.
+    expect(r.entropy.inferFlopsPerByte).toBeLessThan(r.byte.inferFlopsPerByte * 1.5);
+  });
+});
