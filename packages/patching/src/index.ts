@@ -1,5 +1,7 @@
+export { type BltGenerateOptions, generateBlt } from './blt/generate.js';
 export { type PatchLayout, patchLayout } from './blt/layout.js';
 export { type BltConfig, BltModel } from './blt/model.js';
+export { BltStream } from './blt/stream.js';
 export {
   BOE_ID,
   BOS_ID,

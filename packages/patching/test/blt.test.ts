@@ -3,8 +3,19 @@ import { mobyDick } from '@tessera/corpora';
 import { AdamW } from '@tessera/nn';
 import * as T from '@tessera/tensor';
 import { describe, expect, it } from 'vitest';
-import { backends } from '../../nn/test/helpers.js';
-import { BltModel, encodeBytes, PatchingError, spacePatches, staticPatches } from '../src/index.js';
+import { backends, expectClose } from '../../nn/test/helpers.js';
+import {
+  BltModel,
+  BltStream,
+  byteEntropies,
+  encodeBytes,
+  entropyPatches,
+  generateBlt,
+  PatchingError,
+  spacePatches,
+  staticPatches,
+  tinyEntropyModel,
+} from '../src/index.js';
 
 const list = await backends();
 const config = {
@@ -88,6 +99,37 @@ describe.each(list)('BLT model on %s', (_name, backend) => {
     expect(() => model.forward(ids, [[0, 2, 2]])).toThrow(PatchingError);
     expect(() => model.forward(ids, [])).toThrow(/one row per batch row \(1\), got 0/);
     ids.dispose();
+    model.dispose();
+  });
+});
+
+describe.each(list)('BLT incremental decoding on %s', (_name, backend) => {
+  it('gives the batch logits byte by byte, each patch entering the latent transformer once', async () => {
+    const model = new BltModel(config, { backend, generator: new T.Generator(4) });
+    const ids = [...encodeBytes('Call me Ishmael. Some years ago', { eos: false })];
+    const starts = [...spacePatches(ids).starts];
+    const full = T.noGrad(() => model.forward(T.tensor([ids], { dtype: 'i32', backend }), [starts]));
+    const batch = (await full.data()) as Float32Array;
+    full.dispose();
+    const stream = new BltStream(model);
+    for (let t = 0; t < ids.length; t++) {
+      const logits = await stream.push(ids[t], starts.includes(t));
+      expectClose(logits, batch.subarray(t * 260, (t + 1) * 260), 1e-4, 1e-4, `position ${t}`);
+    }
+    stream.dispose();
+    model.dispose();
+  });
+
+  it('generates with incremental entropy patching equal to patching the final text', async () => {
+    const model = new BltModel(config, { backend, generator: new T.Generator(5) });
+    const entropy = await tinyEntropyModel({ backend });
+    const prompt = new TextEncoder().encode('The sea was ');
+    const { bytes, starts } = await generateBlt(model, entropy, prompt, 12, { threshold: 1.8 });
+    expect(bytes.length).toBe(12);
+    const all = new Uint8Array([...prompt, ...bytes]);
+    const e = await byteEntropies(entropy, all);
+    expectClose(Float32Array.from(starts), entropyPatches(e, { threshold: 1.8 }).starts, 0, 0, 'starts');
+    entropy.dispose();
     model.dispose();
   });
 });
