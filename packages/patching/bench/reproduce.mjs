@@ -35,26 +35,48 @@ export function noised(bytes, p, seed = 7) {
   return Uint8Array.from(out);
 }
 
-/** Parameters a byte (or a patch) passes through, per forward, for FLOP counts (2 FLOPs per weight use). */
-function perByteWeights(model, meanPatch) {
-  let local = 0;
-  let latent = 0;
+/**
+ * Inference FLOPs per byte (2 per weight use, plus attention scores and mixing) of a BLT whose patches
+ * hold `meanPatch` bytes on average, over windows of S bytes: byte-side weights run once per byte,
+ * patch-side ones (the latent transformer, both patch projections, the k patch queries of the
+ * encoder's cross-attention and the k patch keys of the decoder's) once per patch.
+ */
+function bltFlopsPerByte(model, meanPatch, S) {
+  const c = model.config;
+  const k = c.crossAttnK;
+  let perByte = 0;
+  let perPatch = 0;
   for (const [name, p] of model.namedParameters()) {
-    if (name.includes('embed') || name.includes('tok_embeddings') || name.includes('hash')) continue; // lookups
-    if (name.startsWith('global_layers') || name.startsWith('to_global')) latent += p.size;
-    else if (name.startsWith('patch_cross_attn') && !name.includes('q_proj'))
-      local += p.size; // keys/values per byte
-    else if (name.startsWith('patch_cross_attn'))
-      latent += p.size; // one query per patch
-    else local += p.size;
+    if (/tok_embeddings|encoder_hash_tok_embedding|norm/.test(name)) continue; // lookups and scales
+    if (name.startsWith('global_transformer.') || name.includes('patch_embedding_projection'))
+      perPatch += p.size;
+    else if (/^local_encoder\.cross_attn_layers\.\d+\.w[qo]\./.test(name)) perPatch += k * p.size;
+    else if (/^local_decoder\.cross_attn_layers\.\d+\.w[kv]\./.test(name)) perPatch += k * p.size;
+    else perByte += p.size;
   }
-  return local + latent / meanPatch;
+  const visible = Math.min(c.window || S, S) / 2;
+  const attention =
+    attentionFlops(c.encoderLayers + c.decoderLayers, c.dimLocal, visible) +
+    attentionFlops(c.globalLayers, c.dimGlobal, S / meanPatch / 2) / meanPatch +
+    attentionFlops(
+      model.local_encoder.cross_attn_layers.length + model.local_decoder.cross_attn_layers.length,
+      c.dimLocal,
+      k,
+    );
+  return 2 * (perByte + perPatch / meanPatch) + attention;
+}
+
+/** The same for the byte-level transformer: every weight and S/2 visible positions per byte. */
+function byteFlopsPerByte(model, S) {
+  let weights = 0;
+  for (const [name, p] of model.namedParameters()) if (!/embed|norm/.test(name)) weights += p.size;
+  return 2 * weights + attentionFlops(model.config.layers, model.config.dim, S / 2);
 }
 
 /** Attention FLOPs per position: 2 (scores) × 2 (mix) × dim × visible positions, per layer. */
 const attentionFlops = (layers, dim, visible) => 4 * layers * dim * visible;
 
-/** Ids [BOS, bytes+4] of a window, with the patch starts of the chosen scheme. */
+/** Ids [BOS, bytes+4] of S + 1 ids (inputs and targets), with the entropy at each id. */
 function windows(bytes, entropies, seq, count, seed) {
   let a = seed >>> 0;
   const out = [];
@@ -69,12 +91,20 @@ function windows(bytes, entropies, seq, count, seed) {
   return out;
 }
 
+/**
+ * Patch starts over all S + 1 ids of a window, as the reference patches with include_next_token: a
+ * start at S (decided by the entropy or byte at S − 1, so causal) closes the inputs' last patch.
+ * Every scheme gives BOS a patch of its own, as the reference's decoder needs (for static patches
+ * it pads with BOE ids to the same effect): static is BOS then fixed-size patches.
+ */
 function startsFor(scheme, w, S, o) {
-  const ids = w.ids.slice(0, S);
-  if (scheme === 'static') return [...staticPatches(S, o.patchSize).starts];
-  if (scheme === 'space') return [...spacePatches(ids).starts];
-  return [...entropyPatches(w.e.subarray(0, S), { threshold: o.threshold }).starts];
+  if (scheme === 'static') return [0, ...staticPatches(S, o.patchSize).starts.map((s) => s + 1)];
+  if (scheme === 'space') return [...spacePatches(w.ids).starts];
+  return [...entropyPatches(w.e, { threshold: o.threshold }).starts];
 }
+
+/** Mean bytes per patch of the inputs (starts before S). */
+const meanSize = (rows, S) => (rows.length * S) / rows.reduce((n, s) => n + s.filter((x) => x < S).length, 0);
 
 /**
  * @param {{ backend: object, seq: number, batch: number, blt: object, byteModel: object, steps: number,
@@ -100,11 +130,13 @@ export async function reproduce(o) {
 
   // Space patching sets the mean size; static and entropy patching are matched to it.
   const sample = windows(corpus, eTrain, S, 64, 99);
-  const spaceMean =
-    (sample.length * S) / sample.reduce((n, w) => n + spacePatches(w.ids.slice(0, S)).starts.length, 0);
+  const spaceMean = meanSize(
+    sample.map((w) => [...spacePatches(w.ids).starts]),
+    S,
+  );
   const patchSize = Math.max(1, Math.round(spaceMean));
   const { threshold } = calibrateThreshold(
-    sample.map((w) => w.e.subarray(0, S)),
+    sample.map((w) => w.e),
     spaceMean,
   );
   const opts = { patchSize, threshold };
@@ -131,7 +163,7 @@ export async function reproduce(o) {
       );
       const starts = scheme === 'byte' ? null : rows.map((w) => startsFor(scheme, w, S, opts));
       if (starts) {
-        patches += starts.reduce((n, s) => n + s.length, 0);
+        patches += starts.reduce((n, s) => n + s.filter((x) => x < S).length, 0);
         sizes += rows.length * S;
       }
       const l = T.tidy(() => T.noGrad(() => (starts ? model.loss(ids, starts) : model.loss(ids))));
@@ -151,16 +183,9 @@ export async function reproduce(o) {
       scheme === 'byte'
         ? new CausalLM({ vocabSize: 260, maxSeq: S + 1, normEps: 1e-5, ...o.byteModel }, g)
         : new BltModel({ ...o.blt, maxSeq: S + 1 }, g);
-    const meanPatch = scheme === 'byte' ? 1 : scheme === 'static' ? patchSize : spaceMean;
-    const dim = scheme === 'byte' ? o.byteModel.dim : o.blt.dimLocal;
-    const layers = scheme === 'byte' ? o.byteModel.layers : o.blt.encoderLayers + o.blt.decoderLayers;
-    const window = scheme === 'byte' ? S : Math.min(o.blt.window, S);
-    const inferFlops =
-      2 * perByteWeights(model, meanPatch) +
-      attentionFlops(layers, dim, window / 2) +
-      (scheme === 'byte'
-        ? 0
-        : attentionFlops(o.blt.globalLayers, o.blt.dimGlobal, S / meanPatch / 2) / meanPatch);
+    const meanPatch =
+      scheme === 'byte' ? 1 : scheme === 'static' ? S / Math.ceil(1 + S / patchSize) : spaceMean;
+    const inferFlops = scheme === 'byte' ? byteFlopsPerByte(model, S) : bltFlopsPerByte(model, meanPatch, S);
     const stepFlops = 3 * inferFlops * batch * S;
     budget ??= stepFlops * o.steps;
     const steps = Math.max(1, Math.round(budget / stepFlops));

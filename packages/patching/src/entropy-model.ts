@@ -4,6 +4,7 @@ import { CausalLM, type KVCache, type ModuleOptions } from '@tessera/nn';
 import * as T from '@tessera/tensor';
 import { BOS_ID, OFFSET, VOCAB_SIZE } from './bytes.js';
 import { PatchingError } from './errors.js';
+import { convertBlockParam, type HostTensor } from './reference-names.js';
 
 /** The entropy model's shape, in the reference's terms (LMTransformerArgs). */
 export interface EntropyModelConfig {
@@ -194,51 +195,24 @@ export class EntropyStream {
  * rows the way transformers' convert_llama_weights_to_hf does. Tensors are host arrays.
  */
 export function fromReferenceNames(
-  state: Record<string, { data: Float32Array; shape: number[] }>,
+  state: Record<string, HostTensor>,
   config: EntropyModelConfig,
-): Record<string, { data: Float32Array; shape: number[] }> {
-  const out: Record<string, { data: Float32Array; shape: number[] }> = {};
-  const headDim = config.dim / config.heads;
-  const permute = (t: { data: Float32Array; shape: number[] }, heads: number) => {
-    const [rows, cols] = t.shape;
-    const data = new Float32Array(t.data.length);
-    const half = headDim / 2;
-    // Reference row h·D + 2i + k (pair i, part k) becomes row h·D + k·D/2 + i.
-    for (let h = 0; h < heads; h++)
-      for (let i = 0; i < half; i++)
-        for (let k = 0; k < 2; k++)
-          data.set(
-            t.data.subarray((h * headDim + 2 * i + k) * cols, (h * headDim + 2 * i + k + 1) * cols),
-            (h * headDim + k * half + i) * cols,
-          );
-    if (rows !== heads * headDim)
-      throw new PatchingError(
-        `fromReferenceNames: a q/k projection with ${rows} rows does not fit ${heads} heads of ${headDim}`,
-      );
-    return { data, shape: t.shape };
+): Record<string, HostTensor> {
+  const top: Record<string, string> = {
+    'tok_embeddings.weight': 'model.embed_tokens.weight',
+    'norm.weight': 'model.norm.weight',
+    'output.weight': 'lm_head.weight',
   };
-  const names: [RegExp, string][] = [
-    [/^tok_embeddings\.weight$/, 'model.embed_tokens.weight'],
-    [/^norm\.weight$/, 'model.norm.weight'],
-    [/^output\.weight$/, 'lm_head.weight'],
-    [/^layers\.(\d+)\.attention\.wq\.weight$/, 'model.layers.$1.self_attn.q_proj.weight'],
-    [/^layers\.(\d+)\.attention\.wk\.weight$/, 'model.layers.$1.self_attn.k_proj.weight'],
-    [/^layers\.(\d+)\.attention\.wv\.weight$/, 'model.layers.$1.self_attn.v_proj.weight'],
-    [/^layers\.(\d+)\.attention\.wo\.weight$/, 'model.layers.$1.self_attn.o_proj.weight'],
-    [/^layers\.(\d+)\.feed_forward\.w1\.weight$/, 'model.layers.$1.mlp.gate_proj.weight'],
-    [/^layers\.(\d+)\.feed_forward\.w3\.weight$/, 'model.layers.$1.mlp.up_proj.weight'],
-    [/^layers\.(\d+)\.feed_forward\.w2\.weight$/, 'model.layers.$1.mlp.down_proj.weight'],
-    [/^layers\.(\d+)\.attention_norm\.weight$/, 'model.layers.$1.input_layernorm.weight'],
-    [/^layers\.(\d+)\.ffn_norm\.weight$/, 'model.layers.$1.post_attention_layernorm.weight'],
-  ];
+  const out: Record<string, HostTensor> = {};
   for (const [key, t] of Object.entries(state)) {
-    const rule = names.find(([re]) => re.test(key));
-    if (!rule)
+    const layer = /^layers\.(\d+)\.(.+)$/.exec(key);
+    const block = layer && convertBlockParam(layer[2], t, config.heads, config.heads, 'fromReferenceNames');
+    if (block) out[`model.layers.${layer[1]}.${block[0]}`] = block[1];
+    else if (top[key]) out[top[key]] = t;
+    else
       throw new PatchingError(
         `fromReferenceNames: '${key}' is not a parameter of the reference entropy model`,
       );
-    const name = key.replace(rule[0], rule[1]);
-    out[name] = /\.(wq|wk)\.weight$/.test(key) ? permute(t, config.heads) : t;
   }
   return out;
 }

@@ -1,6 +1,16 @@
+export { bltFromReferenceNames, loadBltModel, loadReferenceBlt, saveBltModel } from './blt/checkpoint.js';
+export {
+  BLT_1B_CONFIG,
+  type BltConfig,
+  type BltPooling,
+  bltConfigFromReference,
+  type ResolvedBltConfig,
+  resolveBltConfig,
+} from './blt/config.js';
+export { CrossAttention } from './blt/cross-attention.js';
 export { type BltGenerateOptions, generateBlt } from './blt/generate.js';
 export { type PatchLayout, patchLayout } from './blt/layout.js';
-export { type BltConfig, BltModel } from './blt/model.js';
+export { BltModel, GlobalTransformer, LocalDecoder, LocalEncoder } from './blt/model.js';
 export { BltStream } from './blt/stream.js';
 export {
   BOE_ID,
@@ -34,4 +44,5 @@ export { type Patches, padLengths, patchesFromStarts } from './patchers/lengths.
 export { bpePatches, spacePatches, staticPatches } from './patchers/simple.js';
 export { type EntropyPlot, entropyPlotSvg, sparkline } from './plot.js';
 export { loadEntropyModel, type PatchedBytes, patchBytes, tinyEntropyModel } from './pretrained.js';
+export { type HostTensor, permuteRope } from './reference-names.js';
 export { type Patch, StreamingPatcher } from './streaming.js';

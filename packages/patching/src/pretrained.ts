@@ -11,6 +11,7 @@ import {
 import { PatchingError } from './errors.js';
 import { type EntropyPatchOptions, entropyPatches } from './patchers/entropy.js';
 import type { Patches } from './patchers/lengths.js';
+import { loadChecked } from './weights.js';
 
 const CONFIG_KEY = 'tessera_entropy_config';
 
@@ -36,19 +37,7 @@ export function loadEntropyModel(
   const model = new EntropyModel(config, { backend });
   const tensors = readSafetensors(bytes, { backend });
   try {
-    const own = new Map(model.namedParameters());
-    for (const [k, t] of Object.entries(tensors)) {
-      const p = own.get(k);
-      if (!p)
-        throw new PatchingError(
-          `loadEntropyModel: '${k}' is not a parameter of an entropy model ${JSON.stringify(config)}`,
-        );
-      if (p.shape.join() !== t.shape.join())
-        throw new PatchingError(
-          `loadEntropyModel: '${k}' has shape [${t.shape.join(', ')}], the configuration needs [${p.shape.join(', ')}]`,
-        );
-    }
-    model.loadStateDict(tensors);
+    loadChecked(model, tensors, `loadEntropyModel (${JSON.stringify(config)})`);
     return model;
   } catch (e) {
     model.dispose();

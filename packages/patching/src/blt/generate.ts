@@ -15,9 +15,10 @@ export interface BltGenerateOptions extends Omit<EntropyPatchOptions, 'patchSize
 
 /**
  * Continues `prompt` by `steps` bytes with incremental entropy patching: the entropy model and the
- * BLT both run one byte at a time through their caches, each new byte's patch start is decided from
- * the entropy already computed for it, and a patch enters the latent transformer once, when the
- * next one starts. Returns the new bytes and the patch starts over all ids (BOS = id 0).
+ * BLT both run one id at a time through their caches; the entropy computed at each id decides
+ * whether the next id starts a patch, and if so the finished patch enters the latent transformer
+ * once, before this id's decoder step reads it. Returns the new bytes and the patch starts over all
+ * ids (BOS = id 0), which equal entropy patching of the final text.
  */
 export async function generateBlt(
   model: BltModel,
@@ -30,18 +31,19 @@ export async function generateBlt(
   const entropies = new EntropyStream(entropyModel);
   const blt = new BltStream(model);
   const h: number[] = [];
-  const starts: number[] = [];
+  const starts: number[] = [0];
   const out: number[] = [];
   const random = T.rand([Math.max(1, steps)], { backend: T.cpuBackend, generator: options.generator });
   const draws = (await random.data()) as Float32Array;
   random.dispose();
   try {
     let logits: Float32Array = new Float32Array(0);
+    // Id p is fed once its entropy h[p] is known: it decides whether id p + 1 starts a patch.
     const feed = async (id: number) => {
       const p = blt.length;
-      const start = p < 2 || startsAt(p, h, options);
-      if (start) starts.push(p);
-      logits = await blt.push(id, start);
+      const next = p + 1 < 2 || startsAt(p + 1, h, options);
+      logits = await blt.push(id, next);
+      if (next) starts.push(p + 1);
     };
     h.push(...(await entropies.push(prompt)));
     await feed(BOS_ID);
@@ -56,7 +58,8 @@ export async function generateBlt(
     entropies.dispose();
     blt.dispose();
   }
-  return { bytes: Uint8Array.from(out), starts };
+  // The last start may be the id after the text, which is never fed.
+  return { bytes: Uint8Array.from(out), starts: starts.filter((s) => s < blt.length) };
 }
 
 /** A byte from next-id logits (special ids excluded): argmax, or inverse-CDF with one uniform draw. */

@@ -1,16 +1,13 @@
-// The Byte Latent Transformer (arXiv 2412.09871; facebookresearch/blt bytelatent/model/blt.py): a
-// local byte encoder (byte + hash n-gram embeddings, causal byte layers, patches pooled by
-// cross-attention from max-pooled queries), a causal latent transformer over patches, and a local
-// decoder whose bytes read their previous patch's latent state by cross-attention before every
-// layer.
+// The Byte Latent Transformer (arXiv 2412.09871) as facebookresearch/blt's ByteLatentTransformer
+// computes it (bytelatent/model/blt.py, local_models.py, latent_transformer.py): a local byte
+// encoder whose patches are pooled and refined by cross-attention, a causal latent transformer over
+// patches, and a local decoder whose bytes read the latest finished patch by cross-attention.
 import {
-  type CausalLMConfig,
   Embedding,
   Linear,
   Module,
   ModuleList,
   type ModuleOptions,
-  MultiHeadAttention,
   RMSNorm,
   RoPE,
   TransformerBlock,
@@ -18,152 +15,303 @@ import {
 import * as T from '@tessera/tensor';
 import { VOCAB_SIZE } from '../bytes.js';
 import { PatchingError } from '../errors.js';
-import type { HashConfig } from '../hash.js';
 import { HashNgramEmbedding } from '../hash-embedding.js';
+import { type BltConfig, ffnHidden, type ResolvedBltConfig, resolveBltConfig } from './config.js';
+import { CrossAttention } from './cross-attention.js';
 import { type PatchLayout, patchLayout } from './layout.js';
 
-/** Sizes of a BLT model (blt-1b: local 1024 × 1 / 9 layers, global 2048 × 25). */
-export interface BltConfig {
-  dimLocal: number;
-  dimGlobal: number;
-  headsLocal: number;
-  headsGlobal: number;
-  encoderLayers: number;
-  globalLayers: number;
-  decoderLayers: number;
-  /** Byte attention window of the local layers (reference 512). */
-  window: number;
-  /** Longest byte sequence (and patch sequence). */
-  maxSeq: number;
-  /** Hash n-gram embeddings on the encoder's input; none when absent. */
-  hash?: HashConfig;
+/** A part of the model that owns numbered lists of layers (`layers.0. …`, as the reference's ModuleLists). */
+abstract class Stack extends Module {
+  protected list<M extends Module>(name: string, n: number, make: () => M): M[] {
+    const l = this.child(name, new ModuleList());
+    return Array.from({ length: n }, (_, i) => l.add(String(i), make()));
+  }
+
+  /** `layers`: pre-norm causal blocks (RoPE, SwiGLU of the reference's width, RMSNorm). */
+  protected blocks(
+    c: ResolvedBltConfig,
+    shape: { n: number; dim: number; heads: number; kvHeads?: number; window: number },
+    rope: RoPE,
+    o: ModuleOptions,
+  ): TransformerBlock[] {
+    const { n, dim, heads, kvHeads, window } = shape;
+    const block = {
+      vocabSize: VOCAB_SIZE,
+      dim,
+      layers: n,
+      heads,
+      kvHeads,
+      window,
+      maxSeq: rope.maxPositions,
+    };
+    const hidden = ffnHidden(dim, c);
+    return this.list(
+      'layers',
+      n,
+      () => new TransformerBlock({ ...block, hidden, normEps: c.normEps }, rope, o),
+    );
+  }
 }
 
-const block = (dim: number, heads: number, window: number, maxSeq: number, rope: RoPE, o: ModuleOptions) =>
-  new TransformerBlock(
-    { vocabSize: VOCAB_SIZE, dim, heads, window, maxSeq, normEps: 1e-5 } as CausalLMConfig,
-    rope,
-    o,
-  );
+/**
+ * The "double residual" of the reference: its CrossAttention returns x + out and every caller adds x
+ * once more, so the released weights were trained on 2x + out. Kept as is.
+ */
+export const crossResidual = (x: T.Tensor, crossed: T.Tensor): T.Tensor => T.add(x, crossed);
 
-/** A local decoder layer: cross-attention to the previous patch's state, then a causal byte block. */
-class DecoderLayer extends Module {
-  readonly cross_attn_norm: RMSNorm;
-  readonly cross_attn: MultiHeadAttention;
-  readonly block: TransformerBlock;
-  constructor(c: BltConfig, rope: RoPE, o: ModuleOptions) {
+/** Byte embeddings, causal byte layers, and the patch queries they are pooled into. */
+export class LocalEncoder extends Stack {
+  readonly tok_embeddings: Embedding;
+  readonly layers: TransformerBlock[];
+  readonly patch_embedding_projection: Linear;
+  readonly cross_attn_layers: CrossAttention[];
+
+  constructor(
+    readonly c: ResolvedBltConfig,
+    readonly rope: RoPE,
+    o: ModuleOptions,
+  ) {
     super();
-    this.cross_attn_norm = this.child('cross_attn_norm', new RMSNorm(c.dimLocal, 1e-5, o));
-    this.cross_attn = this.child(
-      'cross_attn',
-      new MultiHeadAttention({ dim: c.dimLocal, heads: c.headsLocal }, o),
+    const D = c.dimLocal;
+    this.tok_embeddings = this.child('tok_embeddings', new Embedding(VOCAB_SIZE, D, o));
+    this.layers = this.blocks(
+      c,
+      { n: c.encoderLayers, dim: D, heads: c.encoderHeads, kvHeads: c.kvHeadsLocal, window: c.window },
+      rope,
+      o,
     );
-    this.block = this.child('block', block(c.dimLocal, c.headsLocal, c.window, c.maxSeq, rope, o));
+    this.patch_embedding_projection = this.child(
+      'patch_embedding_projection',
+      new Linear(D, D * c.crossAttnK, { ...o, bias: false }),
+    );
+    const n = c.crossAttnAllLayersEncoder ? c.encoderLayers : 1;
+    this.cross_attn_layers = this.list(
+      'cross_attn_layers',
+      n,
+      () => new CrossAttention(D, c.crossAttnHeads, c.normEps, o),
+    );
+  }
+
+  /** Which cross-attention layer follows encoder layer i, if any. */
+  crossAfter(i: number): CrossAttention | undefined {
+    if (this.c.crossAttnAllLayersEncoder) return this.cross_attn_layers[i];
+    return i === this.layers.length - 1 ? this.cross_attn_layers[0] : undefined;
+  }
+
+  /**
+   * The first queries of patches whose byte states are `bytes` [N, L, D] (padding [N, L]): pooled
+   * (0 for a patch without bytes, as the reference's scatter_reduce onto zeros), projected to k
+   * queries each: [N, k, D].
+   */
+  queries(bytes: T.Tensor, padding: T.Tensor): T.Tensor {
+    const [N, , D] = bytes.shape;
+    const pad = T.unsqueeze(padding, -1);
+    const empty = T.narrow(pad, 1, 0, 1); // a patch's first slot is padding only when it has no bytes
+    const mode = this.c.pooling;
+    let pooled: T.Tensor;
+    if (mode === 'avg') {
+      const count = T.sum(T.sub(1, T.cast(pad, 'f32')), 1, true);
+      pooled = T.div(T.sum(T.where(pad, 0, bytes), 1, true), T.maximum(count, 1));
+    } else if (mode === 'max') pooled = T.max(T.where(pad, -1e30, bytes), 1, true);
+    else pooled = T.min(T.where(pad, 1e30, bytes), 1, true);
+    pooled = T.where(empty, 0, pooled);
+    return T.reshape(this.patch_embedding_projection.forward(pooled), [N, this.c.crossAttnK, D]);
+  }
+}
+
+/** The causal transformer over patch states (no final norm, as the reference's GlobalTransformer). */
+export class GlobalTransformer extends Stack {
+  readonly token_embedding_projection?: Linear;
+  readonly layers: TransformerBlock[];
+
+  constructor(c: ResolvedBltConfig, rope: RoPE, o: ModuleOptions) {
+    super();
+    const input = c.dimLocal * c.crossAttnK;
+    if (input !== c.dimGlobal)
+      this.token_embedding_projection = this.child(
+        'token_embedding_projection',
+        new Linear(input, c.dimGlobal, { ...o, bias: false }),
+      );
+    this.layers = this.blocks(
+      c,
+      { n: c.globalLayers, dim: c.dimGlobal, heads: c.globalHeads, kvHeads: c.kvHeadsGlobal, window: 0 },
+      rope,
+      o,
+    );
+  }
+
+  /** Patch embeddings [B, P, k·D] into the latent width [B, P, G]. */
+  project(x: T.Tensor): T.Tensor {
+    return this.token_embedding_projection ? this.token_embedding_projection.forward(x) : x;
+  }
+}
+
+/** Causal byte layers that read patch states by cross-attention, then the next-byte head. */
+export class LocalDecoder extends Stack {
+  readonly patch_embedding_projection?: Linear;
+  readonly cross_attn_layers: CrossAttention[];
+  readonly layers: TransformerBlock[];
+  readonly norm: RMSNorm;
+  readonly output: Linear;
+
+  constructor(
+    readonly c: ResolvedBltConfig,
+    rope: RoPE,
+    o: ModuleOptions,
+  ) {
+    super();
+    const D = c.dimLocal;
+    if (c.dimGlobal !== D)
+      this.patch_embedding_projection = this.child(
+        'patch_embedding_projection',
+        new Linear(c.dimGlobal, D * c.crossAttnK, { ...o, bias: false }),
+      );
+    const n = c.crossAttnAllLayersDecoder ? c.decoderLayers : 1;
+    this.cross_attn_layers = this.list(
+      'cross_attn_layers',
+      n,
+      () => new CrossAttention(D, c.crossAttnHeads, c.normEps, o),
+    );
+    this.layers = this.blocks(
+      c,
+      { n: c.decoderLayers, dim: D, heads: c.decoderHeads, kvHeads: c.kvHeadsLocal, window: c.window },
+      rope,
+      o,
+    );
+    this.norm = this.child('norm', new RMSNorm(D, c.normEps, o));
+    this.output = this.child('output', new Linear(D, VOCAB_SIZE, { ...o, bias: false }));
+  }
+
+  /** Latent patch states [.., G] as the k keys each byte reads: [.., k·D]. */
+  keys(g: T.Tensor): T.Tensor {
+    return this.patch_embedding_projection ? this.patch_embedding_projection.forward(g) : g;
   }
 }
 
 /**
  * BLT over byte ids [B, S] with patches given per row (starts from any patcher). `forward` gives
- * next-byte logits [B, S, 260]; position t sees bytes ≤ t only (patch states reach a byte only from
- * earlier patches), so `loss` trains it like any causal LM.
+ * next-byte logits [B, S, 260]; position t depends on ids ≤ t only, so `loss` trains it like any
+ * causal LM. Parameter names are the reference's (`local_encoder.cross_attn_layers.0.wq.weight`,
+ * `encoder_hash_tok_embedding.0.weight`, …) except inside transformer blocks, which use
+ * @tessera/nn's Hugging Face names; {@link bltFromReferenceNames} converts a reference checkpoint.
  */
 export class BltModel extends Module {
-  readonly tok_embeddings: Embedding;
+  readonly config: ResolvedBltConfig;
+  readonly local_encoder: LocalEncoder;
+  readonly global_transformer: GlobalTransformer;
+  readonly local_decoder: LocalDecoder;
   readonly encoder_hash_tok_embedding?: HashNgramEmbedding;
-  readonly encoder_layers: TransformerBlock[];
-  readonly patch_cross_attn: MultiHeadAttention;
-  readonly to_global: Linear;
-  readonly global_layers: TransformerBlock[];
-  readonly from_global: Linear;
-  readonly decoder_layers: DecoderLayer[];
-  readonly norm: RMSNorm;
-  readonly output: Linear;
   private readonly ropes: RoPE[];
 
-  constructor(
-    readonly config: BltConfig,
-    o: ModuleOptions = {},
-  ) {
+  constructor(config: BltConfig, o: ModuleOptions = {}) {
     super();
-    const c = config;
-    if (c.dimLocal % c.headsLocal || c.dimGlobal % c.headsGlobal)
-      throw new PatchingError(
-        `BltModel: dims must be multiples of heads, got ${c.dimLocal}/${c.headsLocal}, ${c.dimGlobal}/${c.headsGlobal}`,
-      );
-    const backend = o.backend;
-    const local = new RoPE(c.dimLocal / c.headsLocal, c.maxSeq, 10000, backend);
-    const latent = new RoPE(c.dimGlobal / c.headsGlobal, c.maxSeq, 10000, backend);
-    this.ropes = [local, latent];
-    this.tok_embeddings = this.child('tok_embeddings', new Embedding(VOCAB_SIZE, c.dimLocal, o));
+    const c = resolveBltConfig(config);
+    this.config = c;
+    const rope = (dim: number, heads: number, n: number) => new RoPE(dim / heads, n, c.ropeTheta, o.backend);
+    const ropeEnc = rope(c.dimLocal, c.encoderHeads, c.maxSeq);
+    const ropeDec = c.decoderHeads === c.encoderHeads ? ropeEnc : rope(c.dimLocal, c.decoderHeads, c.maxSeq);
+    const ropeGlobal = rope(c.dimGlobal, c.globalHeads, c.maxPatches);
+    this.ropes = [...new Set([ropeEnc, ropeDec, ropeGlobal])];
+    this.local_encoder = this.child('local_encoder', new LocalEncoder(c, ropeEnc, o));
+    this.global_transformer = this.child('global_transformer', new GlobalTransformer(c, ropeGlobal, o));
+    this.local_decoder = this.child('local_decoder', new LocalDecoder(c, ropeDec, o));
     if (c.hash)
       this.encoder_hash_tok_embedding = this.child(
         'encoder_hash_tok_embedding',
         new HashNgramEmbedding(c.hash, c.dimLocal, o),
       );
-    // Numbered submodules (`encoder_layers.0. …`), as the reference's ModuleLists.
-    const layers = <M extends Module>(name: string, n: number, f: () => M): M[] => {
-      const list = this.child(name, new ModuleList());
-      return Array.from({ length: n }, (_, i) => list.add(String(i), f()));
-    };
-    this.encoder_layers = layers('encoder_layers', c.encoderLayers, () =>
-      block(c.dimLocal, c.headsLocal, c.window, c.maxSeq, local, o),
-    );
-    this.patch_cross_attn = this.child(
-      'patch_cross_attn',
-      new MultiHeadAttention({ dim: c.dimLocal, heads: c.headsLocal }, o),
-    );
-    this.to_global = this.child('to_global', new Linear(c.dimLocal, c.dimGlobal, { ...o, bias: false }));
-    this.global_layers = layers('global_layers', c.globalLayers, () =>
-      block(c.dimGlobal, c.headsGlobal, 0, c.maxSeq, latent, o),
-    );
-    this.from_global = this.child('from_global', new Linear(c.dimGlobal, c.dimLocal, { ...o, bias: false }));
-    this.decoder_layers = layers('decoder_layers', c.decoderLayers, () => new DecoderLayer(c, local, o));
-    this.norm = this.child('norm', new RMSNorm(c.dimLocal, 1e-5, o));
-    this.output = this.child('output', new Linear(c.dimLocal, VOCAB_SIZE, { ...o, bias: false }));
   }
 
-  /** Patch states [B, P, dimGlobal] after the latent transformer, from encoder byte states [B, S, D]. */
-  private latent(h: T.Tensor, layout: PatchLayout, B: number): T.Tensor {
-    const D = this.config.dimLocal;
-    const bytes = T.embedding(T.reshape(h, [-1, D]), layout.members); // [B·P, L, D]
-    // Queries start as the max over each patch's bytes (padding excluded).
-    const pad = T.unsqueeze(layout.padding, -1);
-    const query = T.max(T.where(pad, -1e30, bytes), 1, true); // [B·P, 1, D]
-    const pooled = T.add(
-      query,
-      this.patch_cross_attn.forward(query, { context: bytes, keyPaddingMask: layout.padding }),
-    );
-    let g = this.to_global.forward(T.reshape(pooled, [B, layout.patches, D]));
-    for (const layer of this.global_layers) g = layer.forward(g);
-    return g;
+  /** Byte embeddings [B, S, D] of ids [B, S]: the byte table plus the hash n-gram tables. */
+  embed(ids: T.Tensor): T.Tensor {
+    const h = this.local_encoder.tok_embeddings.forward(ids);
+    return this.encoder_hash_tok_embedding ? T.add(h, this.encoder_hash_tok_embedding.forward(ids)) : h;
   }
 
-  /** Next-byte logits [B, S, 260] of ids [B, S] cut into patches at `starts` (per row). */
+  /**
+   * Next-byte logits [B, S, 260] of ids [B, S] cut into patches at `starts`, one ascending list per
+   * row starting at 0. A row's list may end with S: the id after the row starts a patch (as the
+   * reference patches with include_next_token), so the row's last byte reads its own finished patch.
+   */
   forward(ids: T.Tensor, starts: ArrayLike<number>[]): T.Tensor {
     const [B, S] = ids.shape;
+    if (ids.rank !== 2 || ids.dtype !== 'i32')
+      throw new PatchingError(
+        `BltModel: ids must be i32 [batch, seq], got ${ids.dtype} [${ids.shape.join(', ')}]`,
+      );
     if (starts.length !== B)
       throw new PatchingError(
         `BltModel: starts must have one row per batch row (${B}), got ${starts.length}`,
       );
+    if (S > this.config.maxSeq)
+      throw new PatchingError(`BltModel: ${S} ids exceed maxSeq ${this.config.maxSeq}`);
     const layout = patchLayout(starts, S, ids.backend);
-    const D = this.config.dimLocal;
-    let h = this.tok_embeddings.forward(ids);
-    if (this.encoder_hash_tok_embedding) h = T.add(h, this.encoder_hash_tok_embedding.forward(ids));
-    for (const layer of this.encoder_layers) h = layer.forward(h);
-    const g = this.from_global.forward(this.latent(h, layout, B)); // [B, P, D]
-    // Byte t reads the state of the patch before its own: prepend an empty patch per row.
-    const shifted = T.concat([T.zeros([B, 1, D], { backend: ids.backend }), g], 1);
-    const context = T.reshape(T.embedding(T.reshape(shifted, [-1, D]), layout.previous), [B * S, 1, D]);
-    let x = h;
-    for (const layer of this.decoder_layers) {
-      const q = T.reshape(layer.cross_attn_norm.forward(x), [B * S, 1, D]);
-      x = T.add(x, T.reshape(layer.cross_attn.forward(q, { context }), [B, S, D]));
-      x = layer.block.forward(x);
-    }
-    return this.output.forward(this.norm.forward(x));
+    if (layout.patches > this.config.maxPatches)
+      throw new PatchingError(
+        `BltModel: ${layout.patches} patches exceed maxPatches ${this.config.maxPatches}`,
+      );
+    const h = this.encode(ids, layout);
+    return this.decode(h.bytes, this.latent(h.patches, B, layout.patches), layout, B);
   }
 
-  /** Mean next-byte cross-entropy of ids [B, S + 1], patched at `starts` (over the first S ids). */
+  /** Encoder byte states [B, S, D] and the patch embeddings [B·P, k, D] pooled from them. */
+  private encode(ids: T.Tensor, layout: PatchLayout): { bytes: T.Tensor; patches: T.Tensor } {
+    const enc = this.local_encoder;
+    const D = this.config.dimLocal;
+    let h = this.embed(ids);
+    let patches: T.Tensor | undefined;
+    enc.layers.forEach((layer, i) => {
+      h = layer.forward(h);
+      const cross = enc.crossAfter(i);
+      if (!cross) return;
+      const bytes = T.embedding(T.reshape(h, [-1, D]), layout.members); // [B·P, L, D]
+      patches ??= enc.queries(bytes, layout.padding);
+      patches = crossResidual(patches, cross.forward(patches, bytes, layout.padding));
+    });
+    return { bytes: h, patches: patches! };
+  }
+
+  /** The latent transformer over patch embeddings [B·P, k, D]: states [B, P, G]. */
+  private latent(patches: T.Tensor, B: number, P: number): T.Tensor {
+    const g = this.global_transformer;
+    let x = g.project(T.reshape(patches, [B, P, -1]));
+    for (const layer of g.layers) x = layer.forward(x);
+    return x;
+  }
+
+  /** Decoder over encoder byte states [B, S, D], each byte reading its patch's keys: logits. */
+  private decode(bytes: T.Tensor, latent: T.Tensor, layout: PatchLayout, B: number): T.Tensor {
+    const dec = this.local_decoder;
+    const [, S, D] = bytes.shape;
+    const k = this.config.crossAttnK;
+    const P1 = layout.patches + 1;
+    // Each row's patch keys led by an empty state (zeros: its keys and values are 0, so it adds 0).
+    const keys = dec.keys(latent); // [B, P, k·D]
+    const withEmpty = T.reshape(T.concat([T.zeros([B, 1, k * D], { backend: bytes.backend }), keys], 1), [
+      B * P1,
+      k,
+      D,
+    ]);
+    // Keys and values once per patch, then gathered for each byte: [B·S, heads, k, d].
+    const perByte = (t: T.Tensor) => {
+      const [, H, , d] = t.shape;
+      const flat = T.reshape(T.transpose(t, 1, 2), [B * P1, k * H * d]);
+      return T.transpose(T.reshape(T.embedding(flat, layout.reads), [B * S, k, H, d]), 1, 2);
+    };
+    let x = bytes;
+    dec.layers.forEach((layer, i) => {
+      const cross = dec.cross_attn_layers[i];
+      if (cross) {
+        const kv = cross.keysValues(withEmpty);
+        const q = T.reshape(x, [B * S, 1, D]);
+        x = crossResidual(x, T.reshape(cross.attend(q, { k: perByte(kv.k), v: perByte(kv.v) }), [B, S, D]));
+      }
+      x = layer.forward(x);
+    });
+    return dec.output.forward(dec.norm.forward(x));
+  }
+
+  /** Mean next-byte cross-entropy of ids [B, S + 1]; `starts` patch all S + 1 ids (values ≤ S). */
   loss(ids: T.Tensor, starts: ArrayLike<number>[]): T.Tensor {
     const S = ids.shape[1] - 1;
     const logits = this.forward(T.narrow(ids, 1, 0, S), starts);

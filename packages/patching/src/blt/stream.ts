@@ -1,30 +1,36 @@
-// Incremental BLT: bytes are fed one at a time through KV caches in the local encoder and decoder;
-// a patch goes through the latent transformer once, when the next patch starts (its state is only
-// ever read by later patches' bytes). Nothing earlier is recomputed.
+// Incremental BLT: ids are fed one at a time through KV caches in the local encoder and decoder; a
+// patch goes through the latent transformer once, as soon as it is known to be finished (the next id
+// starts a new one), and from then on it is what the decoder's bytes read. Nothing is recomputed.
 import { KVCache } from '@tessera/nn';
 import * as T from '@tessera/tensor';
 import { PatchingError } from '../errors.js';
-import { hashNgrams } from '../hash.js';
-import type { BltModel } from './model.js';
+import { type BltModel, crossResidual } from './model.js';
 
-const HASH_CONTEXT = 8;
+const HASH_CONTEXT = 8; // the longest n-gram a hash embedding reads
 
-/** Feeds one id at a time; `push` returns the next-byte logits (260) after it. Batch 1. */
+/** Feeds one id at a time; `push` returns the next-id logits (260) after it. Batch 1. */
 export class BltStream {
   private readonly enc: KVCache[];
   private readonly dec: KVCache[];
   private readonly lat: KVCache[];
-  private patch: T.Tensor[] = [];
-  private previous: T.Tensor;
+  /** The open patch's byte states after each encoder layer that a cross-attention follows. */
+  private open: T.Tensor[][];
+  /** Per decoder cross-attention: keys and values of the latest finished patch (of zeros before the first). */
+  private context: { k: T.Tensor; v: T.Tensor }[];
+  private readonly spent: T.Tensor[] = [];
   private readonly recent: number[] = [];
   private position = 0;
+  private finished = 0;
 
   constructor(readonly model: BltModel) {
     const backend = model.parameters()[0].backend;
-    this.enc = model.encoder_layers.map(() => new KVCache());
-    this.dec = model.decoder_layers.map(() => new KVCache());
-    this.lat = model.global_layers.map(() => new KVCache());
-    this.previous = T.keep(T.zeros([1, 1, model.config.dimLocal], { backend }));
+    const { local_encoder: enc, local_decoder: dec, global_transformer: lat } = model;
+    this.enc = enc.layers.map(() => new KVCache());
+    this.dec = dec.layers.map(() => new KVCache());
+    this.lat = lat.layers.map(() => new KVCache());
+    this.open = enc.cross_attn_layers.map(() => []);
+    const { crossAttnK: k, dimLocal: D } = model.config;
+    this.context = T.tidy(() => this.contextOf(T.zeros([1, k, D], { backend })));
   }
 
   /** Ids fed so far. */
@@ -33,69 +39,85 @@ export class BltStream {
   }
 
   /**
-   * Feeds `id`; `startsPatch` says whether it opens a new patch (the first id always does). Returns
-   * the logits for the id after it.
+   * Feeds `id`. `endsPatch` says that the id after it starts a new patch (the reference decides this
+   * from the entropy computed at this id), so this id's patch is finished and its state is what this
+   * id's decoder reads. Returns the logits for the next id.
    */
-  async push(id: number, startsPatch: boolean): Promise<Float32Array> {
-    if (this.position === 0 && !startsPatch)
-      throw new PatchingError('BltStream: the first id must start a patch');
-    if (this.position >= this.model.config.maxSeq)
-      throw new PatchingError(`BltStream: the model's maxSeq ${this.model.config.maxSeq} is reached`);
+  async push(id: number, endsPatch: boolean): Promise<Float32Array> {
     const m = this.model;
-    const backend = this.previous.backend;
+    if (!(Number.isInteger(id) && id >= 0 && id < 260))
+      throw new PatchingError(`BltStream: id must be an integer in 0..259, got ${id}`);
+    if (this.position >= m.config.maxSeq)
+      throw new PatchingError(`BltStream: the model's maxSeq ${m.config.maxSeq} is reached`);
+    if (endsPatch && this.finished >= m.config.maxPatches)
+      throw new PatchingError(`BltStream: the model's maxPatches ${m.config.maxPatches} is reached`);
+    const backend = this.context[0].k.backend;
     const logits = T.tidy(() =>
       T.noGrad(() => {
-        if (startsPatch && this.patch.length) this.closePatch();
         this.recent.push(id);
         if (this.recent.length > HASH_CONTEXT) this.recent.shift();
-        let h = m.tok_embeddings.forward(T.tensor([[id]], { dtype: 'i32', backend }));
-        if (m.encoder_hash_tok_embedding) {
-          // The hash of the n-gram ending here needs only the last few ids (left padding as a row start).
-          const window = T.tensor([this.recent], { dtype: 'i32', backend });
-          const all = m.encoder_hash_tok_embedding.forward(window);
-          h = T.add(h, T.narrow(all, 1, this.recent.length - 1, 1));
-        }
-        m.encoder_layers.forEach((layer, i) => {
+        // The hash of the n-gram ending here needs only the last few ids (left padding as a row start).
+        const window = T.tensor([this.recent], { dtype: 'i32', backend });
+        let h = T.narrow(m.embed(window), 1, this.recent.length - 1, 1);
+        let slot = 0;
+        m.local_encoder.layers.forEach((layer, i) => {
           h = layer.forward(h, { cache: this.enc[i] });
+          if (m.local_encoder.crossAfter(i)) this.open[slot++].push(T.keep(h));
         });
-        this.patch.push(T.keep(h));
+        if (endsPatch) this.closePatch();
         let x = h;
-        m.decoder_layers.forEach((layer, i) => {
-          x = T.add(
-            x,
-            layer.cross_attn.forward(layer.cross_attn_norm.forward(x), { context: this.previous }),
-          );
-          x = layer.block.forward(x, { cache: this.dec[i] });
+        m.local_decoder.layers.forEach((layer, i) => {
+          const cross = m.local_decoder.cross_attn_layers[i];
+          if (cross) x = crossResidual(x, cross.attend(x, this.context[i]));
+          x = layer.forward(x, { cache: this.dec[i] });
         });
-        return T.reshape(m.output.forward(m.norm.forward(x)), [-1]);
+        return T.reshape(m.local_decoder.output.forward(m.local_decoder.norm.forward(x)), [-1]);
       }),
     );
+    // States of a patch closed above were still in use by this id's decoder: free them only now.
+    for (const t of this.spent.splice(0)) t.dispose();
     this.position++;
     const out = (await logits.data()) as Float32Array;
     logits.dispose();
     return out;
   }
 
-  // The finished patch: pooled as in the batch forward, one step of the latent transformer.
+  // The finished patch: pooled and cross-attended as in the batch forward, one latent step.
   private closePatch(): void {
     const m = this.model;
-    const bytes = T.concat(this.patch, 1); // [1, L, D]
-    const query = T.max(bytes, 1, true);
-    const pooled = T.add(query, m.patch_cross_attn.forward(query, { context: bytes }));
-    let g = m.to_global.forward(pooled);
-    m.global_layers.forEach((layer, i) => {
+    const enc = m.local_encoder;
+    const { crossAttnK: k, dimLocal: D } = m.config;
+    let patches: T.Tensor | undefined;
+    enc.cross_attn_layers.forEach((cross, s) => {
+      const bytes = T.concat(this.open[s], 1); // [1, L, D]
+      const padding = T.zeros([1, bytes.shape[1]], { dtype: 'u8', backend: bytes.backend });
+      patches ??= enc.queries(bytes, padding);
+      patches = crossResidual(patches, cross.forward(patches, bytes, padding));
+    });
+    let g = m.global_transformer.project(T.reshape(patches!, [1, 1, k * D]));
+    m.global_transformer.layers.forEach((layer, i) => {
       g = layer.forward(g, { cache: this.lat[i] });
     });
-    this.previous.dispose();
-    this.previous = T.keep(m.from_global.forward(g));
-    for (const t of this.patch) t.dispose();
-    this.patch = [];
+    this.spent.push(...this.context.flatMap((c) => [c.k, c.v]));
+    this.context = this.contextOf(T.reshape(m.local_decoder.keys(g), [1, k, D]));
+    for (const states of this.open) this.spent.push(...states.splice(0));
+    this.finished++;
+  }
+
+  /** What each decoder cross-attention reads of a patch's keys [1, k, D], kept (call inside a tidy). */
+  private contextOf(keys: T.Tensor): { k: T.Tensor; v: T.Tensor }[] {
+    return T.noGrad(() =>
+      this.model.local_decoder.cross_attn_layers.map((cross) => {
+        const { k, v } = cross.keysValues(keys);
+        return { k: T.keep(k), v: T.keep(v) };
+      }),
+    );
   }
 
   /** Frees caches and states. */
   dispose(): void {
     for (const c of [...this.enc, ...this.dec, ...this.lat]) c.dispose();
-    for (const t of this.patch) t.dispose();
-    this.previous.dispose();
+    for (const states of this.open) for (const t of states) t.dispose();
+    for (const t of [...this.spent, ...this.context.flatMap((c) => [c.k, c.v])]) t.dispose();
   }
 }
