@@ -1,6 +1,8 @@
 // Tessera's demo: trains a small byte-level causal LM on Moby-Dick for about a minute and a half on
 // the best available backend, with a progress bar, then prints the backend, throughput, the train
 // and held-out bits-per-byte curve and a text sample. DEMO_SECONDS and TESSERA_BACKEND override.
+
+import { mobyDick } from '@tessera/corpora';
 import {
   AdamW,
   ByteLoader,
@@ -13,7 +15,6 @@ import {
 } from '@tessera/nn';
 import * as T from '@tessera/tensor';
 import { Bar, Presets } from 'cli-progress';
-import { mobyDick } from '@tessera/corpora';
 
 const SECONDS = Number(process.env.DEMO_SECONDS ?? 90);
 const SEQ = 64;

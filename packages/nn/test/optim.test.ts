@@ -3,12 +3,12 @@ import * as T from '@tessera/tensor';
 import { describe, expect, it } from 'vitest';
 import {
   AdamW,
-  PagedAdamW,
   CausalLM,
   type CausalLMConfig,
   clipGradNorm,
   cosineWithWarmup,
   LRScheduler,
+  PagedAdamW,
   SGD,
   warmupStableDecay,
 } from '../src/index.js';
@@ -121,7 +121,11 @@ describe.each(list)('PagedAdamW on %s', (_name, backend) => {
     const paged = new PagedAdamW(b, { lr: 0.01, pageThreshold: 1000, budgetBytes: 0 });
     for (let step = 0; step < 4; step++) {
       for (const ps of [a, b]) {
-        T.tidy(() => T.sum(T.mul(T.square(ps[0]), 0.5)).add(T.sum(T.sin(ps[1]))).backward());
+        T.tidy(() =>
+          T.sum(T.mul(T.square(ps[0]), 0.5))
+            .add(T.sum(T.sin(ps[1])))
+            .backward(),
+        );
       }
       ref.step();
       const before = T.memory(backend).liveBytes;
@@ -131,7 +135,13 @@ describe.each(list)('PagedAdamW on %s', (_name, backend) => {
       for (const p of [...a, ...b]) p.setGrad(null);
     }
     for (let i = 0; i < 2; i++)
-      expectClose((await b[i].data()) as Float32Array, (await a[i].data()) as Float32Array, 1e-6, 1e-7, `param ${i}`);
+      expectClose(
+        (await b[i].data()) as Float32Array,
+        (await a[i].data()) as Float32Array,
+        1e-6,
+        1e-7,
+        `param ${i}`,
+      );
     const s = paged.stats();
     expect(paged.isPaged(b[0])).toBe(true);
     expect(paged.isPaged(b[1])).toBe(false);
@@ -139,7 +149,12 @@ describe.each(list)('PagedAdamW on %s', (_name, backend) => {
     expect(s.pagedInBytes).toBe(3 * s.hostBytes);
     expect(s.pagedOutBytes).toBe(4 * s.hostBytes);
     const sd = paged.stateDict();
-    expect(Object.keys(sd.tensors).sort()).toEqual(['0.exp_avg', '0.exp_avg_sq', '1.exp_avg', '1.exp_avg_sq']);
+    expect(Object.keys(sd.tensors).sort()).toEqual([
+      '0.exp_avg',
+      '0.exp_avg_sq',
+      '1.exp_avg',
+      '1.exp_avg_sq',
+    ]);
     expectClose(
       (await sd.tensors['0.exp_avg'].data()) as Float32Array,
       (await ref.stateDict().tensors['0.exp_avg'].data()) as Float32Array,

@@ -105,9 +105,9 @@ const hashOp = T.defineOp<HashParams>({
       const [rows, s] = ids.shape;
       const flat = (ids.handle as Int32Array).subarray(ids.offset, ids.offset + rows * s);
       const res = new Int32Array(out.shape.reduce((a, b) => a * b, 1));
-      combos(config).forEach(([f, n], k) =>
-        res.set(hashIdsReference(flat, rows, f, n, config.vocab), k * rows * s),
-      );
+      combos(config).forEach(([f, n], k) => {
+        res.set(hashIdsReference(flat, rows, f, n, config.vocab), k * rows * s);
+      });
       return res;
     },
     webgpu(gpu, out, [ids], { config }) {

@@ -76,10 +76,10 @@ describe('patchers: the reference on the same inputs', () => {
     const r = rng(3);
     const rows = [12, 0, 30, 7].map((n) => Float32Array.from({ length: n }, () => r() * 3));
     const batch = entropyPatchesBatch(rows, { threshold: 1.3 });
-    rows.forEach((row, i) => expect(batch[i]).toEqual(entropyPatches(row, { threshold: 1.3 })));
+    for (const [i, row] of rows.entries()) expect(batch[i]).toEqual(entropyPatches(row, { threshold: 1.3 }));
     const padded = padLengths(batch);
     expect(new Set(padded.map((p) => p.length)).size).toBe(1);
-    padded.forEach((p, i) => expect(p.reduce((a, b) => a + b, 0)).toBe(rows[i].length));
+    for (const [i, p] of padded.entries()) expect(p.reduce((a, b) => a + b, 0)).toBe(rows[i].length);
   });
 });
 

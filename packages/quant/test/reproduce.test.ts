@@ -1,7 +1,8 @@
 // The fast version of the benchmark's reproduction of QLoRA's claims (bench/reproduce.mjs): a tiny
 // byte LM pre-trained on Moby-Dick, quantized each way, then fine-tuned to TypeScript declarations.
-import { describe, expect, it } from 'vitest';
+
 import * as T from '@tessera/tensor';
+import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs module shared with the benchmark
 import { reproduce } from '../bench/reproduce.mjs';
 
