@@ -3,14 +3,17 @@
 // in workgroup memory, and each thread keeps its row's running max, normaliser and weighted sum,
 // so the Sq×Sk score matrix never exists in memory. Grouped-query heads read key/value head
 // h / groups. With a causal mask, tiles past the block's last query position are skipped.
-// Filled by @tessera/tensor (src/webgpu/attention.ts): D, DV, BQ, BK, MASK, PARAMS, OUT.
+// Filled by @tessera/tensor (src/webgpu/attention.ts): D, DV, BQ, BK, MASK, SEGMENTS, PARAMS, OUT.
+// MASK defines hidden(b, j) (key padding); SEGMENTS defines doc(b, j), the document id of key j
+// (constant 0 without segments, so every key shares the query's document).
 // Parameter words: 0 B, 1 H, 2 Sq, 3 Sk, 4 groups, 5 scale (f32 bits), 6 causal, 7 window,
 //   8 qOffset, 9 query blocks, 10-14 q strides (b, h, s, d) and offset, 15-19 k, 20-24 v,
-//   25-27 mask strides (b, s) and offset.
+//   25-27 mask strides (b, s) and offset, 28-30 segment strides (b, s) and offset.
 @group(0) @binding(0) var<storage, read> Q: array<f32>;
 @group(0) @binding(1) var<storage, read> K: array<f32>;
 @group(0) @binding(2) var<storage, read> V: array<f32>;
 {{MASK}}
+{{SEGMENTS}}
 @group(0) @binding({{OUT}}) var<storage, read_write> O: array<f32>;
 {{PARAMS}}
 {{MATH}}
@@ -50,8 +53,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let valid = i < Sq;
   let qp = q_off + i;
   var qv: array<f32, {{D}}>;
+  // The query's document is that of its own key position (the host checks qOffset + Sq <= Sk).
+  var own = 0;
   if (valid) {
     for (var d = 0u; d < D; d = d + 1u) { qv[d] = Q[at(10u, b, h, i, d)]; }
+    own = doc(b, qp);
   }
   var acc: array<f32, {{DV}}>;
   for (var d = 0u; d < DV; d = d + 1u) { acc[d] = 0.0; }
@@ -82,7 +88,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         if (j >= k_end) { break; }
         if (causal && j > qp) { continue; }
         if (window > 0u && j + window <= qp) { continue; }
-        if (hidden(b, j)) { continue; }
+        if (hidden(b, j) || doc(b, j) != own) { continue; }
         var s = 0.0;
         for (var d = 0u; d < D; d = d + 1u) { s = s + qv[d] * Ks[jj * D + d]; }
         s = s * scale;

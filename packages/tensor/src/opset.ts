@@ -76,9 +76,18 @@ export interface KernelParams
    * Fused scaled-dot-product attention over q [B, H, Sq, D], k [B, Hkv, Sk, D], v [B, Hkv, Sk, Dv]
    * (H a multiple of Hkv: grouped-query), and, when `padded`, a key padding mask [B, Sk] (u8, 1 =
    * ignore). Query i sits at position `qOffset + i`; `causal` hides later keys, `window` > 0 keeps only
-   * the last `window` positions. Rows with no visible key give zeros.
+   * the last `window` positions. When `segmented`, a last input [B, Sk] (i32 document ids) hides the
+   * keys whose id differs from the id at the query's own position (so `qOffset + Sq <= Sk`). Rows with
+   * no visible key give zeros.
    */
-  attention: { scale: number; causal: boolean; window: number; qOffset: number; padded: boolean };
+  attention: {
+    scale: number;
+    causal: boolean;
+    window: number;
+    qOffset: number;
+    padded: boolean;
+    segmented: boolean;
+  };
 }
 
 /** Parameters of the ops that only re-describe memory (no kernel, no copy). */

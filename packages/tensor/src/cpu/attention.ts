@@ -9,7 +9,9 @@ export const visible = (qp: number, j: number, causal: boolean, window: number):
   (!causal || j <= qp) && (window <= 0 || j > qp - window);
 
 export const attentionCpu: { [K in AttentionGroup]: KernelFn<H, K> } = {
-  attention: (_out, [q, k, v, mask], { scale, causal, window, qOffset }) => {
+  attention: (_out, [q, k, v, ...extra], { scale, causal, window, qOffset, padded, segmented }) => {
+    const mask = padded ? extra[0] : undefined;
+    const seg = segmented ? extra[padded ? 1 : 0] : undefined;
     const [B, H, Sq, D] = q.shape;
     const [, Hkv, Sk] = k.shape;
     const Dv = v.shape[3];
@@ -21,11 +23,14 @@ export const attentionCpu: { [K in AttentionGroup]: KernelFn<H, K> } = {
     for (let b = 0; b < B; b++) {
       for (let h = 0; h < H; h++) {
         const hk = Math.floor(h / groups);
+        const doc = (j: number) =>
+          seg ? seg.handle[seg.offset + b * seg.strides[0] + j * seg.strides[1]] : 0;
         for (let i = 0; i < Sq; i++) {
+          const own = doc(qOffset + i);
           let mx = -Infinity;
           for (let j = 0; j < Sk; j++) {
-            const padded = mask && mask.handle[mask.offset + b * mask.strides[0] + j * mask.strides[1]] !== 0;
-            if (padded || !visible(qOffset + i, j, causal, window)) {
+            const hidden = mask && mask.handle[mask.offset + b * mask.strides[0] + j * mask.strides[1]] !== 0;
+            if (hidden || doc(j) !== own || !visible(qOffset + i, j, causal, window)) {
               s[j] = -Infinity;
               continue;
             }

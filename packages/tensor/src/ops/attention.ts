@@ -1,10 +1,10 @@
 import { apply } from '../apply.js';
-import { fmt, ShapeError } from '../errors.js';
+import { DTypeError, fmt, ShapeError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { arange, full } from './creation.js';
 import { eq, ge, gt, mul, sub, where } from './elementwise.js';
 import { matmul } from './matmul.js';
-import { expand, reshape, transpose, unsqueeze } from './movement.js';
+import { expand, narrow, reshape, transpose, unsqueeze } from './movement.js';
 import { softmax } from './nn.js';
 import { sum } from './reduce.js';
 
@@ -18,6 +18,14 @@ export interface AttentionOptions {
   qOffset?: number;
   /** [B, Sk] u8, 1 where a key is padding to ignore (PyTorch's `key_padding_mask`). */
   keyPaddingMask?: Tensor;
+  /**
+   * [B, Sk] i32 document ids, one per key position, for packed sequences (xformers'
+   * `BlockDiagonalCausalMask`, a flex-attention document mask): query i, at key position
+   * `qOffset + i`, sees key j only when `segments[b, j] == segments[b, qOffset + i]`, on top of the
+   * other rules. Needs `qOffset + Sq <= Sk` (self-attention or a KV cache), as every query must
+   * have a key position to take its id from.
+   */
+  segments?: Tensor;
   /** Score scale. Default 1/√D. */
   scale?: number;
 }
@@ -41,19 +49,33 @@ function prepare(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions) {
       `attention: keyPaddingMask must be u8 [${B}, ${Sk}], got ${mask.dtype}${fmt(mask.shape)}`,
     );
   }
+  const qOffset = o.qOffset ?? 0;
+  const seg = o.segments;
+  if (seg) {
+    const why = `attention: segments must be i32 [${B}, ${Sk}] (a document id per key), got ${seg.dtype}${fmt(seg.shape)}`;
+    if (seg.dtype !== 'i32') throw new DTypeError(why);
+    if (seg.rank !== 2 || seg.shape[0] !== B || seg.shape[1] !== Sk) throw new ShapeError(why);
+    // A query's document is the id at its own key position, so that position must exist.
+    if (qOffset + q.shape[2] > Sk) {
+      throw bad(
+        `segments need qOffset + Sq <= Sk (queries at key positions), got ${qOffset} + ${q.shape[2]} > ${Sk}`,
+      );
+    }
+  }
   return {
     scale: o.scale ?? 1 / Math.sqrt(D),
     causal: o.causal ?? false,
     window: o.window ?? 0,
-    qOffset: o.qOffset ?? 0,
+    qOffset,
     groups: H / Hkv,
   };
 }
 
 /**
  * softmax(q·kᵀ·scale + mask)·v as one fused kernel (online softmax over key tiles on WebGPU), with
- * grouped-query heads, causal and sliding-window masks, key padding and a query offset for
- * incremental decoding. Differentiable: the backward pass recomputes the probabilities.
+ * grouped-query heads, causal and sliding-window masks, key padding, document (segment) masks and a
+ * query offset for incremental decoding. Differentiable: the backward pass recomputes the
+ * probabilities.
  */
 export function scaledDotProductAttention(
   q: Tensor,
@@ -62,13 +84,16 @@ export function scaledDotProductAttention(
   options: AttentionOptions = {},
 ): Tensor {
   const p = prepare(q, k, v, options);
-  const inputs = options.keyPaddingMask ? [q, k, v, options.keyPaddingMask] : [q, k, v];
+  const { keyPaddingMask: mask, segments } = options;
+  // Optional inputs follow q, k, v in this order; the `padded` / `segmented` flags say which are there.
+  const inputs = [q, k, v, ...(mask ? [mask] : []), ...(segments ? [segments] : [])];
   return apply('attention', inputs, {
     scale: p.scale,
     causal: p.causal,
     window: p.window,
     qOffset: p.qOffset,
-    padded: !!options.keyPaddingMask,
+    padded: !!mask,
+    segmented: !!segments,
   });
 }
 
@@ -97,7 +122,12 @@ export function visibility(q: Tensor, k: Tensor, options: AttentionOptions): Ten
   if (p.causal) seen = mul(seen, ge(qpos, kpos));
   if (p.window > 0) seen = mul(seen, gt(kpos, sub(qpos, p.window)));
   let out = reshape(seen, [1, 1, Sq, Sk]);
-  if (options.keyPaddingMask) out = mul(out, reshape(eq(options.keyPaddingMask, 0), [k.shape[0], 1, 1, Sk]));
+  const B = k.shape[0];
+  if (options.keyPaddingMask) out = mul(out, reshape(eq(options.keyPaddingMask, 0), [B, 1, 1, Sk]));
+  if (options.segments) {
+    const own = reshape(narrow(options.segments, 1, p.qOffset, Sq), [B, 1, Sq, 1]);
+    out = mul(out, eq(own, reshape(options.segments, [B, 1, 1, Sk])));
+  }
   return out;
 }
 

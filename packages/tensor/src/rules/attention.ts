@@ -21,22 +21,24 @@ export const attentionRules: KernelRules<AttentionGroup> = {
     },
     // Recomputes the probabilities P (as flash attention does) instead of storing them:
     // dV = Pᵀ·g, dS = P ∘ (g·Vᵀ − rowsum(g·Vᵀ ∘ P)), dQ = dS·K·scale, dK = dSᵀ·Q·scale.
-    grad: (g, { inputs: [q, k, v, mask], params }) => {
-      const { scale, causal, window, qOffset, padded } = params;
+    grad: (g, { inputs: [q, k, v, ...extra], params }) => {
+      const { scale, causal, window, qOffset, padded, segmented } = params;
       const groups = q.shape[1] / k.shape[1];
       const P = attentionProbs(q, k, {
         scale,
         causal,
         window,
         qOffset,
-        keyPaddingMask: padded ? mask : undefined,
+        keyPaddingMask: padded ? extra[0] : undefined,
+        segments: segmented ? extra[padded ? 1 : 0] : undefined,
       });
       const dV = sumHeads(matmul(transpose(P), g), groups);
       const dP = matmul(g, transpose(repeatHeads(v, groups)));
       const dS = mul(P, sub(dP, sum(mul(dP, P), -1, true)));
       const dQ = mul(matmul(dS, repeatHeads(k, groups)), scale);
       const dK = sumHeads(mul(matmul(transpose(dS), q), scale), groups);
-      return padded ? [dQ, dK, dV, null] : [dQ, dK, dV];
+      // The mask and the document ids are not differentiable.
+      return [dQ, dK, dV, ...extra.map(() => null)];
     },
   },
 };

@@ -15,7 +15,9 @@ const viewWords = (t: View<H>) => [...t.strides, t.offset];
 
 export function attentionGpu(g: Gpu): { [K in AttentionGroup]: KernelFn<H, K> } {
   return {
-    attention: (out, [q, k, v, mask], { scale, causal, window, qOffset, padded }) => {
+    attention: (out, [q, k, v, ...extra], { scale, causal, window, qOffset, padded, segmented }) => {
+      const mask = padded ? extra[0] : undefined;
+      const seg = segmented ? extra[padded ? 1 : 0] : undefined;
       const [B, Hq, Sq, D] = q.shape;
       const [, Hkv, Sk] = k.shape;
       const Dv = v.shape[3];
@@ -36,12 +38,15 @@ export function attentionGpu(g: Gpu): { [K in AttentionGroup]: KernelFn<H, K> } 
         ...viewWords(q),
         ...viewWords(k),
         ...viewWords(v),
-        ...(padded ? viewWords(mask) : [0, 0, 0]),
+        ...(mask ? viewWords(mask) : [0, 0, 0]),
+        ...(seg ? viewWords(seg) : [0, 0, 0]),
       ];
       const buf = g.alloc(out);
-      const outBinding = padded ? 4 : 3;
+      // Bindings: q, k, v, then the optional mask and segments in that order, then the output.
+      const segBinding = mask ? 4 : 3;
+      const outBinding = segBinding + (seg ? 1 : 0);
       g.launch({
-        key: `attention:d${D}:dv${Dv}:bq${bq}:bk${bk}:${padded ? 'mask' : 'nomask'}`,
+        key: `attention:d${D}:dv${Dv}:bq${bq}:bk${bk}:${mask ? 'mask' : 'nomask'}:${seg ? 'seg' : 'noseg'}`,
         label: 'tensor/attention',
         source: () =>
           fill(tensor_attention, {
@@ -50,15 +55,16 @@ export function attentionGpu(g: Gpu): { [K in AttentionGroup]: KernelFn<H, K> } 
             BQ: bq,
             BK: bk,
             OUT: outBinding,
-            MASK: padded
+            MASK: mask
               ? '@group(0) @binding(3) var<storage, read> PAD: array<u32>;\nfn hidden(b: u32, j: u32) -> bool { return PAD[m(27u) + b * m(25u) + j * m(26u)] != 0u; }'
               : 'fn hidden(b: u32, j: u32) -> bool { return false; }',
+            SEGMENTS: seg
+              ? `@group(0) @binding(${segBinding}) var<storage, read> SEG: array<i32>;\nfn doc(b: u32, j: u32) -> i32 { return SEG[m(30u) + b * m(28u) + j * m(29u)]; }`
+              : 'fn doc(b: u32, j: u32) -> i32 { return 0; }',
             PARAMS: g.params(outBinding + 1, words),
             MATH: tensor_math,
           }),
-        buffers: padded
-          ? [q.handle, k.handle, v.handle, mask.handle, buf]
-          : [q.handle, k.handle, v.handle, buf],
+        buffers: [q.handle, k.handle, v.handle, ...extra.map((t) => t.handle), buf],
         words,
         workgroups: B * Hq * blocks,
       });
