@@ -51,6 +51,11 @@ export interface AttentionCall {
   keyPaddingMask?: T.Tensor;
   /** Reuse and extend cached keys and values (self-attention only). */
   cache?: KVCache;
+  /**
+   * [B, past + S] i32 document ids of every key position, cached ones included (self-attention
+   * only): a position attends only within its own document, as for packed sequences.
+   */
+  segments?: T.Tensor;
 }
 
 /**
@@ -96,6 +101,8 @@ export class MultiHeadAttention extends Module {
   /** x [B, S, dim] → [B, S, dim]. */
   forward(x: T.Tensor, call: AttentionCall = {}): T.Tensor {
     const [B, S] = x.shape;
+    if (call.context && call.segments)
+      throw new RangeError('MultiHeadAttention: segments are for self-attention; got them with a context');
     const source = call.context ?? x;
     const past = call.cache?.length ?? 0;
     let q = this.split(this.q_proj.forward(x), this.heads);
@@ -112,6 +119,7 @@ export class MultiHeadAttention extends Module {
       window: this.config.window ?? 0,
       qOffset: call.context ? 0 : past,
       keyPaddingMask: call.keyPaddingMask,
+      segments: call.segments,
     });
     return this.o_proj.forward(T.reshape(T.transpose(out, 1, 2), [B, S, this.heads * this.headDim]));
   }

@@ -122,6 +122,31 @@ describe.each(list)('nn modules on %s', (_name, backend) => {
     expect(c.length).toBe(0);
   });
 
+  it('attention with document ids equals each document alone, also through a KV cache', async () => {
+    const rope = new RoPE(4, 16, 10000, backend);
+    const attn = new MultiHeadAttention(
+      { dim: 8, heads: 2, causal: true, rope },
+      { backend, generator: new T.Generator(8) },
+    );
+    const x = T.randn([1, 7, 8], { backend, generator: new T.Generator(9) });
+    const segments = T.tensor([[0, 0, 0, 1, 1, 1, 1]], { dtype: 'i32', backend });
+    const packed = (await attn.forward(x, { segments }).data()) as Float32Array;
+    // RoPE depends on relative positions only, so the second document alone starts at 0.
+    const first = await attn.forward(T.narrow(x, 1, 0, 3)).data();
+    const second = await attn.forward(T.narrow(x, 1, 3, 4)).data();
+    expectClose(packed, [...first, ...second], 1e-4, 1e-5, 'packed vs alone');
+    const cache = new KVCache();
+    const stepwise: number[] = [];
+    for (let t = 0; t < 7; t++) {
+      const seg = T.narrow(segments, 1, 0, t + 1);
+      stepwise.push(...(await attn.forward(T.narrow(x, 1, t, 1), { cache, segments: seg }).data()));
+    }
+    expectClose(stepwise, packed, 1e-4, 1e-5, 'cached vs packed');
+    expect(() => attn.forward(x, { context: x, segments })).toThrow(/segments are for self-attention/);
+    cache.dispose();
+    rope.dispose();
+  });
+
   it('generates greedily with the cache, deterministically', async () => {
     const m = new CausalLM(tiny, { backend, generator: new T.Generator(8) });
     const prompt = T.tensor([[1, 2, 3]], { dtype: 'i32', backend });

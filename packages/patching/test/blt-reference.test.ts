@@ -56,12 +56,13 @@ describe.each(list)('BLT against the reference (PyTorch) on %s', (_name, backend
       const starts = patch_lengths.map(startsOf);
       expect(starts.some((s) => s.at(-1) === ids[0].length)).toBe(true); // a row ends with a finished patch
       expectClose(await logits(model, ids, starts, backend), expected, 1e-4, 1e-4, `${name} logits`);
-      // Incremental decoding of a row gives the same logits.
-      const S = ids[1].length;
+      // Incremental decoding of row 0 (two documents: EOS, BOS at ids 8 and 9) gives the same logits.
+      expect(ids[0].slice(8, 10)).toEqual([2, 1]);
+      const S = ids[0].length;
       const stream = new BltStream(model);
       for (let t = 0; t < S; t++) {
-        const row = await stream.push(ids[1][t], starts[1].includes(t + 1));
-        const at = (S + t) * 260;
+        const row = await stream.push(ids[0][t], starts[0].includes(t + 1));
+        const at = t * 260;
         expectClose(row, expected.subarray(at, at + 260), 1e-4, 1e-4, `${name} stream position ${t}`);
       }
       stream.dispose();

@@ -41,6 +41,16 @@ export interface BltConfig {
   crossAttnAllLayersEncoder?: boolean;
   /** `cross_attn_all_layers_decoder`: cross-attend before every decoder layer (else the first only). Default true, as the released models. */
   crossAttnAllLayersDecoder?: boolean;
+  /**
+   * Byte attention restarts after each EOS inside a row (packed documents), as the reference's
+   * `local_block_causal` masks (attn_impl xformers). Default true.
+   */
+  blockCausalLocal?: boolean;
+  /**
+   * The latent transformer's attention restarts after each patch that holds an EOS
+   * (`attn_bias_type` block_causal with xformers). Default true.
+   */
+  blockCausalGlobal?: boolean;
   /** `downsampling_by_pooling`. Default 'max'. */
   pooling?: BltPooling;
   /** `encoder_hash_byte_group_size`, `_vocab`, `_nb_functions`; no hash embeddings when absent. */
@@ -78,6 +88,8 @@ export const BLT_1B_CONFIG: BltConfig = {
   crossAttnHeads: 16,
   crossAttnAllLayersEncoder: false,
   crossAttnAllLayersDecoder: true,
+  blockCausalLocal: true,
+  blockCausalGlobal: true,
   pooling: 'max',
   hash: { functions: 1, groupSizes: [3, 4, 5, 6, 7, 8], vocab: 500002 },
   multipleOf: 256,
@@ -100,6 +112,8 @@ export function resolveBltConfig(c: BltConfig): ResolvedBltConfig {
     crossAttnHeads: c.crossAttnHeads ?? c.encoderHeads,
     crossAttnAllLayersEncoder: c.crossAttnAllLayersEncoder ?? false,
     crossAttnAllLayersDecoder: c.crossAttnAllLayersDecoder ?? true,
+    blockCausalLocal: c.blockCausalLocal ?? true,
+    blockCausalGlobal: c.blockCausalGlobal ?? true,
     pooling: c.pooling ?? 'max',
     multipleOf: c.multipleOf ?? 256,
     normEps: c.normEps ?? 1e-5,
@@ -205,6 +219,12 @@ export function bltConfigFromReference(json: Args): BltConfig {
     typeof sizes === 'string'
       ? sizes.split(',').filter(Boolean).map(Number)
       : (sizes as number[] | null | undefined);
+  // The masks follow the attention implementation: only xformers has the sliding window and the
+  // EOS blocks (local_block_causal; block_causal for the latent transformer when asked); sdpa and
+  // flex_attention run plain causal attention in create_causal_mask.
+  const impl = String(a.attn_impl ?? 'sdpa');
+  need(['xformers', 'sdpa', 'flex_attention'].includes(impl), `attn_impl '${impl}'`);
+  const xformers = impl === 'xformers';
   const kv = a.n_kv_heads as number | null | undefined;
   const kvGlobal = a.n_kv_heads_global as number | null | undefined;
   return {
@@ -218,13 +238,15 @@ export function bltConfigFromReference(json: Args): BltConfig {
     globalHeads: num('n_heads_global', 8),
     ...(kv ? { kvHeadsLocal: kv } : {}),
     ...(kvGlobal ? { kvHeadsGlobal: kvGlobal } : {}),
-    window: (a.local_attention_window_len as number | null) ?? 0,
+    window: xformers ? ((a.local_attention_window_len as number | null) ?? 0) : 0,
     maxSeq: (a.max_encoder_seq_length as number | null) ?? num('max_seqlen', 1024),
     maxPatches: num('max_seqlen', 1024),
     crossAttnK: (a.cross_attn_k as number | null) ?? 1,
     crossAttnHeads: num('cross_attn_nheads'),
     crossAttnAllLayersEncoder: a.cross_attn_all_layers_encoder === true,
     crossAttnAllLayersDecoder: a.cross_attn_all_layers_decoder === true,
+    blockCausalLocal: xformers,
+    blockCausalGlobal: xformers && a.attn_bias_type === 'block_causal',
     pooling: pooling as BltPooling,
     ...(groupSizes?.length
       ? {

@@ -13,7 +13,7 @@ import {
   TransformerBlock,
 } from '@tessera/nn';
 import * as T from '@tessera/tensor';
-import { VOCAB_SIZE } from '../bytes.js';
+import { EOS_ID, VOCAB_SIZE } from '../bytes.js';
 import { PatchingError } from '../errors.js';
 import { HashNgramEmbedding } from '../hash-embedding.js';
 import { type BltConfig, ffnHidden, type ResolvedBltConfig, resolveBltConfig } from './config.js';
@@ -250,18 +250,50 @@ export class BltModel extends Module {
       throw new PatchingError(
         `BltModel: ${layout.patches} patches exceed maxPatches ${this.config.maxPatches}`,
       );
-    const h = this.encode(ids, layout);
-    return this.decode(h.bytes, this.latent(h.patches, B, layout.patches), layout, B);
+    const docs = this.documents(ids, layout);
+    const h = this.encode(ids, layout, docs.local);
+    return this.decode(
+      h.bytes,
+      this.latent(h.patches, B, layout.patches, docs.global),
+      layout,
+      B,
+      docs.local,
+    );
+  }
+
+  /**
+   * Document ids for the block-causal masks (each undefined when off): a byte's is the number of EOS
+   * before it, a patch's the number of earlier patches holding an EOS — so a document ends with its
+   * EOS, as the reference's tokens_to_seqlen cuts it.
+   */
+  private documents(ids: T.Tensor, layout: PatchLayout): { local?: T.Tensor; global?: T.Tensor } {
+    const c = this.config;
+    if (!c.blockCausalLocal && !c.blockCausalGlobal) return {};
+    const before = (flags: T.Tensor) => T.cast(T.sub(T.cumsum(flags, 1), flags), 'i32');
+    const eos = T.cast(T.eq(ids, EOS_ID), 'f32'); // [B, S]
+    const local = c.blockCausalLocal ? before(eos) : undefined;
+    if (!c.blockCausalGlobal) return { local };
+    const inPatch = T.where(
+      T.unsqueeze(layout.padding, -1),
+      0,
+      T.embedding(T.reshape(eos, [-1, 1]), layout.members),
+    ); // [B·P, L, 1]
+    const held = T.reshape(T.max(inPatch, [1, 2]), [ids.shape[0], layout.patches]);
+    return { local, global: before(held) };
   }
 
   /** Encoder byte states [B, S, D] and the patch embeddings [B·P, k, D] pooled from them. */
-  private encode(ids: T.Tensor, layout: PatchLayout): { bytes: T.Tensor; patches: T.Tensor } {
+  private encode(
+    ids: T.Tensor,
+    layout: PatchLayout,
+    segments?: T.Tensor,
+  ): { bytes: T.Tensor; patches: T.Tensor } {
     const enc = this.local_encoder;
     const D = this.config.dimLocal;
     let h = this.embed(ids);
     let patches: T.Tensor | undefined;
     enc.layers.forEach((layer, i) => {
-      h = layer.forward(h);
+      h = layer.forward(h, { segments });
       const cross = enc.crossAfter(i);
       if (!cross) return;
       const bytes = T.embedding(T.reshape(h, [-1, D]), layout.members); // [B·P, L, D]
@@ -272,15 +304,21 @@ export class BltModel extends Module {
   }
 
   /** The latent transformer over patch embeddings [B·P, k, D]: states [B, P, G]. */
-  private latent(patches: T.Tensor, B: number, P: number): T.Tensor {
+  private latent(patches: T.Tensor, B: number, P: number, segments?: T.Tensor): T.Tensor {
     const g = this.global_transformer;
     let x = g.project(T.reshape(patches, [B, P, -1]));
-    for (const layer of g.layers) x = layer.forward(x);
+    for (const layer of g.layers) x = layer.forward(x, { segments });
     return x;
   }
 
   /** Decoder over encoder byte states [B, S, D], each byte reading its patch's keys: logits. */
-  private decode(bytes: T.Tensor, latent: T.Tensor, layout: PatchLayout, B: number): T.Tensor {
+  private decode(
+    bytes: T.Tensor,
+    latent: T.Tensor,
+    layout: PatchLayout,
+    B: number,
+    segments?: T.Tensor,
+  ): T.Tensor {
     const dec = this.local_decoder;
     const [, S, D] = bytes.shape;
     const k = this.config.crossAttnK;
@@ -306,7 +344,7 @@ export class BltModel extends Module {
         const q = T.reshape(x, [B * S, 1, D]);
         x = crossResidual(x, T.reshape(cross.attend(q, { k: perByte(kv.k), v: perByte(kv.v) }), [B, S, D]));
       }
-      x = layer.forward(x);
+      x = layer.forward(x, { segments });
     });
     return dec.output.forward(dec.norm.forward(x));
   }

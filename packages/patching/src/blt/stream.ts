@@ -3,6 +3,7 @@
 // starts a new one), and from then on it is what the decoder's bytes read. Nothing is recomputed.
 import { KVCache } from '@tessera/nn';
 import * as T from '@tessera/tensor';
+import { EOS_ID } from '../bytes.js';
 import { PatchingError } from '../errors.js';
 import { type BltModel, crossResidual } from './model.js';
 
@@ -21,6 +22,11 @@ export class BltStream {
   private readonly recent: number[] = [];
   private position = 0;
   private finished = 0;
+  /** Document ids of the ids fed and of the finished patches (EOS counts before each), for the block-causal masks. */
+  private readonly byteDocs: number[] = [];
+  private readonly patchDocs: number[] = [];
+  private openHoldsEos = false;
+  private previousHeldEos = false;
 
   constructor(readonly model: BltModel) {
     const backend = model.parameters()[0].backend;
@@ -56,12 +62,19 @@ export class BltStream {
       T.noGrad(() => {
         this.recent.push(id);
         if (this.recent.length > HASH_CONTEXT) this.recent.shift();
+        const eosBefore =
+          (this.byteDocs.at(-1) ?? 0) + (this.position > 0 && this.recent.at(-2) === EOS_ID ? 1 : 0);
+        this.byteDocs.push(eosBefore);
+        this.openHoldsEos ||= id === EOS_ID;
+        const segments = m.config.blockCausalLocal
+          ? T.tensor([this.byteDocs], { dtype: 'i32', backend })
+          : undefined;
         // The hash of the n-gram ending here needs only the last few ids (left padding as a row start).
         const window = T.tensor([this.recent], { dtype: 'i32', backend });
         let h = T.narrow(m.embed(window), 1, this.recent.length - 1, 1);
         let slot = 0;
         m.local_encoder.layers.forEach((layer, i) => {
-          h = layer.forward(h, { cache: this.enc[i] });
+          h = layer.forward(h, { cache: this.enc[i], segments });
           if (m.local_encoder.crossAfter(i)) this.open[slot++].push(T.keep(h));
         });
         if (endsPatch) this.closePatch();
@@ -69,7 +82,7 @@ export class BltStream {
         m.local_decoder.layers.forEach((layer, i) => {
           const cross = m.local_decoder.cross_attn_layers[i];
           if (cross) x = crossResidual(x, cross.attend(x, this.context[i]));
-          x = layer.forward(x, { cache: this.dec[i] });
+          x = layer.forward(x, { cache: this.dec[i], segments });
         });
         return T.reshape(m.local_decoder.output.forward(m.local_decoder.norm.forward(x)), [-1]);
       }),
@@ -94,9 +107,15 @@ export class BltStream {
       patches ??= enc.queries(bytes, padding);
       patches = crossResidual(patches, cross.forward(patches, bytes, padding));
     });
+    this.patchDocs.push((this.patchDocs.at(-1) ?? 0) + (this.previousHeldEos ? 1 : 0));
+    this.previousHeldEos = this.openHoldsEos;
+    this.openHoldsEos = false;
+    const segments = m.config.blockCausalGlobal
+      ? T.tensor([this.patchDocs], { dtype: 'i32', backend: patches!.backend })
+      : undefined;
     let g = m.global_transformer.project(T.reshape(patches!, [1, 1, k * D]));
     m.global_transformer.layers.forEach((layer, i) => {
-      g = layer.forward(g, { cache: this.lat[i] });
+      g = layer.forward(g, { cache: this.lat[i], segments });
     });
     this.spent.push(...this.context.flatMap((c) => [c.k, c.v]));
     this.context = this.contextOf(T.reshape(m.local_decoder.keys(g), [1, k, D]));
