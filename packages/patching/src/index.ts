@@ -43,6 +43,13 @@ export { type EntropyPatchOptions, entropyPatches, entropyPatchesBatch } from '.
 export { type Patches, padLengths, patchesFromStarts } from './patchers/lengths.js';
 export { bpePatches, spacePatches, staticPatches } from './patchers/simple.js';
 export { type EntropyPlot, entropyPlotSvg, sparkline } from './plot.js';
-export { loadEntropyModel, type PatchedBytes, patchBytes, tinyEntropyModel } from './pretrained.js';
+export {
+  entropyConfigFromReference,
+  loadEntropyModel,
+  loadReferenceEntropyModel,
+  type PatchedBytes,
+  patchBytes,
+  tinyEntropyModel,
+} from './pretrained.js';
 export { type HostTensor, permuteRope } from './reference-names.js';
 export { type Patch, StreamingPatcher } from './streaming.js';

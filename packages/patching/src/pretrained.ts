@@ -2,16 +2,18 @@
 // trained by scripts/train-entropy.mjs on Moby-Dick; its config is in the file's metadata).
 import { readSafetensors, readSafetensorsMetadata } from '@tessera/nn';
 import * as T from '@tessera/tensor';
+import { ffnHidden } from './blt/config.js';
 import {
   byteEntropies,
   EntropyModel,
   type EntropyModelConfig,
   type EntropyOptions,
+  fromReferenceNames,
 } from './entropy-model.js';
 import { PatchingError } from './errors.js';
 import { type EntropyPatchOptions, entropyPatches } from './patchers/entropy.js';
 import type { Patches } from './patchers/lengths.js';
-import { loadChecked } from './weights.js';
+import { loadChecked, loadHost, readHostTensors } from './weights.js';
 
 const CONFIG_KEY = 'tessera_entropy_config';
 
@@ -45,6 +47,62 @@ export function loadEntropyModel(
   } finally {
     for (const t of Object.values(tensors)) t.dispose();
   }
+}
+
+/**
+ * The configuration of a reference entropy model from its params.json (`{ entropy_model: … }`, or
+ * that object), as the reference's load_entropy_model builds it: dim, n_layers, n_heads,
+ * max_seqlen, ffn_dim_multiplier, and a 512-byte sliding window. Where params.json also has
+ * multiple_of, norm_eps, rope_theta or sliding_window (the arguments the model was trained with),
+ * they are used; the reference's loader assumes the defaults 256, 1e-5, 10000 and 512.
+ */
+export function entropyConfigFromReference(params: Record<string, unknown>): EntropyModelConfig {
+  const p = (params.entropy_model ?? params) as Record<string, unknown>;
+  const num = (k: string, fallback?: number, integer = true): number => {
+    const v = p[k] ?? fallback;
+    if (typeof v !== 'number' || !(integer ? Number.isInteger(v) && v > 0 : v > 0))
+      throw new PatchingError(
+        `entropyConfigFromReference: '${k}' must be a positive ${integer ? 'integer' : 'number'}, got ${JSON.stringify(v)}`,
+      );
+    return v;
+  };
+  if ((p.vocab_size ?? 260) !== 260)
+    throw new PatchingError(
+      `entropyConfigFromReference: vocab_size must be 260, got ${JSON.stringify(p.vocab_size)}`,
+    );
+  const dim = num('dim');
+  const heads = num('n_heads');
+  if (dim % heads || (dim / heads) % 2)
+    throw new PatchingError(
+      `entropyConfigFromReference: dim ${dim} must be n_heads ${heads} × an even head size`,
+    );
+  const multiplier = p.ffn_dim_multiplier == null ? undefined : num('ffn_dim_multiplier', undefined, false);
+  return {
+    dim,
+    layers: num('n_layers'),
+    heads,
+    window: num('sliding_window', 512),
+    maxSeq: num('max_seqlen'),
+    hidden: ffnHidden(dim, num('multiple_of', 256), multiplier),
+    normEps: num('norm_eps', 1e-5, false),
+    ropeTheta: num('rope_theta', 10000, false),
+  };
+}
+
+/**
+ * A reference entropy model from its params.json and its weights as safetensors (the released
+ * consolidated.pth is a PyTorch pickle: save its `["model"]` state dict with safetensors first).
+ * Names and RoPE rows are converted ({@link fromReferenceNames}); every tensor is checked.
+ */
+export async function loadReferenceEntropyModel(
+  weights: Uint8Array,
+  params: Record<string, unknown>,
+  options: { backend?: T.Backend } = {},
+): Promise<EntropyModel> {
+  const config = entropyConfigFromReference(params);
+  const host = fromReferenceNames(await readHostTensors(weights, 'loadReferenceEntropyModel'), config);
+  const model = new EntropyModel(config, { backend: options.backend ?? T.getBackend() });
+  return loadHost(model, host, `loadReferenceEntropyModel (${JSON.stringify(config)})`);
 }
 
 /** The shipped entropy model (Node: read from the package; browsers: fetched from `url`). */

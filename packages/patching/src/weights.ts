@@ -1,8 +1,9 @@
 // Loading checked weights into a module: every tensor's name and shape must fit the module before
 // any parameter changes, and the error names the tensor. Shared by the entropy and BLT loaders.
-import type { Module } from '@tessera/nn';
-import type * as T from '@tessera/tensor';
+import { type Module, readSafetensors } from '@tessera/nn';
+import * as T from '@tessera/tensor';
 import { PatchingError } from './errors.js';
+import type { HostTensor } from './reference-names.js';
 
 /**
  * Loads `tensors` (all of the module's parameters, nothing else) into `model`, or throws naming the
@@ -25,4 +26,36 @@ export function loadChecked(model: Module, tensors: Record<string, T.Tensor>, wh
       `${what}: the weights lack ${missing.length} parameter(s), first '${missing[0]}'`,
     );
   model.loadStateDict(tensors);
+}
+
+/** The float tensors of a safetensors file (F32, F16, BF16) as host arrays, for renaming and permuting. */
+export async function readHostTensors(bytes: Uint8Array, what: string): Promise<Record<string, HostTensor>> {
+  const read = readSafetensors(bytes, { backend: T.cpuBackend });
+  const out: Record<string, HostTensor> = {};
+  try {
+    for (const [k, t] of Object.entries(read)) {
+      if (t.dtype !== 'f32') throw new PatchingError(`${what}: '${k}' is ${t.dtype}, expected floats`);
+      out[k] = { data: (await t.data()) as Float32Array, shape: [...t.shape] };
+    }
+  } finally {
+    for (const t of Object.values(read)) t.dispose();
+  }
+  return out;
+}
+
+/** Loads host tensors into a freshly built `model`, checked ({@link loadChecked}); disposes it on failure. */
+export function loadHost<M extends Module>(model: M, host: Record<string, HostTensor>, what: string): M {
+  const backend = model.parameters()[0].backend;
+  const tensors = Object.fromEntries(
+    Object.entries(host).map(([k, v]) => [k, T.tensor(v.data, { shape: v.shape, backend })]),
+  );
+  try {
+    loadChecked(model, tensors, what);
+    return model;
+  } catch (e) {
+    model.dispose();
+    throw e;
+  } finally {
+    for (const t of Object.values(tensors)) t.dispose();
+  }
 }

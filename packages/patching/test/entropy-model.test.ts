@@ -1,6 +1,5 @@
 // The entropy model against the reference's own form in PyTorch (fixture), incremental = batch.
 import { readFileSync } from 'node:fs';
-import { readSafetensors } from '@tessera/nn';
 import * as T from '@tessera/tensor';
 import { describe, expect, it } from 'vitest';
 import { backends, expectClose } from '../../nn/test/helpers.js';
@@ -8,32 +7,19 @@ import {
   byteEntropies,
   EntropyModel,
   EntropyStream,
+  entropyConfigFromReference,
   fromReferenceNames,
+  loadReferenceEntropyModel,
   PatchingError,
 } from '../src/index.js';
 
 const fx = JSON.parse(readFileSync(new URL('./fixtures/entropy_reference.json', import.meta.url), 'utf8'));
-const weights = readSafetensors(
-  readFileSync(new URL('./fixtures/entropy_reference.safetensors', import.meta.url)),
-  {
-    backend: T.cpuBackend,
-  },
-);
+const weights = readFileSync(new URL('./fixtures/entropy_reference.safetensors', import.meta.url));
 const list = await backends();
 
-async function referenceModel(backend: T.Backend): Promise<EntropyModel> {
-  const host: Record<string, { data: Float32Array; shape: number[] }> = {};
-  for (const [k, t] of Object.entries(weights))
-    host[k] = { data: (await t.data()) as Float32Array, shape: [...t.shape] };
-  const model = new EntropyModel(fx.config, { backend });
-  const converted = fromReferenceNames(host, fx.config);
-  const tensors = Object.fromEntries(
-    Object.entries(converted).map(([k, v]) => [k, T.tensor(v.data, { shape: v.shape, backend })]),
-  );
-  model.loadStateDict(tensors);
-  for (const t of Object.values(tensors)) t.dispose();
-  return model;
-}
+/** The fixture's model loaded the way a released one is: params.json + weights in the reference's names. */
+const referenceModel = (backend: T.Backend): Promise<EntropyModel> =>
+  loadReferenceEntropyModel(weights, fx.params, { backend });
 
 describe.each(list)('entropy model on %s', (_name, backend) => {
   it('loads reference weights (renamed, RoPE rows permuted) and gives PyTorch’s logits and entropies', async () => {
@@ -71,6 +57,43 @@ describe.each(list)('entropy model on %s', (_name, backend) => {
       expectClose(streamed, batch, 1e-4, 1e-5, `reset ${resetAtNewlines}`);
     }
     model.dispose();
+  });
+
+  it('reads the reference params.json as its loader does, refusing malformed ones by name', () => {
+    expect(entropyConfigFromReference(fx.params)).toEqual(fx.config);
+    const released = {
+      entropy_model: {
+        dim: 768,
+        n_layers: 14,
+        n_heads: 12,
+        max_seqlen: 8192,
+        vocab_size: 260,
+        ffn_dim_multiplier: 1,
+      },
+    };
+    expect(entropyConfigFromReference(released)).toMatchObject({ window: 512, hidden: 2048, layers: 14 });
+    const bad = (patch: Record<string, unknown>) => () =>
+      entropyConfigFromReference({ entropy_model: { ...fx.params.entropy_model, ...patch } });
+    expect(bad({ vocab_size: 256 })).toThrow(/vocab_size must be 260, got 256/);
+    expect(bad({ dim: '32' })).toThrow(/'dim' must be a positive integer, got "32"/);
+    expect(bad({ n_heads: 3 })).toThrow(/dim 32 must be n_heads 3 × an even head size/);
+    expect(bad({ ffn_dim_multiplier: -1 })).toThrow(/'ffn_dim_multiplier' must be a positive number, got -1/);
+    // Fuzz: any mutation parses to a config of positive numbers or throws PatchingError.
+    const keys = Object.keys(fx.params.entropy_model);
+    const values = [null, undefined, -1, 0, 0.5, 2, 7, 1e9, Number.NaN, 'x', true, [], {}];
+    let a = 12345;
+    const rand = () => (a = (Math.imul(a, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+    for (let i = 0; i < 2000; i++) {
+      const m = { ...fx.params.entropy_model };
+      for (let j = 0; j < 2; j++)
+        m[keys[Math.floor(rand() * keys.length)]] = values[Math.floor(rand() * values.length)];
+      try {
+        const c = entropyConfigFromReference(rand() < 0.5 ? { entropy_model: m } : m);
+        for (const v of Object.values(c)) expect(v).toBeGreaterThan(0);
+      } catch (e) {
+        if (!(e instanceof PatchingError)) throw new Error(`case ${i} ${JSON.stringify(m)}: ${e}`);
+      }
+    }
   });
 
   it('refuses weights of another configuration', () => {

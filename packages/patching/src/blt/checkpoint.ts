@@ -1,11 +1,11 @@
 // BLT weights in and out: the reference's released files (config.json + model.safetensors under
 // facebookresearch/blt's names, Meta's interleaved RoPE) and this package's own safetensors, whose
 // metadata carries the configuration.
-import { readSafetensors, readSafetensorsMetadata, writeSafetensors } from '@tessera/nn';
+import { readSafetensorsMetadata, writeSafetensors } from '@tessera/nn';
 import * as T from '@tessera/tensor';
 import { PatchingError } from '../errors.js';
 import { convertBlockParam, type HostTensor } from '../reference-names.js';
-import { loadChecked } from '../weights.js';
+import { loadHost, readHostTensors } from '../weights.js';
 import { type BltConfig, bltConfigFromReference, resolveBltConfig } from './config.js';
 import { BltModel } from './model.js';
 
@@ -43,42 +43,6 @@ export function bltFromReferenceNames(
   return out;
 }
 
-/** Builds a model and loads host tensors into it, checked; frees everything on failure. */
-function build(
-  config: BltConfig,
-  host: Record<string, HostTensor>,
-  backend: T.Backend,
-  what: string,
-): BltModel {
-  const model = new BltModel(config, { backend });
-  const tensors = Object.fromEntries(
-    Object.entries(host).map(([k, v]) => [k, T.tensor(v.data, { shape: v.shape, backend })]),
-  );
-  try {
-    loadChecked(model, tensors, what);
-    return model;
-  } catch (e) {
-    model.dispose();
-    throw e;
-  } finally {
-    for (const t of Object.values(tensors)) t.dispose();
-  }
-}
-
-async function hostTensors(bytes: Uint8Array): Promise<Record<string, HostTensor>> {
-  const read = readSafetensors(bytes, { backend: T.cpuBackend });
-  const out: Record<string, HostTensor> = {};
-  try {
-    for (const [k, t] of Object.entries(read)) {
-      if (t.dtype !== 'f32') throw new PatchingError(`BLT weights: '${k}' is ${t.dtype}, expected floats`);
-      out[k] = { data: (await t.data()) as Float32Array, shape: [...t.shape] };
-    }
-  } finally {
-    for (const t of Object.values(read)) t.dispose();
-  }
-  return out;
-}
-
 /**
  * A model from the reference's released files: `weights` is model.safetensors (F32, F16 or BF16)
  * and `config` the parsed config.json (`{ args: … }`). Unsupported options, unknown or missing
@@ -90,8 +54,8 @@ export async function loadReferenceBlt(
   options: { backend?: T.Backend } = {},
 ): Promise<BltModel> {
   const c = bltConfigFromReference(config);
-  const host = bltFromReferenceNames(await hostTensors(weights), c);
-  return build(c, host, options.backend ?? T.getBackend(), 'loadReferenceBlt');
+  const host = bltFromReferenceNames(await readHostTensors(weights, 'loadReferenceBlt'), c);
+  return loadHost(new BltModel(c, { backend: options.backend ?? T.getBackend() }), host, 'loadReferenceBlt');
 }
 
 /** A model from this package's safetensors ({@link saveBltModel}); the config comes from its metadata unless given. */
@@ -106,7 +70,8 @@ export async function loadBltModel(
       throw new PatchingError(`loadBltModel: the file has no '${CONFIG_KEY}' metadata; pass options.config`);
     config = JSON.parse(meta) as BltConfig;
   }
-  return build(config, await hostTensors(bytes), options.backend ?? T.getBackend(), 'loadBltModel');
+  const host = await readHostTensors(bytes, 'loadBltModel');
+  return loadHost(new BltModel(config, { backend: options.backend ?? T.getBackend() }), host, 'loadBltModel');
 }
 
 /** The model's weights as safetensors bytes, with its configuration in the metadata. */

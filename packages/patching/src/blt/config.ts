@@ -173,10 +173,10 @@ export function resolveBltConfig(c: BltConfig): ResolvedBltConfig {
 }
 
 /** The reference's SwiGLU width: FeedForward(dim, 4·dim, multiple_of, ffn_dim_multiplier). */
-export function ffnHidden(dim: number, c: ResolvedBltConfig): number {
+export function ffnHidden(dim: number, multipleOf: number, multiplier?: number): number {
   let h = Math.floor((2 * 4 * dim) / 3);
-  if (c.ffnDimMultiplier !== undefined) h = Math.floor(c.ffnDimMultiplier * h);
-  return c.multipleOf * Math.ceil(h / c.multipleOf);
+  if (multiplier !== undefined) h = Math.floor(multiplier * h);
+  return multipleOf * Math.ceil(h / multipleOf);
 }
 
 type Args = Record<string, unknown>;

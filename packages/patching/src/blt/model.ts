@@ -44,7 +44,7 @@ abstract class Stack extends Module {
       window,
       maxSeq: rope.maxPositions,
     };
-    const hidden = ffnHidden(dim, c);
+    const hidden = ffnHidden(dim, c.multipleOf, c.ffnDimMultiplier);
     return this.list(
       'layers',
       n,
