@@ -6,6 +6,7 @@ import { readSafetensors, writeSafetensors } from '@tessera/nn';
 import * as T from '@tessera/tensor';
 import { describe, expect, it } from 'vitest';
 import { backends, expectClose } from '../../nn/test/helpers.js';
+import { rng } from '../../tensor/test/helpers.js';
 import {
   BLT_1B_CONFIG,
   type BltModel,
@@ -132,11 +133,7 @@ describe('reference config parsing', () => {
   it('survives 3,000 malformed configs: each parses to a checked config or throws PatchingError', () => {
     const base = fx.k2.config.args;
     const keys = Object.keys(base);
-    let a = 0x9e3779b9;
-    const rand = () => {
-      a = (Math.imul(a ^ (a >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
-      return a / 2 ** 32;
-    };
+    const rand = rng(0x9e3779b9);
     const values = [
       null,
       undefined,

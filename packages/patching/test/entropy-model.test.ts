@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import * as T from '@tessera/tensor';
 import { describe, expect, it } from 'vitest';
 import { backends, expectClose } from '../../nn/test/helpers.js';
+import { rng } from '../../tensor/test/helpers.js';
 import {
   byteEntropies,
   EntropyModel,
@@ -81,8 +82,7 @@ describe.each(list)('entropy model on %s', (_name, backend) => {
     // Fuzz: any mutation parses to a config of positive numbers or throws PatchingError.
     const keys = Object.keys(fx.params.entropy_model);
     const values = [null, undefined, -1, 0, 0.5, 2, 7, 1e9, Number.NaN, 'x', true, [], {}];
-    let a = 12345;
-    const rand = () => (a = (Math.imul(a, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+    const rand = rng(12345);
     for (let i = 0; i < 2000; i++) {
       const m = { ...fx.params.entropy_model };
       for (let j = 0; j < 2; j++)

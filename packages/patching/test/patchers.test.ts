@@ -2,6 +2,7 @@
 // independence, streaming = batch, and bad input.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { rng } from '../../tensor/test/helpers.js';
 import {
   bpePatches,
   calibrateThreshold,
@@ -19,14 +20,6 @@ import {
 } from '../src/index.js';
 
 const fixture = JSON.parse(readFileSync(new URL('./fixtures/patchers.json', import.meta.url), 'utf8'));
-
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
-    return a / 2 ** 32;
-  };
-}
 
 describe('patchers: the reference on the same inputs', () => {
   it(`gives PyTorch's patch lengths in every mode (${fixture.cases.length} cases)`, () => {
