@@ -79,12 +79,14 @@ for (const r of bps)
   );
 
 // BLT's claim at small scale (CPU backend: deterministic, and faster than llvmpipe for these sizes).
-const R = 'BLT reproduction (cpu)';
+// BLT_STEPS=1000 trains the entropy arm longer (the others match its FLOPs).
+const STEPS = Number(process.env.BLT_STEPS) || (QUICK ? 30 : 300);
+const R = STEPS === 300 ? 'BLT reproduction (cpu)' : `BLT reproduction (cpu, ${STEPS} steps)`;
 const rep = await reproduce({
   backend: T.cpuBackend,
   seq: 64,
   batch: 8,
-  steps: QUICK ? 30 : 300,
+  steps: STEPS,
   lr: 3e-3,
   corpusBytes: QUICK ? 20_000 : 200_000,
   evalWindows: QUICK ? 16 : 128,
@@ -98,7 +100,7 @@ const rep = await reproduce({
     encoderLayers: 1,
     globalLayers: 2,
     decoderLayers: 1,
-    window: 64,
+    window: 16,
     crossAttnK: 2,
     crossAttnHeads: 2,
     multipleOf: 8,
