@@ -1,6 +1,5 @@
 // Loading entropy-model weights, and the small model this package ships (weights/entropy-tiny.safetensors,
 // trained by scripts/train-entropy.mjs on Moby-Dick; its config is in the file's metadata).
-import { readSafetensors, readSafetensorsMetadata } from '@tessera/nn';
 import * as T from '@tessera/tensor';
 import { ffnHidden } from './blt/config.js';
 import {
@@ -13,7 +12,7 @@ import {
 import { PatchingError } from './errors.js';
 import { type EntropyPatchOptions, entropyPatches } from './patchers/entropy.js';
 import type { Patches } from './patchers/lengths.js';
-import { loadChecked, loadHost, readHostTensors } from './weights.js';
+import { loadHost, loadOwnFile, readHostTensors } from './weights.js';
 
 const CONFIG_KEY = 'tessera_entropy_config';
 
@@ -26,27 +25,14 @@ export function loadEntropyModel(
   bytes: Uint8Array,
   options: { config?: EntropyModelConfig; backend?: T.Backend } = {},
 ): EntropyModel {
-  const meta = readSafetensorsMetadata(bytes);
-  let config = options.config;
-  if (!config) {
-    if (!meta[CONFIG_KEY])
-      throw new PatchingError(
-        `loadEntropyModel: the file has no '${CONFIG_KEY}' metadata; pass options.config`,
-      );
-    config = JSON.parse(meta[CONFIG_KEY]) as EntropyModelConfig;
-  }
   const backend = options.backend ?? T.getBackend();
-  const model = new EntropyModel(config, { backend });
-  const tensors = readSafetensors(bytes, { backend });
-  try {
-    loadChecked(model, tensors, `loadEntropyModel (${JSON.stringify(config)})`);
-    return model;
-  } catch (e) {
-    model.dispose();
-    throw e;
-  } finally {
-    for (const t of Object.values(tensors)) t.dispose();
-  }
+  return loadOwnFile(
+    bytes,
+    CONFIG_KEY,
+    options.config,
+    (c) => new EntropyModel(c, { backend }),
+    'loadEntropyModel',
+  );
 }
 
 /**

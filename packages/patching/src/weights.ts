@@ -1,6 +1,6 @@
 // Loading checked weights into a module: every tensor's name and shape must fit the module before
 // any parameter changes, and the error names the tensor. Shared by the entropy and BLT loaders.
-import { type Module, readSafetensors } from '@tessera/nn';
+import { type Module, readSafetensors, readSafetensorsMetadata } from '@tessera/nn';
 import * as T from '@tessera/tensor';
 import { PatchingError } from './errors.js';
 import type { HostTensor } from './reference-names.js';
@@ -43,12 +43,8 @@ export async function readHostTensors(bytes: Uint8Array, what: string): Promise<
   return out;
 }
 
-/** Loads host tensors into a freshly built `model`, checked ({@link loadChecked}); disposes it on failure. */
-export function loadHost<M extends Module>(model: M, host: Record<string, HostTensor>, what: string): M {
-  const backend = model.parameters()[0].backend;
-  const tensors = Object.fromEntries(
-    Object.entries(host).map(([k, v]) => [k, T.tensor(v.data, { shape: v.shape, backend })]),
-  );
+/** Loads `tensors` into a freshly built `model` ({@link loadChecked}); frees them, and the model on failure. */
+function loadInto<M extends Module>(model: M, tensors: Record<string, T.Tensor>, what: string): M {
   try {
     loadChecked(model, tensors, what);
     return model;
@@ -58,4 +54,39 @@ export function loadHost<M extends Module>(model: M, host: Record<string, HostTe
   } finally {
     for (const t of Object.values(tensors)) t.dispose();
   }
+}
+
+/** Loads host tensors into a freshly built `model`, checked; disposes it on failure. */
+export function loadHost<M extends Module>(model: M, host: Record<string, HostTensor>, what: string): M {
+  const backend = model.parameters()[0].backend;
+  const tensors = Object.fromEntries(
+    Object.entries(host).map(([k, v]) => [k, T.tensor(v.data, { shape: v.shape, backend })]),
+  );
+  return loadInto(model, tensors, what);
+}
+
+/**
+ * A model from this package's own safetensors, whose metadata holds its configuration as JSON under
+ * `key` (used unless `config` is given); `build` makes the model, every tensor is checked.
+ */
+export function loadOwnFile<C, M extends Module>(
+  bytes: Uint8Array,
+  key: string,
+  config: C | undefined,
+  build: (config: C) => M,
+  what: string,
+): M {
+  let c = config;
+  if (!c) {
+    const meta = readSafetensorsMetadata(bytes)[key];
+    if (!meta) throw new PatchingError(`${what}: the file has no '${key}' metadata; pass options.config`);
+    try {
+      c = JSON.parse(meta) as C;
+    } catch {
+      throw new PatchingError(`${what}: the '${key}' metadata is not JSON: ${meta.slice(0, 40)}`);
+    }
+  }
+  const model = build(c);
+  const tensors = readSafetensors(bytes, { backend: model.parameters()[0].backend });
+  return loadInto(model, tensors, `${what} (${JSON.stringify(c)})`);
 }

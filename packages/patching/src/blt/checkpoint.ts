@@ -1,11 +1,11 @@
 // BLT weights in and out: the reference's released files (config.json + model.safetensors under
 // facebookresearch/blt's names, Meta's interleaved RoPE) and this package's own safetensors, whose
 // metadata carries the configuration.
-import { readSafetensorsMetadata, writeSafetensors } from '@tessera/nn';
+import { writeSafetensors } from '@tessera/nn';
 import * as T from '@tessera/tensor';
 import { PatchingError } from '../errors.js';
 import { convertBlockParam, type HostTensor } from '../reference-names.js';
-import { loadHost, readHostTensors } from '../weights.js';
+import { loadHost, loadOwnFile, readHostTensors } from '../weights.js';
 import { type BltConfig, bltConfigFromReference, resolveBltConfig } from './config.js';
 import { BltModel } from './model.js';
 
@@ -59,19 +59,12 @@ export async function loadReferenceBlt(
 }
 
 /** A model from this package's safetensors ({@link saveBltModel}); the config comes from its metadata unless given. */
-export async function loadBltModel(
+export function loadBltModel(
   bytes: Uint8Array,
   options: { config?: BltConfig; backend?: T.Backend } = {},
-): Promise<BltModel> {
-  let config = options.config;
-  if (!config) {
-    const meta = readSafetensorsMetadata(bytes)[CONFIG_KEY];
-    if (!meta)
-      throw new PatchingError(`loadBltModel: the file has no '${CONFIG_KEY}' metadata; pass options.config`);
-    config = JSON.parse(meta) as BltConfig;
-  }
-  const host = await readHostTensors(bytes, 'loadBltModel');
-  return loadHost(new BltModel(config, { backend: options.backend ?? T.getBackend() }), host, 'loadBltModel');
+): BltModel {
+  const backend = options.backend ?? T.getBackend();
+  return loadOwnFile(bytes, CONFIG_KEY, options.config, (c) => new BltModel(c, { backend }), 'loadBltModel');
 }
 
 /** The model's weights as safetensors bytes, with its configuration in the metadata. */
