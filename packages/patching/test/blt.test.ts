@@ -133,6 +133,11 @@ describe.each(list)('BLT model on %s', (_name, backend) => {
     const long = T.zeros([1, 65], { dtype: 'i32', backend });
     expect(() => model.forward(long, [[0]])).toThrow(/65 ids exceed maxSeq 64/);
     expect(T.memory(backend).liveTensors).toBe(before + 2);
+    const few = new BltModel({ ...config, maxPatches: 2 }, { backend });
+    const at = T.memory(backend).liveTensors;
+    expect(() => few.forward(ids, [[0, 1, 2]])).toThrow(/3 patches exceed maxPatches 2/);
+    expect(T.memory(backend).liveTensors).toBe(at);
+    few.dispose();
     for (const t of [ids, floats, long]) t.dispose();
     model.dispose();
   });

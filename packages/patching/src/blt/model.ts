@@ -246,10 +246,12 @@ export class BltModel extends Module {
     if (S > this.config.maxSeq)
       throw new PatchingError(`BltModel: ${S} ids exceed maxSeq ${this.config.maxSeq}`);
     const layout = patchLayout(starts, S, ids.backend);
-    if (layout.patches > this.config.maxPatches)
+    if (layout.patches > this.config.maxPatches) {
+      for (const t of [layout.members, layout.padding, layout.reads]) t.dispose();
       throw new PatchingError(
         `BltModel: ${layout.patches} patches exceed maxPatches ${this.config.maxPatches}`,
       );
+    }
     const docs = this.documents(ids, layout);
     const h = this.encode(ids, layout, docs.local);
     return this.decode(
