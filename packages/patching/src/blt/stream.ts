@@ -20,13 +20,13 @@ export class BltStream {
   private context: { k: T.Tensor; v: T.Tensor }[];
   private readonly spent: T.Tensor[] = [];
   private readonly recent: number[] = [];
-  private position = 0;
-  private finished = 0;
-  /** Document ids of the ids fed and of the finished patches (EOS counts before each), for the block-causal masks. */
+  /** Document ids of the ids fed and of the finished patches, for the block-causal masks. */
   private readonly byteDocs: number[] = [];
   private readonly patchDocs: number[] = [];
+  /** EOS ids fed, finished patches that held one, and whether the open patch holds one. */
+  private eosIds = 0;
+  private eosPatches = 0;
   private openHoldsEos = false;
-  private previousHeldEos = false;
 
   constructor(readonly model: BltModel) {
     const backend = model.parameters()[0].backend;
@@ -41,7 +41,7 @@ export class BltStream {
 
   /** Ids fed so far. */
   get length(): number {
-    return this.position;
+    return this.byteDocs.length;
   }
 
   /**
@@ -53,19 +53,21 @@ export class BltStream {
     const m = this.model;
     if (!(Number.isInteger(id) && id >= 0 && id < 260))
       throw new PatchingError(`BltStream: id must be an integer in 0..259, got ${id}`);
-    if (this.position >= m.config.maxSeq)
+    if (this.byteDocs.length >= m.config.maxSeq)
       throw new PatchingError(`BltStream: the model's maxSeq ${m.config.maxSeq} is reached`);
-    if (endsPatch && this.finished >= m.config.maxPatches)
+    if (endsPatch && this.patchDocs.length >= m.config.maxPatches)
       throw new PatchingError(`BltStream: the model's maxPatches ${m.config.maxPatches} is reached`);
     const backend = this.context[0].k.backend;
     const logits = T.tidy(() =>
       T.noGrad(() => {
         this.recent.push(id);
         if (this.recent.length > HASH_CONTEXT) this.recent.shift();
-        const eosBefore =
-          (this.byteDocs.at(-1) ?? 0) + (this.position > 0 && this.recent.at(-2) === EOS_ID ? 1 : 0);
-        this.byteDocs.push(eosBefore);
-        this.openHoldsEos ||= id === EOS_ID;
+        // A document ends with its EOS: this id's document is the count of EOS before it.
+        this.byteDocs.push(this.eosIds);
+        if (id === EOS_ID) {
+          this.eosIds++;
+          this.openHoldsEos = true;
+        }
         const segments = m.config.blockCausalLocal
           ? T.tensor([this.byteDocs], { dtype: 'i32', backend })
           : undefined;
@@ -89,7 +91,6 @@ export class BltStream {
     );
     // States of a patch closed above were still in use by this id's decoder: free them only now.
     for (const t of this.spent.splice(0)) t.dispose();
-    this.position++;
     const out = (await logits.data()) as Float32Array;
     logits.dispose();
     return out;
@@ -107,8 +108,8 @@ export class BltStream {
       patches ??= enc.queries(bytes, padding);
       patches = crossResidual(patches, cross.forward(patches, bytes, padding));
     });
-    this.patchDocs.push((this.patchDocs.at(-1) ?? 0) + (this.previousHeldEos ? 1 : 0));
-    this.previousHeldEos = this.openHoldsEos;
+    this.patchDocs.push(this.eosPatches);
+    if (this.openHoldsEos) this.eosPatches++;
     this.openHoldsEos = false;
     const segments = m.config.blockCausalGlobal
       ? T.tensor([this.patchDocs], { dtype: 'i32', backend: patches!.backend })
@@ -120,7 +121,6 @@ export class BltStream {
     this.spent.push(...this.context.flatMap((c) => [c.k, c.v]));
     this.context = this.contextOf(T.reshape(m.local_decoder.keys(g), [1, k, D]));
     for (const states of this.open) this.spent.push(...states.splice(0));
-    this.finished++;
   }
 
   /** What each decoder cross-attention reads of a patch's keys [1, k, D], kept (call inside a tidy). */
