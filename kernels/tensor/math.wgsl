@@ -24,9 +24,20 @@ fn pow_f(a: f32, b: f32) -> f32 {
   return select(r, -r, (i32(b) & 1) == 1);
 }
 
-// Floats propagate NaN through max/min as PyTorch does.
-fn max_f(a: f32, b: f32) -> f32 { return select(select(b, a, a > b), a, a != a); }
-fn min_f(a: f32, b: f32) -> f32 { return select(select(b, a, a < b), a, a != a); }
+// NaN tested on the bits: WGSL lets compilers assume floats are never NaN, so `x != x` may fold.
+fn is_nan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
+fn is_inf(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u; }
+fn nan_f() -> f32 { var bits = 0x7fc00000u; return bitcast<f32>(bits); } // a var: WGSL rejects a constant NaN
+
+// Floats propagate NaN through max/min as PyTorch does (WGSL's max/min may return either operand).
+fn max_f(a: f32, b: f32) -> f32 {
+  if (is_nan(a) || is_nan(b)) { return nan_f(); }
+  return select(b, a, a > b);
+}
+fn min_f(a: f32, b: f32) -> f32 {
+  if (is_nan(a) || is_nan(b)) { return nan_f(); }
+  return select(b, a, a < b);
+}
 
 // PCG hash (Jarzynski & Olano 2020).
 fn pcg(v: u32) -> u32 {

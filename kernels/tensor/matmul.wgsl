@@ -2,10 +2,13 @@
 // Each workgroup computes a BM×BN tile of C, stepping over K in slices of BK staged in workgroup
 // memory; each thread accumulates a TM×TN block in registers. Loads are bounds-checked, so M, N,
 // K need not be multiples of the tile. Workgroups are linearised over (batch, tile row, tile col).
+// One dispatch sums k in [k_begin, k_end): the host splits a long K into several dispatches, each
+// within the adapter's loop budget (see @tessera/gpu's loopBudget), the later ones adding to C.
 // Filled by @tessera/tensor (src/webgpu/matmul.ts): TM TN WGX WGY BK, PARAMS, BATCH_RANK.
-// Parameter words: 0 M, 1 N, 2 K, 3 tiles along M, 4 tiles along N, 5 batch count,
+// Parameter words: 0 M, 1 N, 2 k_end, 3 tiles along M, 4 tiles along N, 5 batch count,
 //   6 A offset, 7 A row stride, 8 A k stride, 9 B offset, 10 B k stride, 11 B col stride,
-//   12.. batch shape, then A's batch strides, then B's batch strides.
+//   12 k_begin, 13 accumulate (1: C += the partial sum; 0: C = it),
+//   14.. batch shape, then A's batch strides, then B's batch strides.
 @group(0) @binding(0) var<storage, read> A: array<f32>;
 @group(0) @binding(1) var<storage, read> B: array<f32>;
 @group(0) @binding(2) var<storage, read_write> C: array<f32>;
@@ -42,11 +45,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var b_base = m(9u);
   var rest = batch;
   for (var d = i32(NB) - 1; d >= 0; d = d - 1) {
-    let size = m(12u + u32(d));
+    let size = m(14u + u32(d));
     let c = rest % size;
     rest = rest / size;
-    a_base = a_base + c * m(12u + NB + u32(d));
-    b_base = b_base + c * m(12u + 2u * NB + u32(d));
+    a_base = a_base + c * m(14u + NB + u32(d));
+    b_base = b_base + c * m(14u + 2u * NB + u32(d));
   }
   let sa_m = m(7u);
   let sa_k = m(8u);
@@ -60,7 +63,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var acc: array<f32, {{TM}} * {{TN}}>;
   for (var i = 0u; i < TM * TN; i = i + 1u) { acc[i] = 0.0; }
 
-  for (var k0 = 0u; k0 < K; k0 = k0 + BK) {
+  for (var k0 = m(12u); k0 < K; k0 = k0 + BK) {
     for (var l = lid; l < BM * BK; l = l + NT) {
       let r = l / BK;
       let c = l % BK;
@@ -89,12 +92,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
 
   let c_base = batch * M * N;
+  let accumulate = m(13u) != 0u;
   for (var i = 0u; i < TM; i = i + 1u) {
     let r = row0 + ty * TM + i;
     if (r >= M) { break; }
     for (var j = 0u; j < TN; j = j + 1u) {
       let c = col0 + tx * TN + j;
-      if (c < N) { C[c_base + r * N + c] = acc[i * TN + j]; }
+      if (c < N) {
+        let o = c_base + r * N + c;
+        if (accumulate) { C[o] = C[o] + acc[i * TN + j]; } else { C[o] = acc[i * TN + j]; }
+      }
     }
   }
 }

@@ -1,5 +1,6 @@
 import { type AdapterOptions, describeAdapter, type FoundAdapter, findAdapter } from './adapter.js';
 import { GpuDeviceLostError, type GpuError, GpuKernelError } from './errors.js';
+import { measureLoopBudget } from './loop-budget.js';
 import { BufferPool, sizeClass } from './pool.js';
 
 /** Options of {@link GpuContext.create}. */
@@ -8,6 +9,11 @@ export interface GpuContextOptions extends AdapterOptions {
   maxBatch?: number;
   /** Idle bytes the buffer pool keeps before it destroys freed buffers. Default 1 GiB. */
   poolLimitBytes?: number;
+  /**
+   * Caps {@link GpuContext.loopBudget} below what the adapter allows, so that the kernels' split
+   * dispatches can be exercised (and tested) on an adapter without a loop limiter.
+   */
+  loopBudget?: number;
 }
 
 /** A compiled compute kernel: its pipeline and the label errors name it by. */
@@ -58,6 +64,13 @@ export class GpuContext {
     readonly found: FoundAdapter,
     private readonly maxBatch: number,
     poolLimitBytes: number,
+    /**
+     * Loop iterations one shader invocation may run, counted over all its loops together, before
+     * the adapter cuts them short (`Infinity` when it never does). Measured when the device opens:
+     * Mesa's llvmpipe allows 65,535 (see `loop-budget.ts`). Kernels whose loops grow with the data
+     * split their work into dispatches that stay within it.
+     */
+    readonly loopBudget: number,
   ) {
     this.pool = new BufferPool(poolLimitBytes);
     this.stagingPool = new BufferPool(64 << 20);
@@ -82,7 +95,19 @@ export class GpuContext {
     const wanted: GPUFeatureName[] = ['shader-f16', 'timestamp-query', 'subgroups' as GPUFeatureName];
     const requiredFeatures = wanted.filter((f) => adapter.features.has(f));
     const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
-    return new GpuContext(device, found, options.maxBatch ?? 64, options.poolLimitBytes ?? 1 << 30);
+    const measured = await measureLoopBudget(device);
+    const cap = options.loopBudget ?? Number.POSITIVE_INFINITY;
+    if (!(cap >= 1)) {
+      device.destroy();
+      throw new RangeError(`GpuContext.create: loopBudget must be a number >= 1, got ${cap}`);
+    }
+    return new GpuContext(
+      device,
+      found,
+      options.maxBatch ?? 64,
+      options.poolLimitBytes ?? 1 << 30,
+      Math.min(measured, cap),
+    );
   }
 
   /** One line naming the adapter, e.g. for logs. */

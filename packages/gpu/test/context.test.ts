@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { GpuContext, GpuDeviceLostError, GpuKernelError, GpuUnavailableError } from '../src/index.js';
 
 const required = process.env.TESSERA_REQUIRE_WEBGPU === '1';
@@ -156,6 +156,53 @@ describe.skipIf(!ctx)('GpuContext on the real adapter', () => {
     expect(() => c.createBuffer(max + 4)).toThrow(GpuKernelError);
     expect(() => c.createBuffer(max + 4)).toThrow(
       new RegExp(`asked for ${max + 4} bytes, the adapter binds at most ${max}`),
+    );
+  });
+});
+
+describe.skipIf(!ctx)('loop budget', () => {
+  // A loop whose trip count comes from the parameter word, counting its own iterations.
+  const COUNT = `
+@group(0) @binding(0) var<storage, read_write> out: array<u32>;
+@group(0) @binding(1) var<uniform> n: vec4<u32>;
+@compute @workgroup_size(1)
+fn main() {
+  var c = 0u;
+  for (var i = 0u; i < n.x; i = i + 1u) { c = c + 1u; }
+  out[0] = c;
+}`;
+  async function loopRuns(c: GpuContext, n: number): Promise<number> {
+    const buf = c.createBuffer(16);
+    c.dispatch(
+      c.kernel('count', 'test/count', () => COUNT),
+      [buf, c.uniform([n, 0, 0, 0])],
+      [1],
+    );
+    const ran = new Uint32Array(await c.read(buf, 4))[0];
+    c.releaseBuffer(buf);
+    return ran;
+  }
+
+  it('is what the adapter runs: a loop within it runs to the end, one past it is cut short', async () => {
+    const c = await GpuContext.create();
+    onTestFinished(() => c.destroy());
+    const budget = c.loopBudget;
+    expect(budget === Number.POSITIVE_INFINITY || (Number.isInteger(budget) && budget > 1000)).toBe(true);
+    if (budget === Number.POSITIVE_INFINITY) {
+      expect(await loopRuns(c, 3_000_000)).toBe(3_000_000);
+    } else {
+      // Mesa's llvmpipe (the CI adapter) stops after 65,535 iterations.
+      expect(await loopRuns(c, budget)).toBe(budget);
+      expect(await loopRuns(c, budget + 5000)).toBe(budget);
+    }
+  });
+
+  it("can be capped below the adapter's, and a cap must be at least 1", async () => {
+    const c = await GpuContext.create({ loopBudget: 300 });
+    expect(c.loopBudget).toBe(300);
+    c.destroy();
+    await expect(GpuContext.create({ loopBudget: 0 })).rejects.toThrow(
+      /loopBudget must be a number >= 1, got 0/,
     );
   });
 });

@@ -22,8 +22,16 @@ export {
 } from './opset.js';
 export { RULES } from './rules/index.js';
 export type { RuleTable } from './rules/types.js';
-export { getBackend, type InitOptions, init, setBackend, webgpuBackend } from './runtime.js';
+export {
+  createWebGPUBackend,
+  getBackend,
+  type InitOptions,
+  init,
+  setBackend,
+  webgpuBackend,
+} from './runtime.js';
 export { type GradCtxOf, type NestedArray, Tensor } from './tensor.js';
 export { f32Bits, fill, wgslType } from './webgpu/codegen.js';
 export { Gpu, type Launch } from './webgpu/gpu.js';
+export type { WebGPUBackend } from './webgpu/index.js';
 import './methods.js';

@@ -1,6 +1,8 @@
+import type { GpuContextOptions } from '@tessera/gpu';
 import type { Backend, BackendName } from './backend.js';
 import { cpuBackend } from './cpu/index.js';
 import { BackendError } from './errors.js';
+import type { WebGPUBackend } from './webgpu/index.js';
 
 /** Options of {@link init}. */
 export interface InitOptions {
@@ -24,6 +26,16 @@ export function webgpuBackend(): Promise<Backend> {
     webgpu = created;
   }
   return webgpu;
+}
+
+/**
+ * A new WebGPU backend on a device of its own, opened with `options` (for example a `loopBudget`
+ * cap, which makes kernels split their work as they do on adapters with a loop limiter). Unlike
+ * {@link webgpuBackend} it is not shared: destroy it with `backend.ctx.destroy()` when done.
+ */
+export async function createWebGPUBackend(options: GpuContextOptions = {}): Promise<WebGPUBackend> {
+  const m = await import('./webgpu/index.js');
+  return m.createWebGPUBackend(options);
 }
 
 /**

@@ -110,8 +110,9 @@ export const reduceCpu: { [K in ReduceGroup]: KernelFn<H, K> } = {
   sum: reduce('sum'),
   max: reduce('max'),
   min: reduce('min'),
-  argmax: argReduce((v, best) => v > best),
-  argmin: argReduce((v, best) => v < best),
+  // NaN is the extremum of both, and its first occurrence wins, as in PyTorch.
+  argmax: argReduce((v, best) => v > best || (Number.isNaN(v) && !Number.isNaN(best))),
+  argmin: argReduce((v, best) => v < best || (Number.isNaN(v) && !Number.isNaN(best))),
   cumsum: (out, [x], { axis }) =>
     rowwise(x, axis, out.dtype, (row) => {
       const out = new Float64Array(row.length);

@@ -1,4 +1,4 @@
-import type { GpuContext } from '@tessera/gpu';
+import { type GpuContext, GpuKernelError } from '@tessera/gpu';
 import type { DType } from '../dtype.js';
 import { IndexError } from '../errors.js';
 import type { OutSpec } from '../opset.js';
@@ -48,6 +48,26 @@ export class Gpu {
     return paramsDecl(binding, words.length);
   }
 
+  /**
+   * How many steps of a kernel's main loop one dispatch may run per invocation within the adapter's
+   * loop budget ({@link GpuContext.loopBudget}; `Infinity` on adapters without a loop limiter).
+   * `perStep` counts every loop iteration one step costs and `fixed` those the kernel runs anyway,
+   * both as if no loop were unrolled, so the bound holds whatever the shader compiler does.
+   */
+  stepsPerDispatch(label: string, perStep: number, fixed = 0): number {
+    const budget = this.ctx.loopBudget;
+    if (budget === Number.POSITIVE_INFINITY) return budget;
+    const steps = Math.floor((budget - fixed) / perStep);
+    if (steps < 1) {
+      throw new GpuKernelError(
+        label,
+        'validation',
+        `one step needs ${perStep + fixed} loop iterations, the adapter allows ${budget} per invocation`,
+      );
+    }
+    return steps;
+  }
+
   /** Compiles (once) and dispatches. Zero workgroups dispatch nothing. */
   launch(l: Launch): void {
     if (l.workgroups <= 0) return;
@@ -87,4 +107,12 @@ export class Gpu {
 export function toWords(data: ArrayBufferView, dtype: DType): Uint32Array | Float32Array | Int32Array {
   if (dtype === 'u8') return Uint32Array.from(data as Uint8Array);
   return data as Uint32Array | Float32Array | Int32Array;
+}
+
+/** `[begin, end)` ranges of at most `size` covering `[0, total)`; one empty range when `total` is 0. */
+export function chunks(total: number, size: number): [number, number][] {
+  if (total <= size) return [[0, total]];
+  const out: [number, number][] = [];
+  for (let b = 0; b < total; b += size) out.push([b, Math.min(total, b + size)]);
+  return out;
 }

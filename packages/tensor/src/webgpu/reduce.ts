@@ -22,73 +22,126 @@ const HIGHEST: Record<'f32' | 'i32' | 'u32', string> = {
 /** Largest power of two ≤ the adapter's workgroup size: the tree reductions halve it. */
 const pow2 = (n: number) => 2 ** Math.floor(Math.log2(n));
 
+/** How a row kernel binds its inputs: the row view, and for second passes a statistics buffer. */
+interface RowPass {
+  /** `in_a` is this view's rows (the reduced axes moved last). */
+  x: View<H>;
+  axes: number[];
+  /** Per-segment statistics of the first pass, bound as `stats` (element type `type`). */
+  stats?: { buffer: H; type: string };
+  /** Segments per row and their length: one segment of the whole row unless split. */
+  nseg: number;
+  segLen: number;
+  /** Output buffer and its WGSL element type; `keepShape` outputs write back in the input's layout. */
+  out: H;
+  outType: string;
+  keepShape?: boolean;
+  /** Extra parameter words, from m(5u) on. */
+  extra?: number[];
+}
+
 /**
- * Launches the row kernel: rows are the elements of the dims not in `axes`, each row the elements
- * of `axes` (moved last by addressing). `keepShape` outputs write back in the input's layout.
+ * Launches rows.wgsl: one workgroup per (row, segment), rows being the elements of the dims not in
+ * `axes`, each row the elements of `axes` (moved last by addressing).
  */
-function rows(
-  g: Gpu,
-  label: string,
-  x: View<H>,
-  axes: number[],
-  out: OutSpec,
-  body: string,
-  opts: { keepShape?: boolean; acc?: DType; extra?: number[] } = {},
-): H {
-  const { shape, len, rows: nrows, take } = axesLast(x.shape, axes);
+function launchRows(g: Gpu, label: string, p: RowPass, body: string, acc: DType): void {
+  const { x } = p;
+  const { shape, len, rows: nrows, take } = axesLast(x.shape, p.axes);
   const src = { shape, strides: take(x.strides), offset: x.offset };
-  const dst = {
-    shape,
-    strides: opts.keepShape ? take(contiguousStrides(out.shape)) : contiguousStrides(shape),
-    offset: 0,
-  };
-  const views = new StridedViews(shape, opts.keepShape ? [src, dst] : [src], [
+  const dst = { shape, strides: take(contiguousStrides(x.shape)), offset: 0 };
+  const views = new StridedViews(shape, p.keepShape ? [src, dst] : [src], [
     numel(shape),
     nrows,
     len,
-    ...(opts.extra ?? []),
+    p.nseg,
+    p.segLen,
+    ...(p.extra ?? []),
   ]);
   const T = wgslType(x.dtype);
-  const acc = wgslType(opts.acc ?? x.dtype);
-  // Threads per row: enough to cover the row once (at least 32), at most the adapter's workgroup.
-  const wg = Math.min(pow2(g.wg), Math.max(32, 2 ** Math.ceil(Math.log2(Math.max(len, 1)))));
-  const float = acc === 'f32';
-  const buf = g.alloc(out);
+  const accT = wgslType(acc);
+  const wg = rowThreads(g, p.segLen);
+  const float = accT === 'f32';
+  const bindings = [
+    `alias T = ${T};`,
+    `alias ACC = ${accT};`,
+    '@group(0) @binding(0) var<storage, read> in_a: array<T>;',
+    ...(p.stats ? [`@group(0) @binding(1) var<storage, read> stats: array<${p.stats.type}>;`] : []),
+    `@group(0) @binding(${p.stats ? 2 : 1}) var<storage, read_write> out: array<${p.outType}>;`,
+  ];
   g.launch({
-    key: `rows:${label}:${T}>${wgslType(out.dtype)}:wg${wg}:${views.key}`,
+    key: `rows:${label}:${T}>${p.outType}:${p.stats ? `s${p.stats.type}` : ''}:wg${wg}:${views.key}`,
     label: `tensor/rows:${label}`,
     source: () =>
       fill(tensor_rows, {
-        BINDINGS: `alias T = ${T};\nalias ACC = ${acc};\n@group(0) @binding(0) var<storage, read> in_a: array<T>;\n@group(0) @binding(1) var<storage, read_write> out: array<${wgslType(out.dtype)}>;`,
-        PARAMS: g.params(2, views.words),
-        INDEX: views.fns(opts.keepShape ? ['a', 'o'] : ['a']),
+        BINDINGS: bindings.join('\n'),
+        PARAMS: g.params(p.stats ? 3 : 2, views.words),
+        INDEX: views.fns(p.keepShape ? ['a', 'o'] : ['a']),
         MATH: tensor_math,
         WG: wg,
         MAX: float ? 'max_f' : 'max',
         MIN: float ? 'min_f' : 'min',
-        BETTER: label === 'argmin' ? '<' : '>',
+        NAN: float ? 'is_nan(a)' : 'false',
+        BETTER: label.startsWith('argmin') ? '<' : '>',
         PAIR: label.includes('softmax') ? SOFTMAX_PAIR : SUM_PAIR,
-        BODY: body.replaceAll('LOWEST', LOWEST[acc]).replaceAll('HIGHEST', HIGHEST[acc]),
+        BODY: body.replaceAll('LOWEST', LOWEST[accT]).replaceAll('HIGHEST', HIGHEST[accT]),
       }),
-    buffers: [x.handle, buf],
+    buffers: [x.handle, ...(p.stats ? [p.stats.buffer] : []), p.out],
     words: views.words,
-    workgroups: nrows,
+    workgroups: nrows * p.nseg,
   });
-  return buf;
+}
+
+/** Threads per row segment: enough to cover it once (at least 32), at most the adapter's workgroup. */
+const rowThreads = (g: Gpu, segLen: number) =>
+  Math.min(pow2(g.wg), Math.max(32, 2 ** Math.ceil(Math.log2(Math.max(segLen, 1)))));
+
+/**
+ * How a row of `len` is cut so that each invocation stays within the loop budget: `perStride` loop
+ * iterations per stride of the workgroup over the segment, plus the tree, plus a loop over the
+ * segment statistics of a second pass.
+ */
+function segmentation(
+  g: Gpu,
+  label: string,
+  len: number,
+  perStride: number,
+): { nseg: number; segLen: number } {
+  const wg = pow2(g.wg);
+  const tree = Math.log2(wg);
+  const statsLoop = Math.ceil(Math.ceil(len / wg) / wg);
+  const strides = g.stepsPerDispatch(`tensor/rows:${label}`, perStride, tree + statsLoop + 8);
+  const segLen = strides * wg;
+  if (len <= segLen) return { nseg: 1, segLen: len };
+  return { nseg: Math.ceil(len / segLen), segLen };
 }
 
 const x_j = 'in_a[idx_a(base + j)]';
+const SEGMENT = 'for (var j = j0 + lid; j < j1; j = j + WG)';
 
 const reduceBody = (combine: string, wgFn: string, init: string) => `
   var acc: ACC = ${init};
-  for (var j = lid; j < len; j = j + WG) { acc = ${combine}(acc, ACC(${x_j})); }
+  ${SEGMENT} { acc = ${combine}(acc, ACC(${x_j})); }
   let r = ${wgFn}(acc, lid);
-  if (lid == 0u) { out[row] = r; }`;
+  if (lid == 0u) { out[wg_index] = r; }`;
 
+// Writes the index of the segment's first extremum (NaN first), counted from the row's start.
 const argBody = (init: string) => `
   var best: ACC = ${init};
   var bi = 0xffffffffu;
-  for (var j = lid; j < len; j = j + WG) {
+  ${SEGMENT} {
+    let v = ACC(${x_j});
+    if (bi == 0xffffffffu || better(v, best)) { best = v; bi = j; }
+  }
+  let r = wg_arg(best, bi, lid);
+  if (lid == 0u) { out[wg_index] = i32(r); }`;
+
+// Second pass of a split arg-reduction: the best of each segment's candidate index, reread from x.
+const argPickBody = (init: string) => `
+  let nc = m(5u);
+  var best: ACC = ${init};
+  var bi = 0xffffffffu;
+  for (var s = lid; s < nc; s = s + WG) {
+    let j = u32(stats[row * nc + s]);
     let v = ACC(${x_j});
     if (bi == 0xffffffffu || better(v, best)) { best = v; bi = j; }
   }
@@ -96,66 +149,110 @@ const argBody = (init: string) => `
   if (lid == 0u) { out[row] = i32(r); }`;
 
 // One pass of online softmax: each thread keeps (max, Σ exp(x − max)), pairs merge by rescaling.
-const SOFTMAX_PAIR = `let m = max(a.x, b.x);
+// A NaN max spreads NaN to the whole row, as PyTorch's softmax does.
+const SOFTMAX_PAIR = `let m = max_f(a.x, b.x);
   if (m == neg_inf()) { return vec2<f32>(m, 0.0); }
   return vec2<f32>(m, a.y * exp(a.x - m) + b.y * exp(b.x - m));`;
-
-const softmaxBody = (log: boolean) => `
-  var st = vec2<f32>(neg_inf(), 0.0);
-  for (var j = lid; j < len; j = j + WG) { st = pair_combine(st, vec2<f32>(${x_j}, 1.0)); }
-  let r = wg_pair(st, lid);
-  let mx = r.x;
-  ${log ? 'let ls = log(r.y);' : 'let inv = 1.0 / r.y;'}
-  for (var j = lid; j < len; j = j + WG) {
-    let v = ${x_j};
-    out[idx_o(base + j)] = ${log ? 'v - mx - ls' : 'exp(v - mx) * inv'};
-  }`;
-
 const SUM_PAIR = 'return a + b;';
 
+/**
+ * A row op that needs a two-number statistic of the whole row before it writes each element:
+ * `point` is one element's statistic (in terms of `v`), combined by PAIR into `r`; `finish` turns
+ * `r` into what `apply` needs to write element `v`. `prelude` runs first in every pass.
+ */
+interface PairRowOp {
+  prelude: string;
+  point: string;
+  finish: string;
+  apply: string;
+}
+
+const softmaxOp = (log: boolean): PairRowOp => ({
+  prelude: '',
+  point: 'vec2<f32>(v, 1.0)',
+  finish: log ? 'let shift = r.x + log(r.y);' : 'let inv = 1.0 / r.y;',
+  apply: log ? 'v - shift' : 'exp(v - r.x) * inv',
+});
+
 // Moments about the row's first element, which keeps E[d²] − E[d]² from cancelling when |mean| ≫ std.
-const layerNormBody = `
-  let k = ${'in_a[idx_a(base)]'};
-  var st = vec2<f32>(0.0, 0.0);
-  for (var j = lid; j < len; j = j + WG) { let d = ${x_j} - k; st = st + vec2<f32>(d, d * d); }
-  let mom = wg_pair(st, lid) / f32(len);
+// max_f keeps a NaN variance (a row with ±inf) NaN, as PyTorch does, where WGSL's max may drop it.
+const layerNormOp: PairRowOp = {
+  prelude: 'let k = in_a[idx_a(base)];',
+  point: 'vec2<f32>(v - k, (v - k) * (v - k))',
+  finish: `let mom = r / f32(len);
   let mean = k + mom.x;
-  let rstd = inverseSqrt(max(mom.y - mom.x * mom.x, 0.0) + mf(3u));
-  for (var j = lid; j < len; j = j + WG) { out[idx_o(base + j)] = (${x_j} - mean) * rstd; }`;
+  let rstd = inverseSqrt(max_f(mom.y - mom.x * mom.x, 0.0) + mf(5u));`,
+  apply: '(v - mean) * rstd',
+};
 
-const rmsNormBody = `
-  var q = 0.0;
-  for (var j = lid; j < len; j = j + WG) { let v = ${x_j}; q = q + v * v; }
-  let r = inverseSqrt(wg_sum(q, lid) / f32(len) + mf(3u));
-  for (var j = lid; j < len; j = j + WG) { out[idx_o(base + j)] = ${x_j} * r; }`;
+const rmsNormOp: PairRowOp = {
+  prelude: '',
+  point: 'vec2<f32>(v * v, 0.0)',
+  finish: 'let rr = inverseSqrt(r.x / f32(len) + mf(5u));',
+  apply: 'v * rr',
+};
 
-// Inclusive Hillis–Steele scan over chunks of WG elements, carrying each chunk's total forward.
-const cumsumBody = `
-  var carry: ACC = ACC(0);
-  for (var c = 0u; c < len; c = c + WG) {
+const pairWrite = (op: PairRowOp) => `
+  ${op.finish}
+  ${SEGMENT} { let v = ${x_j}; out[idx_o(base + j)] = ${op.apply}; }`;
+
+/** Whole rows: gather the statistic over the row, then write it. */
+const pairWholeBody = (op: PairRowOp) => `
+  ${op.prelude}
+  var st = vec2<f32>(PAIR_INIT);
+  ${SEGMENT} { let v = ${x_j}; st = pair_combine(st, ${op.point}); }
+  let r = wg_pair(st, lid);${pairWrite(op)}`;
+
+/** Split rows, pass 1: each segment's statistic. */
+const pairStatsBody = (op: PairRowOp) => `
+  ${op.prelude}
+  var st = vec2<f32>(PAIR_INIT);
+  ${SEGMENT} { let v = ${x_j}; st = pair_combine(st, ${op.point}); }
+  let r = wg_pair(st, lid);
+  if (lid == 0u) { out[wg_index] = r; }`;
+
+/** Split rows, pass 2: every segment combines all of its row's statistics, then writes itself. */
+const pairApplyBody = (op: PairRowOp) => `
+  ${op.prelude}
+  var st = vec2<f32>(PAIR_INIT);
+  for (var s = lid; s < nseg; s = s + WG) { st = pair_combine(st, stats[row * nseg + s]); }
+  let r = wg_pair(st, lid);${pairWrite(op)}`;
+
+// Inclusive Hillis–Steele scan over chunks of WG elements of the segment, carrying each chunk's
+// total forward from `carry`.
+const scanSegment = `
+  for (var c = j0; c < j1; c = c + WG) {
     let j = c + lid;
     var v: ACC = ACC(0);
-    if (j < len) { v = ACC(${x_j}); }
-    red[lid] = v;
+    if (j < j1) { v = ACC(${x_j}); }
+    scan[lid] = v;
     workgroupBarrier();
     for (var s = 1u; s < WG; s = s * 2u) {
       var t: ACC = ACC(0);
-      if (lid >= s) { t = red[lid - s]; }
+      if (lid >= s) { t = scan[lid - s]; }
       workgroupBarrier();
-      red[lid] = red[lid] + t;
+      scan[lid] = scan[lid] + t;
       workgroupBarrier();
     }
-    if (j < len) { out[idx_o(base + j)] = carry + red[lid]; }
-    carry = carry + red[WG - 1u];
+    if (j < j1) { out[idx_o(base + j)] = carry + scan[lid]; }
+    carry = carry + scan[WG - 1u];
     workgroupBarrier();
   }`;
+const cumsumBody = `
+  var carry: ACC = ACC(0);${scanSegment}`;
+// Split rows, pass 2: the segment starts from the sum of the segments before it.
+const cumsumApplyBody = `
+  var before: ACC = ACC(0);
+  for (var s = lid; s < seg; s = s + WG) { before = before + stats[row * nseg + s]; }
+  var carry: ACC = wg_sum(before, lid);${scanSegment}`;
 
 /** Rows this short are reduced by one invocation each: a 256-thread workgroup per row would idle. */
 const SHORT_ROW = 64;
 
 /**
  * One invocation per output row, looping over the row: for many short rows (the sums that undo a
- * broadcast, arg-reductions over small axes), where {@link rows} would launch a mostly idle workgroup each.
+ * broadcast, arg-reductions over small axes), where the row kernel would launch a mostly idle
+ * workgroup each. Rows are at most {@link SHORT_ROW} long, far within any loop budget.
  */
 function shortRows(
   g: Gpu,
@@ -223,57 +320,190 @@ const REDUCTIONS: Record<
     combine: 'min_acc',
   },
 };
-const ARG_REDUCTIONS: Record<ArgReduceOp, { init: string; beats: string }> = {
-  argmax: { init: 'LOWEST', beats: '>' },
-  argmin: { init: 'HIGHEST', beats: '<' },
+// A NaN is the extremum of an arg-reduction and its first occurrence wins, as in PyTorch.
+const ARG_REDUCTIONS: Record<ArgReduceOp, { init: string; beats: (float: boolean) => string }> = {
+  argmax: { init: 'LOWEST', beats: (f) => (f ? '(v > acc || (is_nan(v) && !is_nan(acc)))' : 'v > acc') },
+  argmin: { init: 'HIGHEST', beats: (f) => (f ? '(v < acc || (is_nan(v) && !is_nan(acc)))' : 'v < acc') },
 };
 
+/** A contiguous `[rows, n]` view of a scratch buffer, for the second pass over per-segment results. */
+const segmentsView = (buffer: H, rows: number, n: number, dtype: DType): View<H> => ({
+  handle: buffer,
+  shape: [rows, n],
+  strides: [n, 1],
+  offset: 0,
+  dtype,
+});
+
 export function reduceGpu(g: Gpu): { [K in ReduceGroup]: KernelFn<H, K> } {
+  const ctx = g.ctx;
+
+  /** sum/max/min over `axes`: split rows reduce their segments first, then the segment results. */
+  const reduceRows = (op: ReduceOp, out: OutSpec, x: View<H>, axes: number[]): H => {
+    const r = REDUCTIONS[op];
+    if (isShort(x, axes)) return shortRows(g, op, x, axes, out, r.init, r.step(x.dtype === 'f32'), 'acc');
+    const { len, rows: nrows } = axesLast(x.shape, axes);
+    const { nseg, segLen } = segmentation(g, op, len, 1);
+    const outType = wgslType(out.dtype);
+    const body = reduceBody(r.combine, r.tree, r.init);
+    if (nseg === 1) {
+      const buf = g.alloc(out);
+      launchRows(g, op, { x, axes, nseg, segLen, out: buf, outType }, body, x.dtype);
+      return buf;
+    }
+    const partial = ctx.createBuffer(4 * nrows * nseg);
+    launchRows(g, op, { x, axes, nseg, segLen, out: partial, outType }, body, x.dtype);
+    const buf = reduceRows(op, out, segmentsView(partial, nrows, nseg, out.dtype), [1]);
+    ctx.releaseBuffer(partial);
+    return buf;
+  };
+
   const reduce =
     (op: ReduceOp): KernelFn<H, ReduceOp> =>
-    (out, [x], { axes }) => {
-      const r = REDUCTIONS[op];
-      return isShort(x, axes)
-        ? shortRows(g, op, x, axes, out, r.init, r.step(x.dtype === 'f32'), 'acc')
-        : rows(g, op, x, axes, out, reduceBody(r.combine, r.tree, r.init));
-    };
+    (out, [x], { axes }) =>
+      reduceRows(op, out, x, axes);
+
   const argReduce =
     (op: ArgReduceOp): KernelFn<H, ArgReduceOp> =>
     (out, [x], { axis }) => {
       const a = ARG_REDUCTIONS[op];
-      return isShort(x, [axis])
-        ? shortRows(
-            g,
-            op,
-            x,
-            [axis],
-            out,
-            a.init,
-            `if (j == 0u || v ${a.beats} acc) { acc = v; at = j; }`,
-            'i32(at)',
-          )
-        : rows(g, op, x, [axis], out, argBody(a.init));
+      const float = x.dtype === 'f32';
+      if (isShort(x, [axis])) {
+        return shortRows(
+          g,
+          op,
+          x,
+          [axis],
+          out,
+          a.init,
+          `if (j == 0u || ${a.beats(float)}) { acc = v; at = j; }`,
+          'i32(at)',
+        );
+      }
+      const { len, rows: nrows } = axesLast(x.shape, [axis]);
+      const { nseg, segLen } = segmentation(g, op, len, 1);
+      const buf = g.alloc(out);
+      if (nseg === 1) {
+        launchRows(
+          g,
+          op,
+          { x, axes: [axis], nseg, segLen, out: buf, outType: 'i32' },
+          argBody(a.init),
+          x.dtype,
+        );
+        return buf;
+      }
+      const candidates = ctx.createBuffer(4 * nrows * nseg);
+      launchRows(
+        g,
+        op,
+        { x, axes: [axis], nseg, segLen, out: candidates, outType: 'i32' },
+        argBody(a.init),
+        x.dtype,
+      );
+      launchRows(
+        g,
+        `${op}_pick`,
+        {
+          x,
+          axes: [axis],
+          stats: { buffer: candidates, type: 'i32' },
+          nseg: 1,
+          segLen: len,
+          out: buf,
+          outType: 'i32',
+          extra: [nseg],
+        },
+        argPickBody(a.init),
+        x.dtype,
+      );
+      ctx.releaseBuffer(candidates);
+      return buf;
     };
+
+  /** softmax, log-softmax and the norms: a row statistic, then every element written from it. */
+  const pairRows = (
+    label: string,
+    op: PairRowOp,
+    out: OutSpec,
+    x: View<H>,
+    axis: number,
+    extra: number[] = [],
+  ): H => {
+    const { len, rows: nrows } = axesLast(x.shape, [axis]);
+    // Whole rows loop twice over the row (statistic, write); split passes once each.
+    const { nseg, segLen } = segmentation(g, label, len, 2);
+    const init = label.includes('softmax') ? 'neg_inf(), 0.0' : '0.0, 0.0';
+    const withInit = (body: string) => body.replaceAll('PAIR_INIT', init);
+    const buf = g.alloc(out);
+    const pass = { x, axes: [axis], segLen, out: buf, outType: 'f32', keepShape: true, extra };
+    if (nseg === 1) {
+      launchRows(g, label, { ...pass, nseg }, withInit(pairWholeBody(op)), 'f32');
+      return buf;
+    }
+    const stats = ctx.createBuffer(8 * nrows * nseg);
+    launchRows(
+      g,
+      `${label}_stats`,
+      { ...pass, nseg, out: stats, outType: 'vec2<f32>', keepShape: false },
+      withInit(pairStatsBody(op)),
+      'f32',
+    );
+    launchRows(
+      g,
+      `${label}_apply`,
+      { ...pass, nseg, stats: { buffer: stats, type: 'vec2<f32>' } },
+      withInit(pairApplyBody(op)),
+      'f32',
+    );
+    ctx.releaseBuffer(stats);
+    return buf;
+  };
+
+  const cumsum: KernelFn<H, 'cumsum'> = (out, [x], { axis }) => {
+    const { len, rows: nrows } = axesLast(x.shape, [axis]);
+    const wg = pow2(g.wg);
+    // Each stride of the scan runs the log2(WG) steps of Hillis–Steele.
+    const { nseg, segLen } = segmentation(g, 'cumsum', len, 1 + Math.log2(wg));
+    const outType = wgslType(out.dtype);
+    const buf = g.alloc(out);
+    const pass = { x, axes: [axis], segLen, out: buf, outType, keepShape: true };
+    if (nseg === 1) {
+      launchRows(g, 'cumsum', { ...pass, nseg }, cumsumBody, x.dtype);
+      return buf;
+    }
+    const totals = ctx.createBuffer(4 * nrows * nseg);
+    const sum = REDUCTIONS.sum;
+    launchRows(
+      g,
+      'sum',
+      { ...pass, nseg, out: totals, keepShape: false },
+      reduceBody(sum.combine, sum.tree, sum.init),
+      x.dtype,
+    );
+    launchRows(
+      g,
+      'cumsum_apply',
+      { ...pass, nseg, stats: { buffer: totals, type: outType } },
+      cumsumApplyBody,
+      x.dtype,
+    );
+    ctx.releaseBuffer(totals);
+    return buf;
+  };
+
   return {
     sum: reduce('sum'),
     max: reduce('max'),
     min: reduce('min'),
     argmax: argReduce('argmax'),
     argmin: argReduce('argmin'),
-    cumsum: (out, [x], { axis }) => rows(g, 'cumsum', x, [axis], out, cumsumBody, { keepShape: true }),
-    softmax: (out, [x], { axis }) =>
-      rows(g, 'softmax', x, [axis], out, softmaxBody(false), { keepShape: true }),
-    log_softmax: (out, [x], { axis }) =>
-      rows(g, 'log_softmax', x, [axis], out, softmaxBody(true), { keepShape: true }),
+    cumsum,
+    softmax: (out, [x], { axis }) => pairRows('softmax', softmaxOp(false), out, x, axis),
+    log_softmax: (out, [x], { axis }) => pairRows('log_softmax', softmaxOp(true), out, x, axis),
     layer_norm: (out, [x], { eps }) =>
-      rows(g, 'layer_norm', x, [x.shape.length - 1], out, layerNormBody, {
-        keepShape: true,
-        extra: [f32Bits(eps)],
-      }),
+      pairRows('layer_norm', layerNormOp, out, x, x.shape.length - 1, [f32Bits(eps)]),
     rms_norm: (out, [x], { eps }) =>
-      rows(g, 'rms_norm', x, [x.shape.length - 1], out, rmsNormBody, {
-        keepShape: true,
-        extra: [f32Bits(eps)],
-      }),
+      pairRows('rms_norm', rmsNormOp, out, x, x.shape.length - 1, [f32Bits(eps)]),
   };
 }
