@@ -1,10 +1,30 @@
 // Scalar functions shared by tensor kernels; each mirrors src/scalar.ts of @tessera/tensor.
 
-// Abramowitz & Stegun 7.1.26, |error| < 1.5e-7.
+// erf within ~1.2 ulp: on |x| < 1, x + x·P(x²) (a degree-6 fit of erf(x)/x − 1); above,
+// 1 − exp(−Q(|x|)) (N. Juffa's erff). Relative accuracy holds down to the smallest x, where
+// the Abramowitz–Stegun formula had an absolute error of 1e-7.
 fn erf_f(x: f32) -> f32 {
-  let a = abs(x);
-  let t = 1.0 / (1.0 + 0.3275911 * a);
-  let y = 1.0 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * exp(-a * a);
+  let t = abs(x);
+  if (t < 1.0) {
+    let s = x * x;
+    var r = 7.667744648642838e-5;
+    r = fma(r, s, -7.952292799018323e-4);
+    r = fma(r, s, 5.181481596082449e-3);
+    r = fma(r, s, -2.684999816119671e-2);
+    r = fma(r, s, 1.128348559141159e-1);
+    r = fma(r, s, -3.7612614035606384e-1);
+    r = fma(r, s, 1.2837916612625122e-1);
+    return fma(r, x, x);
+  }
+  let s = t * t;
+  var r = fma(1.72948930e-5, t, -3.83208680e-4);
+  let u = fma(3.88393435e-3, t, -2.42545605e-2);
+  r = fma(r, s, u);
+  r = fma(r, t, 1.06777847e-1);
+  r = fma(r, t, 6.34846687e-1);
+  r = fma(r, t, 1.28717512e-1);
+  r = fma(r, t, t);
+  let y = 1.0 - exp(-r);
   return select(y, -y, x < 0.0);
 }
 
@@ -12,17 +32,155 @@ fn gelu_f(x: f32) -> f32 { return 0.5 * x * (1.0 + erf_f(x * 0.70710678118654752
 
 fn sigmoid_f(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
 
-// tanh through exp overflows for |x| > ~44 on some drivers; tanh(15) is 1 in f32 already.
-fn tanh_f(x: f32) -> f32 { return tanh(clamp(x, -15.0, 15.0)); }
-
-// WGSL pow is undefined for negative bases; PyTorch defines it for integral exponents.
-fn pow_f(a: f32, b: f32) -> f32 {
-  if (a >= 0.0) { return pow(a, b); }
-  var nan_bits = 0x7fc00000u; // a var: WGSL rejects a constant NaN
-  if (floor(b) != b) { return bitcast<f32>(nan_bits); }
-  let r = pow(-a, b);
-  return select(r, -r, (i32(b) & 1) == 1);
+// WGSL's tanh has no accuracy bound of its own (llvmpipe: tanh(1e-7) = 1.19e-7) and may overflow
+// through exp: a series below 0.3, 1 − 2/(e^{2|x|} + 1) above (exact 1 once e^{2|x|} overflows).
+fn tanh_f(x: f32) -> f32 {
+  if (is_nan(x)) { return x; }
+  let a = abs(x);
+  if (a < 0.3) {
+    let s = x * x;
+    return x + x * s * (-0.33333333 + s * (0.13333333 + s * (-0.053968254 + s * 0.021869488)));
+  }
+  let y = 1.0 - 2.0 / (exp(2.0 * a) + 1.0);
+  return select(y, -y, x < 0.0);
 }
+
+// log and log2 of subnormals: adapters that keep them may still compute their logarithm from the
+// exponent field alone (llvmpipe: log(1e-40) = -88.0, not -92.1); scale them into normal range.
+fn log2_f(x: f32) -> f32 {
+  if (x > 0.0 && x < 1.1754943508222875e-38) { return log2(x * 16777216.0) - 24.0; }
+  return log2(x);
+}
+fn log_f(x: f32) -> f32 {
+  if (x > 0.0 && x < 1.1754943508222875e-38) { return log(x * 16777216.0) - 16.635532333438686; }
+  return log(x);
+}
+
+// C's pow (what PyTorch computes): WGSL's pow is exp2(b·log2(a)), undefined for a <= 0.
+// Zero, infinite and negative bases and infinite exponents follow C99 Annex F.
+fn pow_f(a: f32, b: f32) -> f32 {
+  if (b == 0.0 || a == 1.0) { return 1.0; }
+  if (is_nan(a) || is_nan(b)) { return nan_f(); }
+  // An odd integer exponent keeps the base's sign; floats of magnitude >= 2^24 are all even.
+  let odd = abs(b) < 16777216.0 && floor(b) == b && (i32(b) & 1) != 0;
+  let negative = (bitcast<u32>(a) & 0x80000000u) != 0u;
+  let x = abs(a);
+  var r: f32;
+  if (x == 0.0) {
+    r = select(0.0, pos_inf(), b < 0.0);
+  } else if (is_inf(x)) {
+    r = select(pos_inf(), 0.0, b < 0.0);
+  } else if (is_inf(b)) {
+    // |a| = 1 gives 1 (a = 1 above; -1 here); otherwise 0 or inf by whether |a| < 1 and b's sign.
+    if (x == 1.0) { return 1.0; }
+    r = select(pos_inf(), 0.0, (x < 1.0) == (b > 0.0));
+  } else {
+    if (negative && floor(b) != b) { return nan_f(); }
+    r = exp2(b * log2_f(x));
+  }
+  return select(r, -r, negative && odd);
+}
+
+// sin and cos for every f32 argument: reduced to r in [-pi/4, pi/4] and a quadrant, then minimax
+// polynomials (Cephes sinf/cosf). WGSL only bounds sin/cos error on [-pi, pi], and adapters return
+// garbage far outside it (llvmpipe: sin(1e30) = -1), where PyTorch reduces exactly.
+
+// 2/pi in binary, 32 bits a word, after one zero word (so a window may start before the point).
+const TWO_OVER_PI = array<u32, 8>(0u, 0xA2F9836Eu, 0x4E441529u, 0xFC2757D1u, 0xF534DDC0u,
+                                  0xDB629599u, 0x3C439041u, 0xFE5163ABu);
+
+// The 64-bit product of two u32 words as (low, high), from 16-bit halves.
+fn mul_wide(a: u32, b: u32) -> vec2<u32> {
+  let a0 = a & 0xffffu;
+  let a1 = a >> 16u;
+  let b0 = b & 0xffffu;
+  let b1 = b >> 16u;
+  let p00 = a0 * b0;
+  let p01 = a0 * b1;
+  let p10 = a1 * b0;
+  let mid = (p00 >> 16u) + (p01 & 0xffffu) + (p10 & 0xffffu);
+  return vec2<u32>((p00 & 0xffffu) | (mid << 16u), a1 * b1 + (p01 >> 16u) + (p10 >> 16u) + (mid >> 16u));
+}
+
+// The u32 word of TWO_OVER_PI's bit stream starting at bit `t` (bit 0 is the zero word's first).
+fn two_over_pi_word(t: u32) -> u32 {
+  let w = t / 32u;
+  let s = t % 32u;
+  if (s == 0u) { return TWO_OVER_PI[w]; }
+  return (TWO_OVER_PI[w] << s) | (TWO_OVER_PI[w + 1u] >> (32u - s));
+}
+
+// |x| = q·pi/2 + r for |x| >= pi/4 (Payne–Hanek): the 24-bit mantissa times the 96 bits of 2/pi
+// that reach the two integer bits kept (the earlier bits only add multiples of 4) gives the
+// quadrant and 62 bits of the fraction. Returns (r, q mod 4 as f32).
+fn reduce_half_pi(ax: f32) -> vec2<f32> {
+  let bits = bitcast<u32>(ax);
+  let e = i32(bits >> 23u) - 127;
+  let mant = (bits & 0x7fffffu) | 0x800000u;
+  // ax·2/pi = mant·G·2^-94 for the window G of 2/pi starting at bit e - 24 after the point.
+  let t = u32(e - 25 + 32);
+  let r0 = mul_wide(mant, two_over_pi_word(t + 64u));
+  let r1 = mul_wide(mant, two_over_pi_word(t + 32u));
+  let r2 = mul_wide(mant, two_over_pi_word(t));
+  let w0 = r0.x;
+  let w1 = r1.x + r0.y;
+  let c1 = select(0u, 1u, w1 < r0.y);
+  let w2 = r2.x + r1.y + c1;
+  var q = w2 >> 30u;
+  var hi = (w2 << 2u) | (w1 >> 30u);
+  var lo = (w1 << 2u) | (w0 >> 30u);
+  // A fraction of half a quadrant or more rounds up: r = (f - 1)·pi/2, negative.
+  let neg = (hi & 0x80000000u) != 0u;
+  if (neg) {
+    q = q + 1u;
+    hi = ~hi;
+    lo = ~lo + 1u;
+    if (lo == 0u) { hi = hi + 1u; }
+  }
+  // The fraction hi:lo · 2^-64 as an f32 with 24 significant bits, however small it is.
+  var z = countLeadingZeros(hi);
+  var top = hi;
+  if (hi == 0u) {
+    z = 32u + countLeadingZeros(lo);
+    top = select(0u, lo << (z - 32u), lo != 0u);
+  } else if (z > 0u) {
+    top = (hi << z) | (lo >> (32u - z));
+  }
+  let mantissa = f32(top >> 8u) * exp2(-24.0 - f32(z));
+  var r = mantissa * 1.5707963267948966;
+  if (neg) { r = -r; }
+  return vec2<f32>(r, f32(q & 3u));
+}
+
+fn sin_poly(x: f32) -> f32 {
+  let z = x * x;
+  return ((-1.9515295891e-4 * z + 8.3321608736e-3) * z - 1.6666654611e-1) * z * x + x;
+}
+fn cos_poly(x: f32) -> f32 {
+  let z = x * x;
+  return ((2.443315711809948e-5 * z - 1.388731625493765e-3) * z + 4.166664568298827e-2) * z * z - 0.5 * z + 1.0;
+}
+
+// sin or cos of x: `shift` 0 for sin, 1 for cos (cos x = sin(x + pi/2): one quadrant later).
+fn trig_f(x: f32, shift: u32) -> f32 {
+  if (is_nan(x) || is_inf(x)) { return nan_f(); }
+  let ax = abs(x);
+  var r = ax;
+  var q = 0u;
+  if (ax > 0.7853981633974483) {
+    let rq = reduce_half_pi(ax);
+    r = rq.x;
+    q = u32(rq.y);
+  }
+  q = (q + shift) & 3u;
+  var v = select(sin_poly(r), cos_poly(r), (q & 1u) == 1u);
+  v = select(v, -v, q >= 2u);
+  // sin is odd (sin(-0) = -0 too), cos even.
+  let negative = (bitcast<u32>(x) & 0x80000000u) != 0u;
+  return select(v, -v, negative && shift == 0u);
+}
+fn sin_f(x: f32) -> f32 { return trig_f(x, 0u); }
+fn cos_f(x: f32) -> f32 { return trig_f(x, 1u); }
 
 // NaN tested on the bits: WGSL lets compilers assume floats are never NaN, so `x != x` may fold.
 fn is_nan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }

@@ -1,3 +1,5 @@
+import { DTypeError } from './errors.js';
+
 /** Element types every backend supports. `u8` doubles as the boolean type (comparisons return it). */
 export type DType = 'f32' | 'i32' | 'u32' | 'u8';
 
@@ -38,10 +40,35 @@ export function toArray(dtype: DType, values: ArrayLike<number>): TypedArray {
 /** Whether the dtype holds floating-point values. */
 export const isFloat = (d: DType): boolean => d === 'f32';
 
-/** The dtype of a host array. */
-export function dtypeOf(a: TypedArray): DType {
-  if (a instanceof Float32Array) return 'f32';
-  if (a instanceof Int32Array) return 'i32';
-  if (a instanceof Uint32Array) return 'u32';
-  return 'u8';
+/** `dtype` itself when it is a {@link DType}, else a DTypeError naming `op` and the dtypes there are. */
+export function checkDType(op: string, dtype: unknown): DType {
+  if ((DTYPES as readonly unknown[]).includes(dtype)) return dtype as DType;
+  throw new DTypeError(
+    `${op}: dtype must be one of ${DTYPES.join(', ')}, got ${JSON.stringify(dtype) ?? String(dtype)}`,
+  );
+}
+
+/** Host arrays a tensor can be made from, and the dtype each becomes: the narrowest that holds every value. */
+const ARRAY_DTYPES: [new (...args: never[]) => ArrayBufferView, DType][] = [
+  [Float32Array, 'f32'],
+  [Float64Array, 'f32'],
+  [Int32Array, 'i32'],
+  [Int16Array, 'i32'],
+  [Int8Array, 'i32'],
+  [Uint32Array, 'u32'],
+  [Uint16Array, 'u32'],
+  [Uint8Array, 'u8'],
+  [Uint8ClampedArray, 'u8'],
+];
+
+/**
+ * The dtype a host array becomes: Float32/Float64 → f32, Int8/16/32 → i32, Uint16/32 → u32,
+ * Uint8 (and Uint8Clamped) → u8. Other views (BigInt64Array, DataView, Float16Array) are refused
+ * with a DTypeError rather than reinterpreted.
+ */
+export function dtypeOf(a: ArrayBufferView, op = 'tensor'): DType {
+  for (const [ctor, dtype] of ARRAY_DTYPES) if (a instanceof ctor) return dtype;
+  throw new DTypeError(
+    `${op}: cannot make a tensor from a ${a.constructor.name}; give a Float32Array, Float64Array, Int8/16/32Array, Uint8/16/32Array or a plain array`,
+  );
 }

@@ -1,20 +1,38 @@
 // Scalar math shared by the CPU kernels and mirrored in WGSL, so both backends compute the same function.
 
-/** erf by Abramowitz & Stegun 7.1.26 refined: |error| < 1.5e-7, the same formula as the WGSL kernels. */
+/**
+ * erf within ~1.2 float32 ulp, the formula of the WGSL kernels (`erf_f`): on |x| < 1, x + x·P(x²)
+ * (a degree-6 fit of erf(x)/x − 1); above, 1 − exp(−Q(|x|)) (N. Juffa's erff).
+ */
 export function erf(x: number): number {
-  const s = x < 0 ? -1 : 1;
-  const a = Math.abs(x);
-  const t = 1 / (1 + 0.3275911 * a);
-  const y =
-    1 -
-    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
-      t *
-      Math.exp(-a * a);
-  return s * y;
+  const t = Math.abs(x);
+  if (Number.isNaN(t)) return t;
+  if (t < 1) {
+    const s = x * x;
+    const p = ERF_SMALL.reduce((r, c) => r * s + c);
+    return p * x + x;
+  }
+  const s = t * t;
+  let r = (1.7294893e-5 * t - 3.8320868e-4) * s + (3.88393435e-3 * t - 2.42545605e-2);
+  for (const c of [1.06777847e-1, 6.34846687e-1, 1.28717512e-1]) r = r * t + c;
+  r = r * t + t;
+  const y = 1 - Math.exp(-r);
+  return x < 0 ? -y : y;
 }
+const ERF_SMALL = [
+  7.667744648642838e-5, -7.952292799018323e-4, 5.181481596082449e-3, -2.684999816119671e-2,
+  1.128348559141159e-1, -3.7612614035606384e-1, 1.2837916612625122e-1,
+];
 
-/** GELU with the exact (erf) form, PyTorch's default. */
-export const gelu = (x: number): number => 0.5 * x * (1 + erf(x / Math.SQRT2));
+/**
+ * aᵇ as C's `pow` (and so PyTorch) computes it. JavaScript's `Math.pow` differs only where the
+ * result is 1: `pow(1, NaN)` and `pow(±1, ±inf)` are NaN in JavaScript and 1 in C.
+ */
+export const pow = (a: number, b: number): number =>
+  a === 1 || (a === -1 && !Number.isFinite(b) && !Number.isNaN(b)) ? 1 : a ** b;
+
+/** GELU with the exact (erf) form, PyTorch's default; −0 and underflows give +0 as PyTorch's does. */
+export const gelu = (x: number): number => 0.5 * x * (1 + erf(x / Math.SQRT2)) + 0;
 
 /** Derivative of GELU. */
 export const geluGrad = (x: number): number =>

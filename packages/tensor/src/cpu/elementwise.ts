@@ -1,7 +1,7 @@
 import { allocArray, type TypedArray } from '../dtype.js';
 import type { BinaryOp, CompareOp, KernelFn, KernelOp, UnaryOp } from '../opset.js';
 import { BINARY_OPS, COMPARE_OPS, UNARY_OPS } from '../opset.js';
-import { erf, gelu, randomWord, uniform } from '../scalar.js';
+import { erf, gelu, pow, randomWord, uniform } from '../scalar.js';
 import { numel } from '../shape.js';
 import { type CpuView, materialize } from './strided.js';
 
@@ -21,7 +21,7 @@ export const UNARY_FNS: Record<UnaryOp, (x: number) => number> = {
   cos: Math.cos,
   tanh: Math.tanh,
   sigmoid: (x) => 1 / (1 + Math.exp(-x)),
-  relu: (x) => (x > 0 ? x : 0),
+  relu: (x) => (x < 0 ? 0 : x), // NaN and −0 stay themselves, as in PyTorch
   gelu,
   silu: (x) => x / (1 + Math.exp(-x)),
   erf,
@@ -33,7 +33,7 @@ export const BINARY_FNS: Record<BinaryOp, (a: number, b: number) => number> = {
   sub: (a, b) => a - b,
   mul: (a, b) => a * b,
   div: (a, b) => a / b,
-  pow: Math.pow,
+  pow,
   maximum: (a, b) => (a > b || Number.isNaN(a) ? a : b),
   minimum: (a, b) => (a < b || Number.isNaN(a) ? a : b),
 };
@@ -100,8 +100,12 @@ const binary = map(
       }
       const b = materialize(y);
       const f = BINARY_FNS[op];
+      // Integer division truncates, and by zero gives 0 (as NumPy: a ±Infinity or NaN quotient
+      // stores as 0). Integer products wrap exactly, where a float product would lose low bits.
       if (op === 'div' && out.dtype !== 'f32')
         for (let i = 0; i < a.length; i++) r[i] = Math.trunc(a[i] / b[i]);
+      else if (op === 'mul' && out.dtype !== 'f32')
+        for (let i = 0; i < a.length; i++) r[i] = Math.imul(a[i], b[i]);
       else for (let i = 0; i < a.length; i++) r[i] = f(a[i], b[i]);
       return r;
     },

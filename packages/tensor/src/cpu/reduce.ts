@@ -103,7 +103,8 @@ function normRow(row: Float64Array, eps: number, center: boolean): Float64Array 
   const mean = center ? row.reduce((a, v) => a + v, 0) / n : 0;
   const ms = row.reduce((a, v) => a + (v - mean) ** 2, 0) / n;
   const rstd = 1 / Math.sqrt(ms + Math.fround(eps));
-  return row.map((v) => (v - mean) * rstd);
+  // Layer norm adds 0, as PyTorch's x·scale + bias with a zero bias: a −0 result is +0 there.
+  return center ? row.map((v) => (v - mean) * rstd + 0) : row.map((v) => v * rstd);
 }
 
 export const reduceCpu: { [K in ReduceGroup]: KernelFn<H, K> } = {

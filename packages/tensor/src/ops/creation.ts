@@ -1,6 +1,6 @@
 import { apply } from '../apply.js';
 import type { Backend } from '../backend.js';
-import { type DType, dtypeOf, type TypedArray, toArray } from '../dtype.js';
+import { checkDType, type DType, dtypeOf, toArray } from '../dtype.js';
 import { DTypeError, ShapeError } from '../errors.js';
 import { Storage } from '../memory.js';
 import { getBackend } from '../runtime.js';
@@ -33,18 +33,34 @@ function flatten(data: NestedArray, shape: number[], out: number[], depth: numbe
   for (const d of data) flatten(d, shape, out, depth + 1);
 }
 
+/** Typed arrays {@link tensor} takes, with the dtype each becomes by default. */
+export type HostArray =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Int16Array
+  | Int32Array
+  | Uint8Array
+  | Uint8ClampedArray
+  | Uint16Array
+  | Uint32Array;
+
 /**
- * A tensor from nested arrays, a flat array with `shape`, or a TypedArray (whose dtype it keeps
- * unless `dtype` says otherwise). The data is copied.
+ * A tensor from nested arrays, a flat array with `shape`, or a typed array. A typed array keeps its
+ * values: Float32Array/Float64Array become f32, Int8/16/32Array i32, Uint16/32Array u32, and
+ * Uint8Array u8, unless `dtype` asks for another (floats then truncate toward zero, integers wrap).
+ * The data is copied.
  */
 export function tensor(
-  data: NestedArray | TypedArray,
+  data: NestedArray | HostArray,
   options: CreateOptions & { shape?: number[] } = {},
 ): Tensor {
   let flat: ArrayLike<number>;
   let shape: number[];
+  if (options.dtype !== undefined) checkDType('tensor', options.dtype);
   if (ArrayBuffer.isView(data)) {
-    flat = data;
+    dtypeOf(data); // refuses views it cannot read before anything is made
+    flat = data as ArrayLike<number>;
     shape = options.shape ? checkShape('tensor', options.shape) : [data.length];
   } else {
     const values: number[] = [];
@@ -66,7 +82,7 @@ export function tensor(
 
 /** A tensor of `shape` filled with `value`. */
 export function full(shape: number[], value: number, options: CreateOptions = {}): Tensor {
-  const dtype = options.dtype ?? 'f32';
+  const dtype = checkDType('full', options.dtype ?? 'f32');
   return apply('full', [], { shape: checkShape('full', shape), dtype, value }, options.backend);
 }
 /** Zeros of `shape`. */
@@ -86,7 +102,10 @@ export function arange(start: number, end?: number, step = 1, options: CreateOpt
   if (end === undefined) [start, end] = [0, start];
   if (step === 0) throw new RangeError('arange: step must be non-zero');
   const n = Math.max(0, Math.ceil((end - start) / step));
-  const dtype = options.dtype ?? (Number.isInteger(start) && Number.isInteger(step) ? 'i32' : 'f32');
+  const dtype = checkDType(
+    'arange',
+    options.dtype ?? (Number.isInteger(start) && Number.isInteger(step) ? 'i32' : 'f32'),
+  );
   return apply('arange', [], { shape: [n], dtype, start, step }, options.backend);
 }
 

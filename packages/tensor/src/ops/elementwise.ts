@@ -7,17 +7,35 @@ import type { Tensor } from '../tensor.js';
 import { full } from './creation.js';
 import { expand } from './movement.js';
 
-/** A tensor or a plain number (taken as a scalar of the other operand's dtype). */
+/**
+ * A tensor or a plain number, taken as a scalar of the other operand's dtype. A number must be a
+ * value of that dtype: an integer tensor refuses 0.5, and a u8 one 300 (cast the tensor first).
+ */
 export type TensorLike = Tensor | number;
 
-const asTensor = (x: TensorLike, like: Tensor): Tensor =>
-  typeof x === 'number' ? full([], x, { dtype: like.dtype, backend: like.backend }) : x;
+/** The values each integer dtype holds. */
+const INTEGER_RANGE: Partial<Record<DType, [number, number]>> = {
+  i32: [-(2 ** 31), 2 ** 31 - 1],
+  u32: [0, 2 ** 32 - 1],
+  u8: [0, 255],
+};
+
+function asTensor(op: string, x: TensorLike, like: Tensor): Tensor {
+  if (typeof x !== 'number') return x;
+  const range = INTEGER_RANGE[like.dtype];
+  if (range && !(Number.isInteger(x) && x >= range[0] && x <= range[1])) {
+    throw new DTypeError(
+      `${op}: the scalar ${x} is not a ${like.dtype} value (an integer in [${range[0]}, ${range[1]}]), and the tensor is ${like.dtype}; cast the tensor to f32 first`,
+    );
+  }
+  return full([], x, { dtype: like.dtype, backend: like.backend });
+}
 
 /** Broadcasts operands to one shape (views, no copies). Numbers become scalars of the tensors' dtype. */
 export function broadcast(op: string, ...xs: TensorLike[]): Tensor[] {
   const like = xs.find((x): x is Tensor => typeof x !== 'number');
   if (!like) throw new TypeError(`${op}: at least one operand must be a tensor`);
-  const ts = xs.map((x) => asTensor(x, like));
+  const ts = xs.map((x) => asTensor(op, x, like));
   const shape = broadcastShapes(op, ...ts.map((t) => t.shape));
   return ts.map((t) => (sameShape(t.shape, shape) ? t : expand(t, shape)));
 }
@@ -89,7 +107,7 @@ export const ge = binary('ge');
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const like = typeof a === 'number' ? (typeof b === 'number' ? undefined : b) : a;
   if (!like) throw new TypeError('where: a or b must be a tensor');
-  return apply('where', broadcast('where', cond, asTensor(a, like), asTensor(b, like)), {});
+  return apply('where', broadcast('where', cond, asTensor('where', a, like), asTensor('where', b, like)), {});
 }
 
 /** `x` with `value` where `mask` (u8) is set, broadcasting. */
@@ -103,5 +121,11 @@ export function cast(x: Tensor, dtype: DType): Tensor {
 
 /** x² */
 export const square = (x: Tensor): Tensor => mul(x, x);
-/** Clamps into [lo, hi]. */
-export const clamp = (x: Tensor, lo: number, hi: number): Tensor => minimum(maximum(x, lo), hi);
+/**
+ * Clamps into [lo, hi] (NaN stays NaN). As in PyTorch, the gradient is 1 inside [lo, hi], bounds
+ * included, and 0 outside and at NaN.
+ */
+export function clamp(x: Tensor, lo: number, hi: number): Tensor {
+  const inside = mul(ge(x, lo), le(x, hi));
+  return where(inside, x, minimum(maximum(x, lo), hi).detach());
+}

@@ -109,11 +109,13 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
   const logp = logSoftmax(logits, -1);
   const valid = ne(target, ignoreIndex);
   // One-hot by comparison with 0..C-1 (an ignored target matches no class).
-  const hot = cast(
-    eq(unsqueeze(target, -1), arange(classes, undefined, 1, { backend: logits.backend })),
-    'f32',
+  const hot = eq(
+    unsqueeze(target, -1),
+    arange(classes, undefined, 1, { backend: logits.backend, dtype: 'i32' }),
   );
-  let loss = neg(sum(mul(logp, hot), -1));
+  // Picks log p of the target with `where`, not a product with the one-hot: 0 · (−inf) would
+  // make a −inf logit of another class NaN (PyTorch gathers).
+  let loss = neg(sum(where(hot, logp, 0), -1));
   if (labelSmoothing > 0) loss = add(mul(loss, 1 - labelSmoothing), mul(mean(logp, -1), -labelSmoothing));
   const weight = cast(valid, 'f32');
   loss = where(valid, loss, 0);

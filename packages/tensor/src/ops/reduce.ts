@@ -1,8 +1,9 @@
 import { apply } from '../apply.js';
+import { isFloat } from '../dtype.js';
 import type { ReduceOp } from '../opset.js';
 import { normAxes, normAxis, numel } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { add, div, exp, log, sqrt, square, sub } from './elementwise.js';
+import { abs, add, cast, div, eq, exp, gt, log, lt, mul, sqrt, square, sub, where } from './elementwise.js';
 import { flatten, reshape } from './movement.js';
 
 /** Axes to reduce: one, several, or all when omitted. */
@@ -28,9 +29,12 @@ export const min = (x: Tensor, axes?: Axes, keepdim = false): Tensor => reduce('
 /** Number of elements reduced over `axes`. */
 const countOf = (x: Tensor, axes?: Axes) => numel(normAxes('mean', axes, x.rank).map((a) => x.shape[a]));
 
-/** Arithmetic mean over `axes` (default: all). */
+/** Integer tensors as f32, for the statistics that are fractions (as NumPy's mean of integers). */
+const asFloat = (x: Tensor): Tensor => (isFloat(x.dtype) ? x : cast(x, 'f32'));
+
+/** Arithmetic mean over `axes` (default: all). Integer tensors give an f32 mean (as NumPy; PyTorch refuses them). */
 export const mean = (x: Tensor, axes?: Axes, keepdim = false): Tensor =>
-  div(sum(x, axes, keepdim), countOf(x, axes));
+  div(sum(asFloat(x), axes, keepdim), countOf(x, axes));
 
 /** Options of {@link variance} and {@link std}. */
 export interface VarianceOptions {
@@ -39,24 +43,46 @@ export interface VarianceOptions {
   keepdim?: boolean;
 }
 
-/** Variance over `axes` (default: all), two-pass for accuracy. */
+/**
+ * Variance over `axes` (default: all), two-pass for accuracy; f32 for integer tensors. The
+ * gradient is PyTorch's, 2(x − mean)/(n − correction): the mean is a constant for it, as the
+ * term through the mean sums to zero (and would be inf − inf with an infinite element).
+ */
 export function variance(
   x: Tensor,
   axes?: Axes,
   { correction = 1, keepdim = false }: VarianceOptions = {},
 ): Tensor {
-  const centered = sub(x, mean(x, axes, true));
+  const centered = sub(asFloat(x), mean(x, axes, true).detach());
   return div(sum(square(centered), axes, keepdim), Math.max(0, countOf(x, axes) - correction));
 }
 
-/** Standard deviation: √{@link variance}. */
-export const std = (x: Tensor, axes?: Axes, options: VarianceOptions = {}): Tensor =>
-  sqrt(variance(x, axes, options));
+/**
+ * Standard deviation: √{@link variance}. Where it is 0 (all values equal) its gradient is 0, as in
+ * PyTorch, where √'s would be 0 · ∞ = NaN.
+ */
+export function std(x: Tensor, axes?: Axes, options: VarianceOptions = {}): Tensor {
+  const { correction = 1, keepdim = false } = options;
+  // Deviations are divided by the largest one before squaring, so that neither huge (|d| > 1.8e19)
+  // nor tiny (|d| < 1e-19) ones overflow or underflow, as PyTorch's float64 accumulation avoids.
+  const centered = sub(asFloat(x), mean(x, axes, true).detach());
+  const top = max(abs(centered), axes, true).detach();
+  const scale = where(mul(gt(top, 0), lt(top, Number.POSITIVE_INFINITY)), top, 1);
+  const v = div(sum(square(div(centered, scale)), axes, keepdim), Math.max(0, countOf(x, axes) - correction));
+  const zero = eq(v, 0);
+  // √ of 1 where v = 0 keeps that branch's gradient finite; the outer where then drops it.
+  const root = where(zero, 0, sqrt(where(zero, 1, v)));
+  return mul(root, keepdim ? scale : reshape(scale, root.shape as number[]));
+}
 
-/** log Σ exp(x) over `axes`, computed stably as m + log Σ exp(x − m) with m the maximum. */
+/**
+ * log Σ exp(x) over `axes`, computed stably as m + log Σ exp(x − m) with m the maximum. As in
+ * PyTorch, an infinite maximum is not subtracted: all −inf gives −inf, and +inf gives +inf.
+ */
 export function logsumexp(x: Tensor, axes?: Axes, keepdim = false): Tensor {
   // The shift is a constant for the gradient, which is then exactly softmax.
-  const m = max(x, axes, true).detach();
+  const top = max(x, axes, true).detach();
+  const m = where(eq(abs(top), Number.POSITIVE_INFINITY), 0, top);
   const out = add(log(sum(exp(sub(x, m)), axes, true)), m);
   return keepdim
     ? out

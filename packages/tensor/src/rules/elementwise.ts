@@ -21,7 +21,8 @@ const unaryGrad: Record<UnaryOp, Backward<UnaryOp> | { nondifferentiable: string
   cos: (g, { inputs: [x] }) => [E.neg(E.mul(g, E.sin(x)))],
   tanh: (g, { out }) => [E.mul(g, E.sub(1, E.square(out)))],
   sigmoid: (g, { out }) => [E.mul(g, E.mul(out, E.sub(1, out)))],
-  relu: (g, { inputs: [x] }) => [E.where(E.gt(x, 0), g, 0)],
+  // PyTorch's threshold_backward: the gradient passes unless x <= 0 (a NaN input passes it).
+  relu: (g, { inputs: [x] }) => [E.where(E.le(x, 0), 0, g)],
   gelu: (g, { inputs: [x] }) => {
     // d/dx x·Φ(x) = Φ(x) + x·φ(x)
     const cdf = E.mul(E.add(E.erf(E.mul(x, Math.SQRT1_2)), 1), 0.5);
@@ -39,22 +40,32 @@ const binaryGrad: Record<BinaryOp, Backward<BinaryOp>> = {
   add: (g) => [g, g],
   sub: (g) => [g, E.neg(g)],
   mul: (g, { inputs: [a, b], needs }) => [needs[0] ? E.mul(g, b) : null, needs[1] ? E.mul(g, a) : null],
-  div: (g, { inputs: [a, b], needs }) => [
+  div: (g, { inputs: [, b], out, needs }) => [
     needs[0] ? E.div(g, b) : null,
-    needs[1] ? E.neg(E.div(E.mul(g, a), E.square(b))) : null,
+    // −g·((a/b)/b), as PyTorch: b² would overflow for |b| > 1.8e19.
+    needs[1] ? E.mul(E.neg(g), E.div(out, b)) : null,
   ],
+  // PyTorch's pow_backward: d/da is 0 where b = 0 (also at a = 0), b·a^(b−1) elsewhere; d/db is
+  // 0 where a = 0 and b >= 0, aᵇ·ln a elsewhere (NaN for a < 0, −inf at a = 0, b < 0).
   pow: (g, { inputs: [a, b], out, needs }) => [
-    needs[0] ? E.mul(g, E.mul(b, E.pow(a, E.sub(b, 1)))) : null,
-    needs[1] ? E.mul(g, E.where(E.gt(a, 0), E.mul(out, E.log(a)), 0)) : null,
+    needs[0] ? E.where(E.eq(b, 0), 0, E.mul(g, E.mul(b, E.pow(a, E.sub(b, 1))))) : null,
+    needs[1] ? E.mul(g, E.where(E.mul(E.eq(a, 0), E.ge(b, 0)), 0, E.mul(out, E.log(a)))) : null,
   ],
-  // Ties split the gradient evenly, as PyTorch does.
-  maximum: (g, { inputs: [a, b] }) => splitTies(g, E.gt(a, b), E.eq(a, b)),
-  minimum: (g, { inputs: [a, b] }) => splitTies(g, E.lt(a, b), E.eq(a, b)),
+  // As PyTorch: ties split the gradient evenly; each operand loses it only to a strictly larger
+  // (maximum) or smaller (minimum) other, so with a NaN both operands get all of it.
+  maximum: (g, { inputs: [a, b] }) => splitTies(g, a, b, E.lt, E.gt),
+  minimum: (g, { inputs: [a, b] }) => splitTies(g, a, b, E.gt, E.lt),
 };
 
-function splitTies(g: Tensor, first: Tensor, tie: Tensor): Tensor[] {
-  const w = E.add(E.cast(first, 'f32'), E.mul(E.cast(tie, 'f32'), 0.5));
-  return [E.mul(g, w), E.mul(g, E.sub(1, w))];
+function splitTies(
+  g: Tensor,
+  a: Tensor,
+  b: Tensor,
+  aLoses: (x: Tensor, y: Tensor) => Tensor,
+  bLoses: (x: Tensor, y: Tensor) => Tensor,
+): Tensor[] {
+  const share = E.where(E.eq(a, b), E.mul(g, 0.5), g);
+  return [E.where(aLoses(a, b), 0, share), E.where(bLoses(a, b), 0, share)];
 }
 
 const unaryRule = (op: UnaryOp): KernelRule<UnaryOp> => ({

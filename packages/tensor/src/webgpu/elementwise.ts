@@ -9,30 +9,35 @@ import type { Gpu } from './gpu.js';
 type H = GPUBuffer;
 type Table<U extends KernelOp> = { [K in U]: KernelFn<H, K> };
 
-/** WGSL of each unary op on `a` (f32 unless the op also takes integers). */
-const UNARY_WGSL: Record<UnaryOp, string> = {
+/** WGSL of each unary op on `a` (f32 unless the op also takes integers: then by whether `a` is a float). */
+const UNARY_WGSL: Record<UnaryOp, string | ((float: boolean) => string)> = {
   neg: '-a',
   abs: 'abs(a)',
   sign: 'sign(a)',
   exp: 'exp(a)',
-  log: 'log(a)',
+  log: 'log_f(a)',
   sqrt: 'sqrt(a)',
   rsqrt: 'inverseSqrt(a)',
-  sin: 'sin(a)',
-  cos: 'cos(a)',
+  sin: 'sin_f(a)',
+  cos: 'cos_f(a)',
   tanh: 'tanh_f(a)',
   sigmoid: 'sigmoid_f(a)',
-  relu: 'max(a, T(0))',
+  // NaN stays NaN (WGSL's max may return either operand, and a comparison may ignore NaN); −0 stays −0.
+  relu: (f) => (f ? 'select(a, 0.0, a < 0.0 && !is_nan(a))' : 'select(a, T(0), a < T(0))'),
   gelu: 'gelu_f(a)',
   silu: 'a * sigmoid_f(a)',
   erf: 'erf_f(a)',
 };
 
+const wgslOf = (w: string | ((float: boolean) => string), float: boolean) =>
+  typeof w === 'string' ? w : w(float);
+
 const BINARY_WGSL: Record<BinaryOp, (float: boolean) => string> = {
   add: () => 'a + b',
   sub: () => 'a - b',
   mul: () => 'a * b',
-  div: () => 'a / b',
+  // Integer division by zero gives 0 (as NumPy), where WGSL would give a.
+  div: (f) => (f ? 'a / b' : 'select(a / b, T(0), b == T(0))'),
   pow: () => 'pow_f(a, b)',
   maximum: (f) => (f ? 'max_f(a, b)' : 'max(a, b)'),
   minimum: (f) => (f ? 'min_f(a, b)' : 'min(a, b)'),
@@ -126,7 +131,7 @@ export function elementwiseGpu(g: Gpu): Table<UnaryOp | BinaryOp | CompareOp | '
       UNARY_OPS,
       (op): KernelFn<H, UnaryOp> =>
         (out, xs) =>
-          map(g, op, out, xs, ['a'], UNARY_WGSL[op]),
+          map(g, op, out, xs, ['a'], wgslOf(UNARY_WGSL[op], xs[0].dtype === 'f32')),
     ),
     ...fromKeys(
       BINARY_OPS,

@@ -170,8 +170,9 @@ interface PairRowOp {
 const softmaxOp = (log: boolean): PairRowOp => ({
   prelude: '',
   point: 'vec2<f32>(v, 1.0)',
-  finish: log ? 'let shift = r.x + log(r.y);' : 'let inv = 1.0 / r.y;',
-  apply: log ? 'v - shift' : 'exp(v - r.x) * inv',
+  // (v − max) − log Σ, in that order: max + log Σ would round log Σ away next to a huge max.
+  finish: log ? 'let ls = log(r.y);' : 'let inv = 1.0 / r.y;',
+  apply: log ? 'v - r.x - ls' : 'exp(v - r.x) * inv',
 });
 
 // Moments about the row's first element, which keeps E[d²] − E[d]² from cancelling when |mean| ≫ std.
