@@ -2,7 +2,7 @@
 // is not the point of this project).
 import * as T from '@tessera/tensor';
 import { Command, InvalidArgumentError } from 'commander';
-import { patchCommand } from './patch.js';
+import { DEFAULT_MEAN_SIZE, patchCommand } from './patch.js';
 
 const number = (what: string, min: number) => (v: string) => {
   const n = Number(v);
@@ -20,12 +20,12 @@ program
   .argument('<file>', 'a UTF-8 text file')
   .option(
     '-t, --threshold <nats>',
-    'global entropy threshold θ (default: calibrated to --mean-size)',
+    'global entropy threshold θ in nats (default: calibrated to --mean-size)',
     number('--threshold', 0),
   )
   .option(
     '-m, --mean-size <bytes>',
-    'mean patch size to calibrate θ to when no --threshold is given (default 4.5)',
+    `mean patch size to calibrate θ to when no --threshold is given (default ${DEFAULT_MEAN_SIZE})`,
     number('--mean-size', 1),
   )
   .option('--monotonic', 'start a patch when entropy rises by more than θ')
@@ -35,7 +35,15 @@ program
   .option('--limit <bytes>', 'bytes of the file to patch', number('--limit', 1), 400)
   .option('--backend <name>', 'cpu, webgpu or auto', 'auto')
   .action(async (file: string, opts) => {
-    const backend = await T.init({ backend: opts.backend, onFallback: () => {} });
+    // Which backend runs, and when 'auto' fell back to the CPU, why (T.init's reason).
+    let fallback = '';
+    const backend = await T.init({
+      backend: opts.backend,
+      onFallback: (why) => {
+        fallback = `; ${why.replace(/^tessera: /, '')}`;
+      },
+    });
+    console.log(`backend: ${backend.name} (${backend.description})${fallback}`);
     await patchCommand(file, opts, backend);
   });
 

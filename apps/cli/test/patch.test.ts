@@ -1,5 +1,5 @@
 // `tessera patch` end to end on a temporary file, through the built CLI and the function.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +22,54 @@ it('prints patches that rebuild the text, a sparkline, and writes the SVG plot',
   expect([...lines[2]]).toHaveLength(94);
   const plot = readFileSync(svg, 'utf8');
   expect(plot.startsWith('<svg')).toBe(true);
-  expect(plot.match(/stroke="#c33"/g)!.length).toBe(lines[1].split('│').length - 1);
+  expect(plot.match(/class="patch-start"/g)!.length).toBe(lines[1].split('│').length - 1);
+  expect(plot).toContain('<g class="legend">');
+});
+
+// About 560 bytes of prose: the CLI patches its first 400 (the default --limit).
+const prose =
+  'It is a way I have of driving off the spleen and regulating the circulation. Whenever I find ' +
+  'myself growing grim about the mouth; whenever it is a damp, drizzly November in my soul; whenever ' +
+  'I find myself involuntarily pausing before coffin warehouses, and bringing up the rear of every ' +
+  'funeral I meet; and especially whenever my hypos get such an upper hand of me, that it requires a ' +
+  'strong moral principle to prevent me from deliberately stepping into the street, and methodically ' +
+  "knocking people's hats off - then, I account it high time to get to sea as soon as I can.\n";
+
+it('calibrates θ to mean patch size 4.5 unless --threshold is given, and says which', () => {
+  const main = new URL('../dist/main.js', import.meta.url).pathname;
+  const long = join(dir, 'prose.txt');
+  writeFileSync(long, prose);
+  const header = (args: string[]) =>
+    execFileSync('node', [main, 'patch', long, '--backend', 'cpu', ...args], { encoding: 'utf8' }).split(
+      '\n',
+    )[1];
+  const calibrated = header([]);
+  expect(calibrated).toMatch(/400 bytes \(first 400 of \d+\), \d+ patches/);
+  expect(calibrated).toContain('(calibrated to mean patch size 4.5)');
+  // θ is the smallest that reaches 4.5: one patch more or less moves the mean of 401 ids by ~0.05,
+  // so the mean lies in [4.5, 4.6).
+  const mean = Number(calibrated.match(/mean ([\d.]+) bytes/)![1]);
+  expect(mean).toBeGreaterThanOrEqual(4.5);
+  expect(mean).toBeLessThan(4.6);
+  const twice = Number(header(['-m', '9']).match(/mean ([\d.]+) bytes/)![1]);
+  expect(twice).toBeGreaterThanOrEqual(9);
+  expect(twice).toBeLessThan(9.5); // one patch of ~44 moves the mean by ~0.2
+  expect(header(['-t', '1.3354'])).toMatch(/θ = 1\.3354 nats \(given with --threshold\)/);
+});
+
+it('prints the backend, and why it fell back to the CPU', () => {
+  const main = new URL('../dist/main.js', import.meta.url).pathname;
+  const run = (env: Record<string, string>, backend: string) =>
+    execFileSync('node', [main, 'patch', file, '--backend', backend], {
+      encoding: 'utf8',
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).split('\n')[0];
+  expect(run({}, 'cpu')).toBe('backend: cpu (CPU (TypedArrays))');
+  // A Dawn backend that does not exist: 'auto' falls back and the first line says why.
+  expect(run({ TESSERA_DAWN_BACKEND: 'nosuch' }, 'auto')).toMatch(
+    /^backend: cpu \(CPU \(TypedArrays\)\); WebGPU unavailable, using the CPU backend \(No WebGPU adapter: .*Dawn \[backend=nosuch\]/,
+  );
 });
 
 it('runs as `tessera patch` and reports bad input clearly', () => {
@@ -30,7 +77,7 @@ it('runs as `tessera patch` and reports bad input clearly', () => {
   const out = execFileSync('node', [main, 'patch', file, '--backend', 'cpu', '-t', '1.5'], {
     encoding: 'utf8',
   });
-  expect(out).toMatch(/θ = 1\.5000/);
+  expect(out).toMatch(/θ = 1\.5000 nats/);
   const bad = join(dir, 'bad.bin');
   writeFileSync(bad, Uint8Array.from([0x61, 0xff]));
   expect(() => execFileSync('node', [main, 'patch', bad, '--backend', 'cpu'], { stdio: 'pipe' })).toThrow(
@@ -39,4 +86,16 @@ it('runs as `tessera patch` and reports bad input clearly', () => {
   expect(() => execFileSync('node', [main, 'patch', file, '-t', '-1'], { stdio: 'pipe' })).toThrow(
     /--threshold must be a number ≥ 0, got '-1'/,
   );
+});
+
+it('runs from the repository root through pnpm, failing with its own message and exit code only', () => {
+  const root = new URL('../../../', import.meta.url).pathname;
+  const missing = join(dir, 'missing.txt');
+  const r = spawnSync('npx', ['-y', 'pnpm@10', 'tessera', 'patch', missing, '--backend', 'cpu'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  expect(r.status).toBe(1);
+  expect(r.stderr).toContain(`tessera: cannot read ${missing}: no such file`);
+  expect(r.stdout + r.stderr).not.toMatch(/ELIFECYCLE|ERR_PNPM/);
 });

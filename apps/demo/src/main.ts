@@ -1,6 +1,7 @@
 // Tessera's demo: trains a small byte-level causal LM on Moby-Dick for about a minute and a half on
-// the best available backend, with a progress bar, then prints the backend, throughput, the train
-// and held-out bits-per-byte curve and a text sample. DEMO_SECONDS and TESSERA_BACKEND override.
+// the best available backend, with progress (a bar on a terminal, plain lines otherwise), then
+// prints the backend, throughput, the train and held-out bits-per-byte curve and a text sample.
+// DEMO_SECONDS and TESSERA_BACKEND override.
 
 import { mobyDick } from '@tessera/corpora';
 import {
@@ -14,7 +15,7 @@ import {
   trainSteps,
 } from '@tessera/nn';
 import * as T from '@tessera/tensor';
-import { Bar, Presets } from 'cli-progress';
+import { Progress } from './progress.js';
 
 const SECONDS = Number(process.env.DEMO_SECONDS ?? 90);
 const SEQ = 64;
@@ -41,40 +42,42 @@ async function main(): Promise<void> {
   const optimizer = new AdamW(model.parameters(), { lr: 3e-3, weightDecay: 0.01 });
   const loader = new ByteLoader(train, BATCH, SEQ, { seed: 0, backend });
 
-  // Time one chunk first, to size the run to the time budget.
   const heldOut = () => bitsPerByte(model, test, { seqLen: SEQ, batchSize: 8, maxWindows: 16, backend });
   const curve: { step: number; train: number; test: number }[] = [
-    { step: 0, train: 8, test: await heldOut() },
+    { step: 0, train: Number.NaN, test: await heldOut() },
   ];
-  const bar = new Bar(
-    {
-      format: 'training [{bar}] {percentage}% | step {value}/{total} | loss {loss} | {rate} B/s',
-      hideCursor: true,
-    },
-    Presets.shades_classic,
-  );
+  // The first chunk is timed to size the run to the time budget. Until then progress is the share
+  // of the budget spent (at most half: a run has two chunks or more), then steps done of the total;
+  // the display never moves back.
+  const progress = new Progress();
   const start = performance.now();
   let steps = 0;
-  let total = CHUNK;
+  let total: number | undefined;
   let scheduler: LRScheduler | undefined;
-  bar.start(total, 0, { loss: '-', rate: '-' });
-  while (steps < total) {
+  while (total === undefined || steps < total) {
     const losses = await trainSteps(model, optimizer, loader, {
       steps: CHUNK,
       clip: 1,
       scheduler,
-      onStep: (r) =>
-        bar.update(steps + r.step, {
-          loss: r.loss.toFixed(3),
-          rate: Math.round(r.bytesPerSecond).toLocaleString(),
-        }),
+      onStep: (r) => {
+        const step = steps + r.step;
+        const fraction =
+          total === undefined
+            ? Math.min((performance.now() - start) / 1000 / SECONDS, step / (2 * CHUNK))
+            : step / total;
+        progress.update(fraction, {
+          step,
+          total,
+          bitsPerByte: r.loss / Math.LN2,
+          bytesPerSecond: r.bytesPerSecond,
+        });
+      },
     });
     steps += CHUNK;
-    if (!scheduler) {
+    if (total === undefined) {
       // Now that a chunk's speed is known, fix the run length and decay the rate over it.
       const perStep = (performance.now() - start) / 1000 / CHUNK;
       total = Math.max(CHUNK * 2, Math.floor(SECONDS / perStep / CHUNK) * CHUNK);
-      bar.setTotal(total);
       scheduler = new LRScheduler(
         optimizer,
         cosineWithWarmup({ warmup: 0, total: total - CHUNK, minRatio: 0.1 }),
@@ -83,16 +86,17 @@ async function main(): Promise<void> {
     const meanLoss = losses.reduce((a, b) => a + b, 0) / losses.length;
     curve.push({ step: steps, train: meanLoss / Math.LN2, test: await heldOut() });
   }
-  bar.stop();
+  progress.stop();
   const seconds = (performance.now() - start) / 1000;
 
   console.log(
     `\ntrained ${steps} steps in ${seconds.toFixed(1)} s on ${backend.name}: ${Math.round((steps * BATCH * SEQ) / seconds).toLocaleString()} bytes/s`,
   );
-  console.log('step    train bpb   held-out bpb');
+  console.log('loss in bits per byte (train: mean over the chunk; held-out: 16 windows of the last 5%)');
+  console.log(' step   train   held-out');
   for (const c of curve)
     console.log(
-      `${String(c.step).padStart(5)}   ${c.step ? c.train.toFixed(3) : '   - '}       ${c.test.toFixed(3)}`,
+      `${String(c.step).padStart(5)}   ${Number.isNaN(c.train) ? '   - ' : c.train.toFixed(3)}   ${c.test.toFixed(3)}`,
     );
 
   const prompt = 'Call me Ishmael. ';

@@ -1,6 +1,7 @@
 // Loading entropy-model weights, and the small model this package ships (weights/entropy-tiny.safetensors,
 // trained by scripts/train-entropy.mjs on Moby-Dick; its config is in the file's metadata).
 import * as T from '@tessera/tensor';
+import { readLocalFile } from '#local-file';
 import { ffnHidden } from './blt/config.js';
 import {
   byteEntropies,
@@ -91,17 +92,40 @@ export async function loadReferenceEntropyModel(
   return loadHost(model, host, `loadReferenceEntropyModel (${JSON.stringify(config)})`);
 }
 
-/** The shipped entropy model (Node: read from the package; browsers: fetched from `url`). */
+/**
+ * The shipped entropy model. In Node it is read from the installed package. In a browser it is
+ * fetched: from `url` when given (serve the package's `weights/entropy-tiny.safetensors` and pass
+ * where it is), otherwise from beside the bundled module (bundlers that rewrite
+ * `new URL(…, import.meta.url)`, as Vite does, copy it there). A failed fetch is a PatchingError
+ * naming the URL and the HTTP status.
+ */
 export async function tinyEntropyModel(
   options: { backend?: T.Backend; url?: string } = {},
 ): Promise<EntropyModel> {
   const href = options.url ?? new URL('../weights/entropy-tiny.safetensors', import.meta.url).href;
-  let bytes: Uint8Array;
+  return loadEntropyModel(await weightBytes(href), { backend: options.backend });
+}
+
+async function weightBytes(href: string): Promise<Uint8Array> {
+  const what = 'tinyEntropyModel';
   if (href.startsWith('file:')) {
-    const { readFile } = await import('node:fs/promises');
-    bytes = new Uint8Array(await readFile(new URL(href)));
-  } else bytes = new Uint8Array(await (await fetch(href)).arrayBuffer());
-  return loadEntropyModel(bytes, { backend: options.backend });
+    if (!readLocalFile)
+      throw new PatchingError(
+        `${what}: cannot read ${href} outside Node; pass options.url, an http(s) URL of weights/entropy-tiny.safetensors`,
+      );
+    return readLocalFile(new URL(href));
+  }
+  let response: Response;
+  try {
+    response = await fetch(href);
+  } catch (e) {
+    throw new PatchingError(`${what}: fetching ${href} failed: ${(e as Error).message}`);
+  }
+  if (!response.ok)
+    throw new PatchingError(
+      `${what}: fetching ${href} gave HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}, expected 200 and the weights`,
+    );
+  return new Uint8Array(await response.arrayBuffer());
 }
 
 /** What {@link patchBytes} returns: an entropy per id (BOS first) and the patches over the ids. */

@@ -79,21 +79,38 @@ describe.each(list)('entropy model on %s', (_name, backend) => {
     expect(bad({ dim: '32' })).toThrow(/'dim' must be a positive integer, got "32"/);
     expect(bad({ n_heads: 3 })).toThrow(/dim 32 must be n_heads 3 × an even head size/);
     expect(bad({ ffn_dim_multiplier: -1 })).toThrow(/'ffn_dim_multiplier' must be a positive number, got -1/);
-    // Fuzz: any mutation parses to a config of positive numbers or throws PatchingError.
+    // Fuzz: any mutation parses to a config of positive numbers or throws PatchingError, nothing
+    // else; both outcomes must occur often, or the fuzz exercised only one side of the checks.
     const keys = Object.keys(fx.params.entropy_model);
     const values = [null, undefined, -1, 0, 0.5, 2, 7, 1e9, Number.NaN, 'x', true, [], {}];
     const rand = rng(12345);
+    const tally = { parsed: 0, rejected: 0, other: [] as string[] };
     for (let i = 0; i < 2000; i++) {
       const m = { ...fx.params.entropy_model };
       for (let j = 0; j < 2; j++)
         m[keys[Math.floor(rand() * keys.length)]] = values[Math.floor(rand() * values.length)];
+      let c: ReturnType<typeof entropyConfigFromReference>;
       try {
-        const c = entropyConfigFromReference(rand() < 0.5 ? { entropy_model: m } : m);
-        for (const v of Object.values(c)) expect(v).toBeGreaterThan(0);
+        c = entropyConfigFromReference(rand() < 0.5 ? { entropy_model: m } : m);
       } catch (e) {
-        if (!(e instanceof PatchingError)) throw new Error(`case ${i} ${JSON.stringify(m)}: ${e}`);
+        if (e instanceof PatchingError) {
+          tally.rejected++;
+          // Each refusal names the field (or the head-size rule) and the value it got.
+          expect((e as Error).message, `case ${i}`).toMatch(
+            /^entropyConfigFromReference: ('\w+' must be a positive (integer|number), got |vocab_size must be 260, got |dim \d+ must be n_heads \d+ × an even head size)/,
+          );
+        } else tally.other.push(`case ${i} ${JSON.stringify(m)}: ${e}`);
+        continue;
       }
+      tally.parsed++;
+      for (const [k, v] of Object.entries(c)) expect(v, `case ${i}: ${k}`).toBeGreaterThan(0);
+      expect(Number.isInteger(c.dim / c.heads / 2), `case ${i}: even head size`).toBe(true);
     }
+    expect(tally.other).toEqual([]);
+    // At this seed 230 mutations parse and 1,770 are refused: two random fields rarely stay
+    // consistent (dim a multiple of 2·n_heads, integers where integers belong).
+    expect(tally.parsed).toBeGreaterThan(150);
+    expect(tally.rejected).toBeGreaterThan(1000);
   });
 
   it('refuses weights of another configuration', () => {

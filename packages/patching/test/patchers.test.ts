@@ -42,6 +42,24 @@ describe('patchers: the reference on the same inputs', () => {
     }
   });
 
+  it('compares in float32 as the reference: thresholds on float32-rounded rises and levels', () => {
+    // 1.1f − 0.1f is 1.0000000224 exactly but 1.0 in float32: not above θ = 1 there.
+    expect([
+      ...entropyPatches(Float32Array.of(0, 0.1, 1.1, 0), { threshold: 1, monotonic: true }).starts,
+    ]).toEqual([0, 1, 2]);
+    // 0.1f (0.10000000149) is above the float64 0.1 but equal to θ once θ is rounded to float32, as torch does.
+    expect([...entropyPatches(Float32Array.of(0, 0.1, 0.1, 0), { threshold: 0.1 }).starts]).toEqual([0, 1]);
+    expect([
+      ...entropyPatches(Float32Array.of(0, 0.1, 1.1, 0), { threshold: 0.5, thresholdAdd: 1 }).starts,
+    ]).toEqual([0, 1, 2]);
+    // The fixture's targeted rows are the regime: enough of them are decided otherwise in float64.
+    const targeted = fixture.cases.filter((c: { targeted?: boolean }) => c.targeted);
+    expect(targeted.length).toBeGreaterThan(100);
+    expect(targeted.filter((c: { differsInFloat64: boolean }) => c.differsInFloat64).length).toBeGreaterThan(
+      30,
+    );
+  });
+
   it('handles lengths 0, 1 and 2 (the reference crashes on some of them)', () => {
     for (const options of [
       { threshold: 1 },
@@ -108,6 +126,22 @@ describe('streaming patcher', () => {
     }
   });
 
+  it("gives PyTorch's patches on every threshold case of the fixture, float32 edge rows included", () => {
+    const cases = fixture.cases.filter(
+      (c: { kind: string; options?: { threshold?: number } }) =>
+        c.kind === 'entropy' && c.options?.threshold !== undefined,
+    );
+    expect(cases.length).toBeGreaterThan(200);
+    for (const c of cases) {
+      const s = new StreamingPatcher(c.options);
+      const got = [...s.push(c.entropies), ...s.flush()];
+      expect(
+        got.map((p) => p.length),
+        JSON.stringify(c.options),
+      ).toEqual(c.lengths);
+    }
+  });
+
   it('refuses top-k (it needs the whole row)', () => {
     expect(() => new StreamingPatcher({ patchSize: 4 })).toThrow(
       /top-k patching \(no threshold\) needs the whole sequence/,
@@ -157,5 +191,34 @@ describe('bad input and calibration', () => {
     expect(Math.abs(meanPatchSize - 4.5)).toBeLessThan(0.25);
     const patches = rows.reduce((n, row) => n + entropyPatches(row, { threshold }).starts.length, 0);
     expect(1600 / patches).toBeCloseTo(meanPatchSize, 6);
+  });
+
+  it('calibrates to the smallest float32 θ that reaches the target, in every threshold mode', () => {
+    // The fixture's float32 edge rows: the patchers compare in float32, so θ must be one and the
+    // float32 just below it must fall short (a float64 bisection would land between the two).
+    const rows = fixture.cases
+      .filter((c: { targeted?: boolean }) => c.targeted)
+      .map((c: { entropies: number[] }) => Float32Array.from(c.entropies));
+    const below = (v: number) => {
+      const w = new DataView(new ArrayBuffer(4));
+      w.setFloat32(0, v);
+      w.setUint32(0, w.getUint32(0) - 1);
+      return w.getFloat32(0);
+    };
+    const total = rows.reduce((n: number, r: Float32Array) => n + r.length, 0);
+    for (const options of [{}, { monotonic: true }, { thresholdAdd: 0 }, { maxPatchLength: 6 }])
+      for (const target of [2, 3.5]) {
+        const { threshold, meanPatchSize } = calibrateThreshold(rows, target, options);
+        expect(Math.fround(threshold)).toBe(threshold);
+        const mean = (t: number) =>
+          total /
+          rows.reduce(
+            (n: number, r: Float32Array) => n + entropyPatches(r, { ...options, threshold: t }).starts.length,
+            0,
+          );
+        expect(mean(threshold)).toBe(meanPatchSize);
+        expect(meanPatchSize, JSON.stringify({ options, target })).toBeGreaterThanOrEqual(target);
+        expect(mean(below(threshold))).toBeLessThan(target);
+      }
   });
 });

@@ -49,12 +49,19 @@ describe('BLT reproduction, small (cpu)', () => {
     for (const arm of ['entropy', 'static', 'space', 'byte']) {
       const x = r[arm];
       expect(Math.abs(x.trainFlops / budget - 1), arm).toBeLessThan(0.15);
-      expect(x.bpb).toBeGreaterThan(1);
-      expect(x.bpb).toBeLessThan(8.1);
+      // Every arm must have learned: these models untrained (lr 0) score 8.21–8.27 bits per byte and
+      // uniform guessing over 260 ids 8.02; after these 12 steps the BLT arms score 7.46–7.47 and
+      // the byte transformer 7.01 (CPU, seeded: the same every run). 7.75 lies between the two.
+      expect(x.bpb, arm).toBeLessThan(7.75);
+      // The shipped entropy model, 600 steps on this novel, scores 2.80: a 12-step model scoring
+      // lower would be seeing the bytes it predicts.
+      expect(x.bpb, arm).toBeGreaterThan(2.8);
       expect(x.noisedBpb).toBeGreaterThan(x.bpb - 0.05);
       if (arm !== 'byte') expect(Math.abs(x.meanPatch / spaceMean - 1), arm).toBeLessThan(0.35);
     }
-    // Patches cut the per-byte cost of the wide (latent) part: fewer FLOPs per byte than bytes-only.
-    expect(r.entropy.inferFlopsPerByte).toBeLessThan(r.byte.inferFlopsPerByte * 1.5);
+    // Patches cut the per-byte cost of the wide (latent) part: every BLT arm spends fewer inference
+    // FLOPs per byte than the bytes-only transformer (here 33,754 and 35,218 against 43,200).
+    for (const arm of ['entropy', 'static', 'space'])
+      expect(r[arm].inferFlopsPerByte, arm).toBeLessThan(r.byte.inferFlopsPerByte);
   });
 });

@@ -6,11 +6,14 @@ import { checkMaxLength, type Patches, patchesFromStarts } from './lengths.js';
 
 /** How entropies decide patch starts. */
 export interface EntropyPatchOptions {
-  /** Global threshold θ (nats): id p starts a patch when H(p−1) > θ. Reference default 1.335442066192627. */
+  /**
+   * Global threshold θ (nats): id p starts a patch when H(p−1) > θ. Reference default 1.335442066192627.
+   * Compared in float32, as the reference's tensors are (θ = 0.1 is the float32 nearest 0.1).
+   */
   threshold?: number;
-  /** With `threshold`: also require H(p−1) − H(p−2) > thresholdAdd (the reference's combined mode). */
+  /** With `threshold`: also require H(p−1) − H(p−2) > thresholdAdd (the reference's combined mode; float32). */
   thresholdAdd?: number;
-  /** Monotonic mode: H(p−1) − H(p−2) > threshold instead of H(p−1) > threshold. */
+  /** Monotonic mode: H(p−1) − H(p−2) > threshold instead of H(p−1) > threshold (difference in float32). */
   monotonic?: boolean;
   /** Without a threshold: the len/patchSize − 2 highest entropies start patches (not causal). */
   patchSize?: number;
@@ -36,19 +39,27 @@ export function checkEntropyOptions(what: string, o: EntropyPatchOptions): void 
   checkMaxLength(what, o.maxPatchLength);
 }
 
+// The reference's entropies are a float32 tensor, and torch compares it with a Python-float threshold
+// in float32 (the scalar is rounded to the tensor's dtype): every entropy, difference and threshold
+// below is rounded to float32 as it is there, so a θ equal to a float32-rounded value decides alike.
+const f32 = Math.fround;
+
 /**
  * Whether id p (≥ 2) starts a patch under a threshold rule. The reference works on e = entropies[1:]
  * with mask index j = p − 2. Its monotonic and combined masks set mask[0] = True, so id 2 always
  * starts a patch there; its combined mode tests ~mask[j − 1] on the mask before it is filled (only
- * mask[0] is set), so id 3 never starts one. Both reproduced as the code behaves.
+ * mask[0] is set), so id 3 never starts one. Both reproduced as the code behaves. Values, their
+ * differences and the thresholds are compared in float32, as the reference's tensors are.
  */
 export function startsAt(p: number, entropies: ArrayLike<number>, o: EntropyPatchOptions): boolean {
   const j = p - 2;
-  const e = (k: number) => entropies[k + 1];
-  const t = o.threshold!;
-  if (o.monotonic) return j === 0 || e(j) - e(j - 1) > t;
+  const e = (k: number) => f32(entropies[k + 1]);
+  // H(p−1) − H(p−2) as torch subtracts two float32 tensors: the exact difference rounded once.
+  const rise = () => f32(e(j) - e(j - 1));
+  const t = f32(o.threshold!);
+  if (o.monotonic) return j === 0 || rise() > t;
   if (o.thresholdAdd !== undefined)
-    return j !== 0 && j !== 1 ? e(j) - e(j - 1) > o.thresholdAdd && e(j) > t : j === 0;
+    return j !== 0 && j !== 1 ? rise() > f32(o.thresholdAdd) && e(j) > t : j === 0;
   return e(j) > t;
 }
 
@@ -59,8 +70,8 @@ function topkStarts(entropies: ArrayLike<number>, length: number, patchSize: num
     throw new PatchingError(
       `entropyPatches: top-k needs ${k} of ${candidates.length} entropies (length ${length}, patchSize ${patchSize})`,
     );
-  // Highest entropies first; ties to the earlier position (torch.topk leaves ties unspecified).
-  candidates.sort((a, b) => entropies[b + 1] - entropies[a + 1] || a - b);
+  // Highest float32 entropies first; ties to the earlier position (torch.topk leaves ties unspecified).
+  candidates.sort((a, b) => f32(entropies[b + 1]) - f32(entropies[a + 1]) || a - b);
   return candidates
     .slice(0, Math.max(0, k))
     .map((j) => j + 2)
