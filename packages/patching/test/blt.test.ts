@@ -118,7 +118,7 @@ describe.each(list)('BLT model on %s', (_name, backend) => {
     opt.dispose();
     ids.dispose();
     model.dispose();
-  });
+  }, 180_000); // 25 training steps on llvmpipe take ~40 s on 2 idle cores, more on a loaded machine
 
   it('refuses bad ids and patches that do not cover the row, changing nothing', () => {
     const model = new BltModel(config, { backend });
