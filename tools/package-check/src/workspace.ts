@@ -8,6 +8,7 @@ export interface WorkspacePackage {
   dir: string;
   json: {
     name: string;
+    version: string;
     private?: boolean;
     license?: string;
     exports?: unknown;

@@ -13,11 +13,11 @@ import {
 import { createRequire, isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { findAdapter } from '@tessera/gpu';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, runnableBlocks } from '../src/markdown.js';
 import { failure, runSnippet } from '../src/snippet.js';
+import { needsWebgpu, webgpuBlocksRun } from '../src/webgpu.js';
 import {
   exportedPaths,
   pnpm,
@@ -34,11 +34,7 @@ const tarballs = join(work, 'tarballs');
 const project = join(work, 'project');
 const tarballOf = new Map<string, string>();
 const license = readFileSync(join(repoRoot, 'LICENSE'), 'utf8');
-const required = process.env.TESSERA_REQUIRE_WEBGPU === '1';
-const hasWebgpu = await findAdapter().then(
-  () => true,
-  () => false,
-);
+const webgpuRuns = await webgpuBlocksRun();
 
 beforeAll(() => {
   mkdirSync(tarballs);
@@ -118,8 +114,7 @@ describe.each(packages.map((p) => [p.json.name, p] as const))('%s', (name, pkg) 
   });
 
   const example = runnableBlocks(`${pkg.dir}/README.md`)[0];
-  const needsWebgpu = example && /GpuContext\.create|backend: 'webgpu'/.test(example.code);
-  it.skipIf(!example || (needsWebgpu && !hasWebgpu && !required))(
+  it.skipIf(!example || (needsWebgpu(example) && !webgpuRuns))(
     `runs its README's first example (${pkg.dir}/README.md:${example?.line}) from the installed tarball`,
     () => {
       const result = runSnippet(example, join(project, 'examples'), 120);

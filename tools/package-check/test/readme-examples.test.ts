@@ -3,22 +3,15 @@
 // (shell commands, output) use other fence languages.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { findAdapter } from '@tessera/gpu';
 import { describe, expect, it } from 'vitest';
-import { type CodeBlock, documentationFiles, runnableBlocks } from '../src/markdown.js';
+import { documentationFiles, runnableBlocks } from '../src/markdown.js';
 import { failure, runSnippet, where } from '../src/snippet.js';
+import { needsWebgpu, webgpuBlocksRun } from '../src/webgpu.js';
 
 // Inside this package's node_modules, so a snippet's imports resolve to the workspace's packages.
 const snippetDir = join(import.meta.dirname, '..', 'node_modules', '.snippets');
 rmSync(snippetDir, { recursive: true, force: true });
-const required = process.env.TESSERA_REQUIRE_WEBGPU === '1';
-const hasWebgpu = await findAdapter().then(
-  () => true,
-  () => false,
-);
-
-/** Blocks that need a WebGPU adapter and cannot fall back to the CPU. */
-const needsWebgpu = (block: CodeBlock) => /GpuContext\.create|backend: 'webgpu'/.test(block.code);
+const webgpuRuns = await webgpuBlocksRun();
 
 const files = documentationFiles();
 const blocks = files.flatMap(runnableBlocks);
@@ -43,8 +36,7 @@ describe('README and documentation code blocks', () => {
   });
 
   for (const block of blocks) {
-    const skip = needsWebgpu(block) && !hasWebgpu && !required;
-    it.skipIf(skip)(`${where(block)} runs`, () => {
+    it.skipIf(needsWebgpu(block) && !webgpuRuns)(`${where(block)} runs`, () => {
       const run = runSnippet(block, snippetDir, 120);
       expect(run.ok, failure(block, run)).toBe(true);
     });
