@@ -1,4 +1,4 @@
 import { defineConfig } from 'tsup';
-import { libraryBuild } from '../../tsup.base';
+import { libraryBuild, webgpuTypes } from '../../tsup.base';
 
-export default defineConfig(libraryBuild(['webgpu']));
+export default defineConfig(libraryBuild(['webgpu'], [webgpuTypes]));

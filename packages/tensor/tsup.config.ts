@@ -1,4 +1,6 @@
 import { defineConfig } from 'tsup';
-import { libraryBuild } from '../../tsup.base';
+import { disposableLib, libraryBuild, webgpuTypes } from '../../tsup.base';
 
-export default defineConfig(libraryBuild(['webgpu', '@tessera/gpu', '@tessera/kernels']));
+export default defineConfig(
+  libraryBuild(['webgpu', '@tessera/gpu', '@tessera/kernels'], [webgpuTypes, disposableLib]),
+);

@@ -1,4 +1,5 @@
 import { GpuUnavailableError } from './errors.js';
+import { hasVulkanDriver, linuxVulkanProbe } from './vulkan.js';
 
 /** How to find a WebGPU adapter. */
 export interface AdapterOptions {
@@ -7,7 +8,8 @@ export interface AdapterOptions {
   /**
    * Dawn backends to try in Node, in order. Each entry is a list of Dawn toggles for `create()`.
    * Default: the platform's native backend (Vulkan/Metal/D3D12), then OpenGL ES in compatibility
-   * mode (Mesa llvmpipe on machines without a GPU). `TESSERA_DAWN_BACKEND=opengles|vulkan|…` forces one.
+   * mode (Mesa llvmpipe on machines without a GPU); on Linux, Vulkan only when a Vulkan driver
+   * manifest exists. `TESSERA_DAWN_BACKEND=opengles|vulkan|…` forces one.
    */
   dawnBackends?: string[][];
 }
@@ -44,6 +46,19 @@ function loadDawn(): Promise<DawnModule | undefined> {
   return dawn;
 }
 
+/**
+ * Dawn's backends to try when none is forced: the native one, then OpenGL ES. On Linux the native one
+ * is Vulkan, skipped (with the reason kept for the error) when no Vulkan driver is installed.
+ */
+function defaultDawnBackends(reasons: string[]): string[][] {
+  const probe = linuxVulkanProbe();
+  if (probe && !hasVulkanDriver(probe)) {
+    reasons.push('Dawn [default] (Vulkan) skipped: no Vulkan driver manifest (vulkan/icd.d/*.json)');
+    return [['backend=opengles']];
+  }
+  return [[], ['backend=opengles']];
+}
+
 function envBackend(): string | undefined {
   return typeof process !== 'undefined' ? process.env?.TESSERA_DAWN_BACKEND : undefined;
 }
@@ -66,7 +81,7 @@ export async function findAdapter(options: AdapterOptions = {}): Promise<FoundAd
     throw new GpuUnavailableError(`No WebGPU adapter: ${reasons.join('; ')}`);
   }
   const forced = envBackend();
-  const backends = options.dawnBackends ?? (forced ? [[`backend=${forced}`]] : [[], ['backend=opengles']]);
+  const backends = options.dawnBackends ?? (forced ? [[`backend=${forced}`]] : defaultDawnBackends(reasons));
   for (const flags of backends) {
     const label = `Dawn [${flags.join(',') || 'default'}]`;
     try {

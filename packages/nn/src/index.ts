@@ -1,10 +1,6 @@
 export { type AttentionCall, type AttentionConfig, KVCache, MultiHeadAttention } from './attention.js';
-export {
-  fetchSafetensors,
-  readSafetensorsFile,
-  readSafetensorsFileMetadata,
-  writeSafetensorsFile,
-} from './io/files.js';
+export { fetchSafetensors } from './io/fetch.js';
+export { readSafetensorsFile, readSafetensorsFileMetadata, writeSafetensorsFile } from './io/files.js';
 export {
   floatToBf16,
   floatToHalf,

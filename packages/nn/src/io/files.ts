@@ -1,3 +1,4 @@
+import { type FileHandle, open, writeFile } from 'node:fs/promises';
 import type * as T from '@tessera/tensor';
 import {
   headerLength,
@@ -9,15 +10,11 @@ import {
   writeSafetensors,
 } from './safetensors.js';
 
-// node:fs is imported lazily so that this module also loads in browsers.
-const fs = () => import('node:fs/promises');
+// Node-only: the package's browser build (`exports` without the "node" condition) replaces this
+// module with files.browser.ts, which has the same functions and says what to use instead.
 
-/**
- * Reads tensors from a safetensors file in Node, streaming: the header first, then only the byte
- * ranges of the requested tensors (`options.names`), so a large checkpoint need not fit in memory.
- */
 /** Reads and validates only the header of a safetensors file in Node. */
-async function openHeader(file: import('node:fs/promises').FileHandle) {
+async function openHeader(file: FileHandle) {
   const { size } = await file.stat();
   const first = new Uint8Array(Math.min(8, size));
   await file.read(first, 0, first.byteLength, 0);
@@ -29,7 +26,7 @@ async function openHeader(file: import('node:fs/promises').FileHandle) {
 
 /** The `__metadata__` of a safetensors file, reading only its header. */
 export async function readSafetensorsFileMetadata(path: string): Promise<Record<string, string>> {
-  const file = await (await fs()).open(path, 'r');
+  const file = await open(path, 'r');
   try {
     return (await openHeader(file)).metadata;
   } finally {
@@ -45,7 +42,7 @@ export async function readSafetensorsFile(
   path: string,
   options: ReadOptions = {},
 ): Promise<Record<string, T.Tensor>> {
-  const file = await (await fs()).open(path, 'r');
+  const file = await open(path, 'r');
   try {
     const header = await openHeader(file);
     const names = options.names ?? Object.keys(header.entries);
@@ -83,16 +80,5 @@ export async function writeSafetensorsFile(
   metadata?: Record<string, string>,
   dtypes?: WriteDTypes,
 ): Promise<void> {
-  const { writeFile } = await fs();
   await writeFile(path, await writeSafetensors(tensors, metadata, dtypes));
-}
-
-/** Fetches and reads a safetensors file (browsers, Deno, Node 18+ fetch). */
-export async function fetchSafetensors(
-  url: string,
-  options: ReadOptions = {},
-): Promise<Record<string, T.Tensor>> {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`fetchSafetensors: ${url} answered ${res.status} ${res.statusText}`);
-  return readSafetensors(await res.arrayBuffer(), options);
 }
