@@ -1,5 +1,6 @@
 export {
   type BlockOptions,
+  type Blockwise8Options,
   bitsPerParameter,
   blockAbsmax,
   type DoubleQuantized,
@@ -16,12 +17,12 @@ export {
   withDoubleQuant,
 } from './blockwise.js';
 export {
+  bucket,
   codeBook,
   DYNAMIC_CODE,
   type Encoder,
   encode4,
   encoder,
-  encodeScaled,
   FOUR_BIT_TYPES,
   type FourBitType,
   FP4_CODE,
