@@ -1,4 +1,4 @@
-import { checkOneOf } from './checks.js';
+import { checkOneOf, fail, show } from './checks.js';
 import { fmaF32 } from './f32.js';
 
 /** The 4-bit data types, with bitsandbytes' names. */
@@ -123,5 +123,8 @@ export function bucket(e: Encoder, s: number): number {
 }
 
 /** The 4-bit code bitsandbytes gives the scaled value `s` (x already brought to [−1, 1]). */
-export const encode4 = (type: FourBitType, s: number): number =>
-  bucket(encoder(checkOneOf('encode4', 'type', type, FOUR_BIT_TYPES)), s);
+export function encode4(type: FourBitType, s: number): number {
+  checkOneOf('encode4', 'type', type, FOUR_BIT_TYPES);
+  if (typeof s !== 'number' || Number.isNaN(s)) fail(`encode4: s must be a number, got ${show(s)}`);
+  return bucket(encoder(type), s);
+}

@@ -19,6 +19,7 @@ import * as T from '@tessera/tensor';
 import type { Quantized4 } from './blockwise.js';
 import { fail, isBlockSize as isBlock, shapeSize, show } from './checks.js';
 import { codeBook, DYNAMIC_CODE, encode4 } from './codebooks.js';
+import { checkQuantized4 } from './validate.js';
 
 /** The dtype a bitsandbytes weight records as its original (dequantized) dtype. */
 export type BnbDType = 'float32' | 'float16' | 'bfloat16';
@@ -92,19 +93,17 @@ export function bnbTensors(
   options: BnbTensorOptions = {},
 ): Record<string, T.Tensor> {
   const where = `bnbTensors('${prefix}')`;
+  if (typeof prefix !== 'string' || !prefix)
+    fail(`bnbTensors: prefix must be a tensor name, got ${show(prefix)}`);
+  if (typeof q !== 'object' || q === null)
+    fail(`${where}: q must be a quantized 4-bit tensor, got ${show(q)}`);
   const dtype = options.dtype ?? 'float32';
   if (q.type !== 'nf4' && q.type !== 'fp4')
     fail(`${where}: type must be 'nf4' or 'fp4' (the types bitsandbytes serialises), got ${show(q.type)}`);
   if (!DTYPES.includes(dtype))
     fail(`${where}: dtype must be one of ${DTYPES.join(', ')}, got ${show(dtype)}`);
-  if (!isBlock(q.blockSize))
-    fail(`${where}: blockSize must be a power of two from 32 to 4096, got ${show(q.blockSize)}`);
-  const n = numel(where, q.shape);
+  const n = checkQuantized4(where, q);
   const blocks = Math.ceil(n / q.blockSize);
-  if (q.packed.length !== Math.ceil(n / 2))
-    fail(
-      `${where}: packed must hold ${Math.ceil(n / 2)} bytes for shape ${show(q.shape)}, got ${q.packed.length}`,
-    );
   const cpu = (data: Uint8Array | Float32Array, shape: number[]) =>
     T.tensor(data.slice(), {
       shape,
@@ -130,17 +129,9 @@ export function bnbTensors(
   };
   if (q.nested) {
     const { offset, inner } = q.nested;
-    if (q.absmax) fail(`${where}: has both absmax and nested (double-quantized) absmax`);
     if (inner.code !== 'dynamic')
       fail(`${where}: nested.inner.code must be 'dynamic' (bitsandbytes' map), got ${show(inner.code)}`);
-    if (!isBlock(inner.blockSize))
-      fail(`${where}: nested blockSize must be a power of two from 32 to 4096, got ${show(inner.blockSize)}`);
-    if (!Number.isFinite(offset)) fail(`${where}: nested offset must be finite, got ${offset}`);
-    if (inner.codes.length !== blocks)
-      fail(`${where}: nested codes must number ${blocks}, got ${inner.codes.length}`);
     const outer = Math.ceil(blocks / inner.blockSize);
-    if (inner.absmax.length !== outer)
-      fail(`${where}: nested absmax must number ${outer}, got ${inner.absmax.length}`);
     out[`${prefix}.absmax`] = cpu(inner.codes, [blocks]);
     out[`${prefix}.nested_absmax`] = cpu(inner.absmax, [outer]);
     out[`${prefix}.nested_quant_map`] = cpu(inner.map ?? DYNAMIC_CODE, [256]);
@@ -149,11 +140,7 @@ export function bnbTensors(
       nested_dtype: 'float32',
       nested_offset: offset,
     });
-  } else {
-    if (!q.absmax) fail(`${where}: has neither absmax nor nested absmax`);
-    if (q.absmax.length !== blocks) fail(`${where}: absmax must number ${blocks}, got ${q.absmax.length}`);
-    out[`${prefix}.absmax`] = cpu(q.absmax, [blocks]);
-  }
+  } else out[`${prefix}.absmax`] = cpu(q.absmax!, [blocks]);
   const json = new TextEncoder().encode(pyJson(state));
   out[`${prefix}${STATE}bitsandbytes__${q.type}`] = cpu(json, [json.length]);
   return out;
@@ -306,6 +293,14 @@ async function decode(
  * them stored as F16, BF16 or F32 (bitsandbytes' `quant_storage`).
  */
 export async function fromBnbTensors(prefix: string, entries: Record<string, T.Tensor>): Promise<Quantized4> {
+  if (typeof prefix !== 'string' || !prefix)
+    fail(`fromBnbTensors: prefix must be a tensor name, got ${show(prefix)}`);
+  if (
+    typeof entries !== 'object' ||
+    entries === null ||
+    !Object.values(entries).every((t) => t instanceof T.Tensor)
+  )
+    fail(`fromBnbTensors: entries must map names to tensors, got ${show(entries)}`);
   return (await decode(prefix, entries)).q;
 }
 
@@ -337,6 +332,12 @@ export async function writeBnbCheckpoint(
   other: Record<string, T.Tensor>,
   options: BnbWriteOptions = {},
 ): Promise<Uint8Array> {
+  for (const [name, v] of [
+    ['quantized', quantized],
+    ['other', other],
+  ] as const)
+    if (typeof v !== 'object' || v === null)
+      fail(`writeBnbCheckpoint: ${name} must be an object of tensors by name, got ${show(v)}`);
   const prefixes = new Set(Object.keys(quantized));
   const all: Record<string, T.Tensor> = {};
   for (const [prefix, q] of Object.entries(quantized)) {
@@ -379,6 +380,8 @@ export interface BnbCheckpoint {
  * are CPU tensors. A malformed file throws SafetensorsError, a malformed quantized weight QuantError.
  */
 export async function readBnbCheckpoint(bytes: Uint8Array): Promise<BnbCheckpoint> {
+  if (!(bytes instanceof Uint8Array))
+    fail(`readBnbCheckpoint: bytes must be a Uint8Array, got ${show(bytes)}`);
   const header = parseSafetensorsHeader(bytes);
   const tensors = readSafetensors(bytes, { backend: T.cpuBackend });
   const names = Object.keys(tensors);

@@ -17,7 +17,6 @@ export {
   withDoubleQuant,
 } from './blockwise.js';
 export {
-  bucket,
   codeBook,
   DYNAMIC_CODE,
   type Encoder,

@@ -38,9 +38,11 @@ export function checkQuantized4(what: string, q: Quantized4, name = 'q'): number
   const n = shapeSize(what, q.shape, `${name}.shape`);
   const blocks = Math.ceil(n / blockSize);
   checkLength(what, `${name}.packed`, q.packed, Math.ceil(n / 2), Uint8Array);
-  if (q.absmax && q.nested) fail(`${what}: ${name} has both absmax and nested (double-quantized) absmax`);
-  if (q.nested) checkNested(what, q.nested, blocks, `${name}.nested`);
-  else if (q.absmax) checkLength(what, `${name}.absmax`, q.absmax, blocks, Float32Array);
+  const hasAbsmax = q.absmax !== undefined && q.absmax !== null;
+  const hasNested = q.nested !== undefined && q.nested !== null;
+  if (hasAbsmax && hasNested) fail(`${what}: ${name} has both absmax and nested (double-quantized) absmax`);
+  if (hasNested) checkNested(what, q.nested!, blocks, `${name}.nested`);
+  else if (hasAbsmax) checkLength(what, `${name}.absmax`, q.absmax, blocks, Float32Array);
   else fail(`${what}: ${name} has neither absmax nor nested absmax`);
   return n;
 }

@@ -70,6 +70,14 @@ export class QuantizedWeight {
   /** Moves a host-side {@link Quantized4} onto `backend` (its parts are checked against its shape first). */
   static upload(q: Quantized4, backend: T.Backend = T.getBackend()): QuantizedWeight {
     checkQuantized4('QuantizedWeight.upload', q);
+    const b = backend as Partial<T.Backend> | null;
+    if (
+      typeof b !== 'object' ||
+      b === null ||
+      (b.name !== 'cpu' && b.name !== 'webgpu') ||
+      typeof b.upload !== 'function'
+    )
+      fail(`QuantizedWeight.upload: backend must be a Tessera backend (cpu or webgpu), got ${show(backend)}`);
     const opts = { backend };
     if (q.absmax) {
       const codes = T.tensor(words(q.packed), { ...opts, dtype: 'u32' });
@@ -158,6 +166,18 @@ export class QuantizedWeight {
   }
 }
 
+/** {@link QuantizeOptions} with their defaults, checked. */
+export function checkQuantizeOptions(what: string, options: QuantizeOptions): Required<QuantizeOptions> {
+  if (typeof options !== 'object' || options === null)
+    fail(`${what}: options must be an object, got ${show(options)}`);
+  const type = checkOneOf(what, 'options.type', options.type ?? 'nf4', FOUR_BIT_TYPES);
+  const blockSize = checkBlock(what, options.blockSize ?? 64, 'options.blockSize');
+  const doubleQuant = options.doubleQuant ?? true;
+  if (typeof doubleQuant !== 'boolean')
+    fail(`${what}: options.doubleQuant must be true or false, got ${show(doubleQuant)}`);
+  return { type, blockSize, doubleQuant };
+}
+
 async function checkedAbsmax(
   what: string,
   x: T.Tensor,
@@ -187,11 +207,7 @@ async function checkedAbsmax(
  */
 export async function quantizeTensor(x: T.Tensor, options: QuantizeOptions = {}): Promise<QuantizedWeight> {
   const what = 'quantizeTensor';
-  const type = checkOneOf(what, 'type', options.type ?? 'nf4', FOUR_BIT_TYPES);
-  const blockSize = checkBlock(what, options.blockSize ?? 64);
-  const doubleQuant = options.doubleQuant ?? true;
-  if (typeof doubleQuant !== 'boolean')
-    fail(`${what}: doubleQuant must be true or false, got ${show(doubleQuant)}`);
+  const { type, blockSize, doubleQuant } = checkQuantizeOptions(what, options);
   if (!(x instanceof T.Tensor)) fail(`${what}: x must be a tensor, got ${show(x)}`);
   if (x.dtype !== 'f32') fail(`${what}: x must be f32, got ${x.dtype}`);
   const dense = T.contiguous(x);
