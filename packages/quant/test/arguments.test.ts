@@ -28,6 +28,7 @@ import {
   unpack4,
   withDoubleQuant,
 } from '../src/index.js';
+import { rng } from './random.js';
 
 /** A model holding at most one linear layer, `proj`. */
 class Holder extends Module {
@@ -283,16 +284,6 @@ describe('each entry point names the bad argument, the expected and the actual v
 });
 
 describe('fuzz: junk in any argument or field gives a result or a QuantError', () => {
-  /** mulberry32: a seeded generator, so a failing case can be replayed. */
-  function rng(seed: number) {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = Math.imul(a ^ (a >>> 15), 1 | a);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
   const JUNK: unknown[] = [
     undefined,
     null,

@@ -18,20 +18,10 @@ import {
   withDoubleQuant,
 } from '../src/index.js';
 import { bitsDiffer, fixture, ulpSteps } from './bnb-fixture.js';
+import { rng } from './random.js';
 
 const list = await backends();
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-
-/** mulberry32: uniform [0, 1) from a seed. */
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `x` moved `k` f32 steps (k may be negative). */
 function steps(x: number, k: number): number {
@@ -127,7 +117,7 @@ describe.each(list)('4-bit kernels on %s', (_name, backend) => {
   });
 
   it('matches the host codec at and around every midpoint, for random absmax values from subnormal to huge', async () => {
-    const rand = uniform(7);
+    const rand = rng(7);
     const tally = { elements: 0, onBound: 0, withinThreeUlp: 0 };
     for (const type of FOUR_BIT_TYPES) {
       const bounds = encoder(type).bounds;

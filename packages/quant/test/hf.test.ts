@@ -13,6 +13,7 @@ import { FP4_CODE } from '../src/codebooks.js';
 import { QuantizedWeight } from '../src/device/weight.js';
 import { bnbTensors, fromBnbTensors, readBnbCheckpoint, writeBnbCheckpoint } from '../src/hf.js';
 import { lcgSums } from './bnb-fixture.js';
+import { rng } from './random.js';
 
 /** tools/fixtures/gen_quant_hf.py's weights: Irwin–Hall sums of four 12-bit LCG draws on a 2^-bits grid. */
 const weights = (n: number, seed: number, bits: number): Float32Array =>
@@ -479,16 +480,6 @@ describe('bad input', () => {
 });
 
 describe('fuzz', () => {
-  /** mulberry32: a seeded generator, so a failing case can be replayed. */
-  function rng(seed: number) {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = Math.imul(a ^ (a >>> 15), 1 | a);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
   const POOL: unknown[] = [
     null,
     -1,
