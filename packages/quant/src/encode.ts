@@ -50,14 +50,23 @@ export function encodeBlocks(
   const n = x.length;
   const codes = new Uint8Array(n + (pad ? 1 : 0));
   const shortFrom = n - (n % blockSize);
+  const { bounds, codes: book } = enc;
   for (let b = 0; b * blockSize < n; b++) {
     const start = b * blockSize;
     const end = Math.min(n, start + blockSize);
-    if (start >= shortFrom) {
-      for (let i = start; i < end; i++) codes[i] = bucket(enc, scaledValue(x[i], absmax[b], true));
-    } else {
-      const r = reciprocalOf(absmax[b]);
-      for (let i = start; i < end; i++) codes[i] = bucket(enc, f32(x[i] * r));
+    const short = start >= shortFrom;
+    const r = reciprocalOf(absmax[b]);
+    for (let i = start; i < end; i++) {
+      const s = short ? scaledValue(x[i], absmax[b], true) : f32(x[i] * r);
+      // bucket(enc, s), inlined: this loop runs once per element.
+      let lo = 0;
+      let hi = bounds.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (bounds[mid] < s) lo = mid + 1;
+        else hi = mid;
+      }
+      codes[i] = book[lo];
     }
   }
   if (pad) codes[n] = bucket(enc, 0);

@@ -36,8 +36,11 @@ export function encodeCpu(
   blockSize: number,
   enc: Encoder,
 ): Uint32Array {
+  // CPU tensors hold Float32Arrays: views, no copies.
   const slice = (a: ArrayLike<number>, at: number, len: number) =>
-    Float32Array.from({ length: len }, (_, i) => a[at + i]);
+    a instanceof Float32Array
+      ? a.subarray(at, at + len)
+      : Float32Array.from({ length: len }, (_, i) => a[at + i]);
   const codes = encodeBlocks(
     slice(x, xOffset, n),
     slice(absmax, absOffset, Math.ceil(n / blockSize)),
