@@ -145,6 +145,8 @@ const R = `reproduction (${backend.name})`;
 for (const [k, v] of Object.entries(r.error.gaussian)) rec(`${R} relative MSE N(0,1)`, k, 'relMSE', v, '');
 for (const [k, v] of Object.entries(r.error.weights)) rec(`${R} relative MSE LM weights`, k, 'relMSE', v, '');
 rec(`${R} LM weights block kurtosis`, 'excess', 'kurtosis', r.error.kurtosis, '');
+if (r.error.predicted)
+  rec(`${R} Int4/NF4 error predicted by block shape`, 'int4/nf4', 'ratio', r.error.predicted.ratio, '');
 for (const [k, v] of Object.entries(r.quality)) {
   rec(`${R} held-out bpb novel`, k, 'bpb', v.bpb, 'bits/byte');
   rec(`${R} model bytes`, k, 'bytes', v.bytes, 'B');
@@ -163,6 +165,9 @@ for (const k of Object.keys(r.error.gaussian))
   );
 console.log(
   `  LM weights' excess kurtosis per block of 64: ${r.error.kurtosis.toFixed(2)} (Gaussian 0, uniform −1.2)`,
+);
+console.log(
+  `  Int4/NF4 error: ${(r.error.weights.int4 / r.error.weights.nf4).toFixed(3)}; data of that block shape give ${r.error.predicted ? r.error.predicted.ratio.toFixed(3) : '> 1 (as bell-shaped as a Gaussian)'}`,
 );
 console.log('  quantized LM        held-out bpb   weight bytes');
 for (const [k, v] of Object.entries(r.quality))

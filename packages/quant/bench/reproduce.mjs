@@ -16,55 +16,11 @@ import {
   splitBytes,
   trainSteps,
 } from '@tessera/nn';
-import {
-  applyLora,
-  dequantize4bit,
-  Linear4bit,
-  loraParameters,
-  quantize4bit,
-  quantizeModel,
-  withDoubleQuant,
-} from '@tessera/quant';
+import { applyLora, Linear4bit, loraParameters, quantizeModel } from '@tessera/quant';
 import * as T from '@tessera/tensor';
+import { blockKurtosis, predictedInt4OverNf4, relativeMse } from './shape.mjs';
 
 const TYPES = ['nf4', 'int4', 'fp4'];
-
-/** Σ(q − x)² / Σx² of a 4-bit round trip. */
-function relativeMse(x, type, doubleQuant, blockSize = 64) {
-  let q = quantize4bit(x, type, { blockSize });
-  if (doubleQuant) q = withDoubleQuant(q);
-  const back = dequantize4bit(q);
-  let se = 0;
-  let sx = 0;
-  for (let i = 0; i < x.length; i++) {
-    se += (back[i] - x[i]) ** 2;
-    sx += x[i] ** 2;
-  }
-  return { se, sx, rel: se / sx };
-}
-
-/** Excess kurtosis of the values within each block of 64 around the block mean, averaged: 0 for Gaussian, −1.2 for uniform. */
-function blockKurtosis(arrays, block = 64) {
-  let sum = 0;
-  let n = 0;
-  for (const x of arrays) {
-    for (let b = 0; b + block <= x.length; b += block) {
-      let m = 0;
-      for (let i = b; i < b + block; i++) m += x[i] / block;
-      let m2 = 0;
-      let m4 = 0;
-      for (let i = b; i < b + block; i++) {
-        m2 += (x[i] - m) ** 2 / block;
-        m4 += (x[i] - m) ** 4 / block;
-      }
-      if (m2 > 0) {
-        sum += m4 / m2 ** 2 - 3;
-        n++;
-      }
-    }
-  }
-  return sum / n;
-}
 
 /** Standard normal samples from a seeded generator, on the host. */
 async function gaussian(n, seed) {
@@ -151,7 +107,9 @@ export async function reproduce(o) {
   const linears = Object.entries(state).filter(
     ([k, v]) => v.shape.length === 2 && !k.includes('embed_tokens'),
   );
-  const error = { gaussian: {}, weights: {}, kurtosis: blockKurtosis(linears.map(([, v]) => v.data)) };
+  const kurtosis = blockKurtosis(linears.map(([, v]) => v.data));
+  // What the weights' shape predicts for Int4 against NF4 (see shape.mjs).
+  const error = { gaussian: {}, weights: {}, kurtosis, predicted: predictedInt4OverNf4(kurtosis) };
   for (const type of TYPES) {
     for (const dq of [false, true]) {
       const key = `${type}${dq ? '+dq' : ''}`;

@@ -1,11 +1,30 @@
-import { codeBook, DYNAMIC_CODE, encoder, encodeScaled, type FourBitType } from './codebooks.js';
+import {
+  checkBlock,
+  checkCount,
+  checkOneOf,
+  checkShape,
+  checkValues,
+  fail,
+  finiteF32,
+  QuantError,
+  show,
+} from './checks.js';
+import { codeBook, DYNAMIC_CODE, encoder, FOUR_BIT_TYPES, type FourBitType } from './codebooks.js';
+import { blockAbsmax, encodeBlocks, pack4 } from './encode.js';
+import { torchMeanF32 } from './torch-mean.js';
+import { checkNested, checkQuantized4, checkQuantized8 } from './validate.js';
+
+export { blockAbsmax, QuantError };
 
 /** A 4-bit blockwise-quantized tensor in bitsandbytes' layout. */
 export interface Quantized4 {
   type: FourBitType;
   blockSize: number;
   shape: number[];
-  /** Two codes per byte: element 2j in the high nibble, 2j + 1 in the low one (bitsandbytes' order). */
+  /**
+   * Two codes per byte: element 2j in the high nibble, 2j + 1 in the low one (bitsandbytes' order);
+   * an odd length's last low nibble holds the code of 0, as bitsandbytes pads.
+   */
   packed: Uint8Array;
   /** One absmax per block (fp32), or absent when double-quantized. */
   absmax?: Float32Array;
@@ -13,72 +32,50 @@ export interface Quantized4 {
   nested?: DoubleQuantized;
 }
 
-/** Options of the blockwise quantizers. */
+/** Options of {@link quantize4bit}. */
 export interface BlockOptions {
   /** A power of two from 32 to 4096; default 64 for 4-bit, 256 for 8-bit. */
   blockSize?: number;
+  /** The tensor's shape (default: flat); it must hold exactly the values given. */
   shape?: number[];
 }
 
-/** A bad argument to a quantizer: the message names it, the expected and the actual value. */
-export class QuantError extends Error {
-  override name = 'QuantError';
-}
-
-export function checkBlock(what: string, blockSize: number): void {
-  if (
-    !Number.isInteger(blockSize) ||
-    blockSize < 32 ||
-    blockSize > 4096 ||
-    (blockSize & (blockSize - 1)) !== 0
-  ) {
-    throw new QuantError(`${what}: blockSize must be a power of two from 32 to 4096, got ${blockSize}`);
-  }
-}
-
-function checkFinite(what: string, x: ArrayLike<number>): void {
-  for (let i = 0; i < x.length; i++) {
-    if (!Number.isFinite(x[i]))
-      throw new QuantError(`${what}: element ${i} is ${x[i]}; only finite weights can be quantized`);
-  }
-}
-
-/** Per-block absolute maxima. The last block may be partial: it covers only the remaining elements. */
-export function blockAbsmax(x: ArrayLike<number>, blockSize: number): Float32Array {
-  const out = new Float32Array(Math.ceil(x.length / blockSize));
-  for (let i = 0; i < x.length; i++) {
-    const a = Math.abs(x[i]);
-    const b = (i / blockSize) | 0;
-    if (a > out[b]) out[b] = a;
-  }
-  return out;
+/** Options of {@link quantizeBlockwise8}. */
+export interface Blockwise8Options {
+  /** A power of two from 32 to 4096; default 256. */
+  blockSize?: number;
+  /** `linear` (default) or bitsandbytes' `dynamic` map. */
+  code?: 'linear' | 'dynamic';
 }
 
 /**
- * Quantizes to NF4, FP4 or symmetric Int4: each element becomes the code nearest to x / absmax of
- * its block. A length that is not a multiple of the block size leaves a shorter last block; an odd
- * length leaves the last byte's low nibble 0.
+ * Quantizes to NF4, FP4 or symmetric Int4 in bitsandbytes' layout, byte for byte as bitsandbytes'
+ * reference quantizer: per block, absmax = max |x| (a shorter last block's at least 1e-38), the scaled
+ * value s = f32(x · f32(1 / max(absmax, 1e-38))) (a shorter last block: f32(x / absmax)), and the code
+ * whose bucket holds s: the number of code midpoints strictly below s (ties go to the lower code).
+ * x is taken as float32. An odd length pads the last low nibble with the code of 0.
  */
 export function quantize4bit(
   x: ArrayLike<number>,
   type: FourBitType = 'nf4',
   options: BlockOptions = {},
 ): Quantized4 {
-  const blockSize = options.blockSize ?? 64;
-  checkBlock('quantize4bit', blockSize);
-  checkFinite('quantize4bit', x);
-  const absmax = blockAbsmax(x, blockSize);
-  const packed = new Uint8Array(Math.ceil(x.length / 2));
-  const enc = encoder(type);
-  for (let i = 0; i < x.length; i++) {
-    const c = encodeScaled(enc, x[i], absmax[(i / blockSize) | 0]);
-    packed[i >> 1] |= i & 1 ? c : c << 4;
-  }
-  return { type, blockSize, shape: options.shape ?? [x.length], packed, absmax };
+  const what = 'quantize4bit';
+  checkOneOf(what, 'type', type, FOUR_BIT_TYPES);
+  const blockSize = checkBlock(what, options.blockSize ?? 64);
+  const xs = finiteF32(what, checkValues(what, 'x', x));
+  const shape = options.shape === undefined ? [xs.length] : checkShape(what, options.shape, xs.length, 'x');
+  const absmax = blockAbsmax(xs, blockSize);
+  const packed = pack4(encodeBlocks(xs, absmax, blockSize, encoder(type), xs.length % 2 === 1));
+  return { type, blockSize, shape, packed, absmax };
 }
 
 /** The 4-bit codes of a packed buffer, in element order. */
 export function unpack4(packed: Uint8Array, n: number): Uint8Array {
+  if (!(packed instanceof Uint8Array)) fail(`unpack4: packed must be a Uint8Array, got ${show(packed)}`);
+  checkCount('unpack4', 'n', n);
+  if (n > packed.length * 2)
+    fail(`unpack4: n must be at most ${packed.length * 2} (2 per byte of packed), got ${n}`);
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) out[i] = i & 1 ? packed[i >> 1] & 15 : packed[i >> 1] >> 4;
   return out;
@@ -86,9 +83,8 @@ export function unpack4(packed: Uint8Array, n: number): Uint8Array {
 
 /** Back to f32: code value × absmax of the block (double-quantized absmax is dequantized first). */
 export function dequantize4bit(q: Quantized4): Float32Array {
-  const n = q.shape.reduce((a, b) => a * b, 1);
-  const absmax = q.absmax ?? (q.nested ? dequantizeAbsmax(q.nested) : undefined);
-  if (!absmax) throw new QuantError('dequantize4bit: the tensor has neither absmax nor nested absmax');
+  const n = checkQuantized4('dequantize4bit', q);
+  const absmax = q.absmax ?? dequantizeAbsmax(q.nested!);
   const book = codeBook(q.type);
   const codes = unpack4(q.packed, n);
   const out = new Float32Array(n);
@@ -103,37 +99,40 @@ export interface Quantized8 {
   absmax: Float32Array;
   /** `linear` (symmetric: code − 128 stands for (code − 128) / 127) or `dynamic` (bitsandbytes' map). */
   code: 'linear' | 'dynamic';
+  /**
+   * The 256 values of a `dynamic` code when they are not {@link DYNAMIC_CODE}: a bitsandbytes
+   * checkpoint's own `nested_quant_map`, used as it is.
+   */
+  map?: Float32Array;
 }
 
 const LINEAR8 = Float32Array.from({ length: 256 }, (_, c) => Math.fround(Math.max(-127, c - 128) / 127));
 
-/** Blockwise 8-bit quantization with the symmetric linear code (absmax) or bitsandbytes' dynamic code. */
-export function quantizeBlockwise8(
-  x: ArrayLike<number>,
-  options: BlockOptions & { code?: 'linear' | 'dynamic' } = {},
-): Quantized8 {
-  const blockSize = options.blockSize ?? 256;
-  const code = options.code ?? 'linear';
-  checkBlock('quantizeBlockwise8', blockSize);
-  checkFinite('quantizeBlockwise8', x);
-  const absmax = blockAbsmax(x, blockSize);
-  const codes = new Uint8Array(x.length);
-  const dyn = encoder('dynamic8');
-  for (let i = 0; i < x.length; i++) {
+/**
+ * Blockwise 8-bit quantization: the symmetric linear code (round(x / absmax · 127)), or bitsandbytes'
+ * dynamic map, encoded as bitsandbytes' reference `quantize_blockwise` does (see {@link quantize4bit}
+ * for the scaling and the buckets).
+ */
+export function quantizeBlockwise8(x: ArrayLike<number>, options: Blockwise8Options = {}): Quantized8 {
+  const what = 'quantizeBlockwise8';
+  const blockSize = checkBlock(what, options.blockSize ?? 256);
+  const code = checkOneOf(what, 'code', options.code ?? 'linear', ['linear', 'dynamic'] as const);
+  const xs = finiteF32(what, checkValues(what, 'x', x));
+  const absmax = blockAbsmax(xs, blockSize);
+  if (code === 'dynamic')
+    return { blockSize, codes: encodeBlocks(xs, absmax, blockSize, encoder('dynamic8')), absmax, code };
+  const codes = new Uint8Array(xs.length);
+  for (let i = 0; i < xs.length; i++) {
     const scale = absmax[(i / blockSize) | 0];
-    codes[i] =
-      code === 'dynamic'
-        ? encodeScaled(dyn, x[i], scale)
-        : scale === 0
-          ? 128
-          : Math.round(Math.fround(x[i] / scale) * 127) + 128;
+    codes[i] = scale === 0 ? 128 : Math.round(Math.fround(xs[i] / scale) * 127) + 128;
   }
   return { blockSize, codes, absmax, code };
 }
 
 /** Back to f32 from {@link quantizeBlockwise8}. */
 export function dequantizeBlockwise8(q: Quantized8): Float32Array {
-  const book = q.code === 'dynamic' ? DYNAMIC_CODE : LINEAR8;
+  checkQuantized8('dequantizeBlockwise8', q);
+  const book = q.code === 'dynamic' ? (q.map ?? DYNAMIC_CODE) : LINEAR8;
   return Float32Array.from(q.codes, (c, i) => Math.fround(book[c] * q.absmax[(i / q.blockSize) | 0]));
 }
 
@@ -144,31 +143,43 @@ export interface DoubleQuantized {
   inner: Quantized8;
 }
 
-/** Double quantization of per-block absmax values, as bitsandbytes does it. */
+/**
+ * Double quantization of per-block absmax values, as bitsandbytes' `quantize_4bit(compress_statistics=True)`:
+ * offset = torch's float32 mean of the absmax (0 for none, where torch gives NaN), then the
+ * differences f32(absmax − offset) quantized with the dynamic map in blocks of 256.
+ */
 export function doubleQuantize(absmax: Float32Array): DoubleQuantized {
-  let sum = 0;
-  for (const a of absmax) sum += a;
-  const offset = Math.fround(sum / Math.max(absmax.length, 1));
-  const centered = Float32Array.from(absmax, (a) => a - offset);
+  if (!(absmax instanceof Float32Array))
+    fail(`doubleQuantize: absmax must be a Float32Array, got ${show(absmax)}`);
+  const values = finiteF32('doubleQuantize', absmax);
+  const offset = values.length ? torchMeanF32(values) : 0;
+  const centered = Float32Array.from(values, (a) => a - offset);
   return { offset, inner: quantizeBlockwise8(centered, { blockSize: 256, code: 'dynamic' }) };
 }
 
 /** The absmax values back from {@link doubleQuantize}. */
 export function dequantizeAbsmax(d: DoubleQuantized): Float32Array {
+  checkNested('dequantizeAbsmax', d, d?.inner?.codes?.length ?? 0, 'd');
   return Float32Array.from(dequantizeBlockwise8(d.inner), (v) => Math.fround(v + d.offset));
 }
 
 /** Replaces a 4-bit tensor's absmax by its double quantization. */
 export function withDoubleQuant(q: Quantized4): Quantized4 {
-  if (!q.absmax) throw new QuantError('withDoubleQuant: the tensor is already double-quantized');
-  return { ...q, absmax: undefined, nested: doubleQuantize(q.absmax) };
+  if (q?.nested && !q.absmax)
+    fail('withDoubleQuant: q is already double-quantized (it has nested absmax, no absmax)');
+  checkQuantized4('withDoubleQuant', q);
+  return { ...q, absmax: undefined, nested: doubleQuantize(q.absmax!) };
 }
 
 /**
- * Storage cost per parameter in bits: 4 for the codes plus the absmax per block — 32 bits, or with
- * double quantization 8 bits per block and 32 bits per 256 blocks (NF4, block 64, DQ: 4.127).
+ * Storage cost per parameter in bits: `bits` for the codes plus the absmax per block — 32 bits, or
+ * with double quantization 8 bits per block and 32 bits per 256 blocks (NF4, block 64, DQ: 4.127).
  */
 export function bitsPerParameter(blockSize: number, doubleQuant: boolean, bits = 4): number {
   checkBlock('bitsPerParameter', blockSize);
+  if (typeof doubleQuant !== 'boolean')
+    fail(`bitsPerParameter: doubleQuant must be true or false, got ${show(doubleQuant)}`);
+  if (!Number.isInteger(bits) || bits < 1 || bits > 32)
+    fail(`bitsPerParameter: bits must be an integer from 1 to 32, got ${show(bits)}`);
   return bits + (doubleQuant ? 8 / blockSize + 32 / (blockSize * 256) : 32 / blockSize);
 }

@@ -1,3 +1,6 @@
+import { checkOneOf, fail, show } from './checks.js';
+import { fmaF32 } from './f32.js';
+
 /** The 4-bit data types, with bitsandbytes' names. */
 export type FourBitType = 'nf4' | 'fp4' | 'int4';
 /** Every 4-bit type. */
@@ -14,11 +17,12 @@ export const NF4_CODE: Float32Array = Float32Array.from([
 
 /**
  * bitsandbytes' FP4 (E2M1): bit 3 is the sign, bits 0–2 index the magnitudes
- * [0, 0.0625, 8, 12, 4, 6, 2, 3] / 12. Index = code.
+ * [0, 0.0625, 8, 12, 4, 6, 2, 3] / 12. Index = code. Code 8 is +0, as in bitsandbytes' `get_4bit_type`
+ * (its list spells it as the Python int −0, which is 0).
  */
 export const FP4_CODE: Float32Array = (() => {
   const mags = [0, 0.0625, 8, 12, 4, 6, 2, 3].map((m) => f32(m / 12));
-  return Float32Array.from({ length: 16 }, (_, c) => (c & 8 ? -mags[c & 7] : mags[c & 7]));
+  return Float32Array.from({ length: 16 }, (_, c) => (c & 8 ? -mags[c & 7] + 0 : mags[c & 7]));
 })();
 
 /** Symmetric Int4: code c stands for (c − 8) / 7, so −7..7 are used and 0 is exact (code 0 = −8/7 is never produced). */
@@ -26,26 +30,30 @@ export const INT4_CODE: Float32Array = Float32Array.from({ length: 16 }, (_, c) 
 
 /** The code book of a 4-bit type. */
 export const codeBook = (type: FourBitType): Float32Array =>
-  ({ nf4: NF4_CODE, fp4: FP4_CODE, int4: INT4_CODE })[type];
+  ({ nf4: NF4_CODE, fp4: FP4_CODE, int4: INT4_CODE })[checkOneOf('codeBook', 'type', type, FOUR_BIT_TYPES)];
 
 /**
- * torch.linspace in float32 as ATen's CPU kernel computes it: the first half counts up from `start`,
- * the second half down from `end`, and full 8-lane vectors fill `base + j·step` from each vector's
- * first element. This reproduces PyTorch's float32 values (which bitsandbytes' map inherits) to the
- * bit for all but 4 of the map's 256 entries, which differ by one ulp (vector arithmetic details).
+ * torch.linspace in float32 as ATen 1.13's CPU kernel computes it (RangeFactoriesKernel.cpp
+ * `linspace_kernel`): element i is start + step·i below the halfway index and end − step·(n − 1 − i)
+ * from there, each a fused multiply-add in the compiled kernel; but runs of 16 elements are filled as
+ * two 8-lane vectors, `Vectorized::arange(base, step)`, lane j = base + j·step with two roundings,
+ * from each vector's first element. This gives PyTorch's float32 values, which bitsandbytes' map
+ * inherits, bit for bit (tested against torch 1.13 on 500 ranges).
  */
 function linspaceF32(start: number, end: number, steps: number): number[] {
   const [a, b] = [f32(start), f32(end)];
   const step = f32(f32(b - a) / (steps - 1));
   const half = Math.floor(steps / 2);
-  // start + step·k with one rounding: the compiled kernel contracts it to a fused multiply-add.
-  const scalar = (i: number) => (i < half ? f32(a + step * i) : f32(b - step * (steps - 1 - i)));
+  const scalar = (i: number) => (i < half ? fmaF32(step, i, a) : fmaF32(-step, steps - 1 - i, b));
   const out: number[] = [];
   const LANES = 8;
   let i = 0;
-  for (; i + LANES <= steps; i += LANES) {
-    const base = scalar(i);
-    for (let j = 0; j < LANES; j++) out.push(f32(base + f32(j * step)));
+  // Loops.h vectorized_loop: two vectors per iteration while 16 elements remain, then one at a time.
+  for (; i + 2 * LANES <= steps; i += 2 * LANES) {
+    for (const first of [i, i + LANES]) {
+      const base = scalar(first);
+      for (let j = 0; j < LANES; j++) out.push(f32(base + f32(j * step)));
+    }
   }
   for (; i < steps; i++) out.push(scalar(i));
   return out;
@@ -73,51 +81,50 @@ export const DYNAMIC_CODE: Float32Array = (() => {
 })();
 
 /**
- * A code book as decision thresholds: the distinct values ascending, the midpoints between
- * neighbours (f32), and the code that stands for each value.
+ * A code book as bitsandbytes buckets into it: `bounds`, the f32 midpoints (v[i] + v[i + 1]) / 2 of
+ * the code values sorted ascending (stable, so FP4's +0 of code 0 precedes that of code 8), and
+ * `codes[i]`, the code of a scaled value with exactly i bounds strictly below it (torch.bucketize).
  */
 export interface Encoder {
-  readonly mids: Float32Array;
+  readonly bounds: Float32Array;
   readonly codes: Uint8Array;
-  /** The code of 0, for all-zero blocks. */
-  readonly zero: number;
 }
 
 const ENCODERS = new Map<FourBitType | 'dynamic8', Encoder>();
 
-/** The {@link Encoder} of a 4-bit type or of the dynamic 8-bit map (`dynamic8`). */
+/**
+ * The {@link Encoder} of a 4-bit type or of the dynamic 8-bit map (`dynamic8`), as bitsandbytes'
+ * `_get_4bit_quantize_bounds` and `quantize_blockwise` build it. Int4 leaves out code 0 (−8/7).
+ */
 export function encoder(type: FourBitType | 'dynamic8'): Encoder {
   let e = ENCODERS.get(type);
   if (e) return e;
+  checkOneOf('encoder', 'type', type, [...FOUR_BIT_TYPES, 'dynamic8']);
   const book = type === 'dynamic8' ? DYNAMIC_CODE : codeBook(type);
   const order = [...book.keys()]
     .filter((c) => type !== 'int4' || c > 0)
     .sort((a, b) => book[a] - book[b] || a - b);
-  // FP4 has +0 and −0: keep +0 (code 0), as bitsandbytes encodes zero.
-  const unique = order.filter((c, i) => i === 0 || book[c] !== book[order[i - 1]]);
-  const mids = Float32Array.from(unique.slice(1), (c, i) => f32(f32(book[unique[i]] + book[c]) / 2));
-  e = { mids, codes: Uint8Array.from(unique), zero: unique.find((c) => book[c] === 0) ?? 0 };
+  const bounds = Float32Array.from(order.slice(1), (c, i) => f32(f32(book[order[i]] + book[c]) / 2));
+  e = { bounds, codes: Uint8Array.from(order) };
   ENCODERS.set(type, e);
   return e;
 }
 
-/**
- * The code nearest to x / scale, decided without a division: the value index is the number of
- * midpoints m with f32(m · scale) < x (ties go to the lower value). Products are correctly rounded
- * in WGSL and in JS alike, divisions are not (WGSL allows 2.5 ulp), so the GPU kernels produce these
- * exact codes on every adapter.
- */
-export function encodeScaled(e: Encoder, x: number, scale: number): number {
-  if (scale === 0) return e.zero;
+/** The code of a scaled value `s`: codes[number of bounds strictly below s], by binary search. */
+export function bucket(e: Encoder, s: number): number {
   let lo = 0;
-  let hi = e.mids.length;
+  let hi = e.bounds.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (f32(e.mids[mid] * scale) < x) lo = mid + 1;
+    if (e.bounds[mid] < s) lo = mid + 1;
     else hi = mid;
   }
   return e.codes[lo];
 }
 
-/** The 4-bit code nearest to `x` (already divided by the block's absmax). */
-export const encode4 = (type: FourBitType, x: number): number => encodeScaled(encoder(type), x, 1);
+/** The 4-bit code bitsandbytes gives the scaled value `s` (x already brought to [−1, 1]). */
+export function encode4(type: FourBitType, s: number): number {
+  checkOneOf('encode4', 'type', type, FOUR_BIT_TYPES);
+  if (typeof s !== 'number' || Number.isNaN(s)) fail(`encode4: s must be a number, got ${show(s)}`);
+  return bucket(encoder(type), s);
+}

@@ -1,11 +1,12 @@
 import { floatToHalf, halfToFloat } from '@tessera/nn';
-import { QuantError } from './blockwise.js';
+import { checkOneOf, checkValues, fail, finiteF32, show } from './checks.js';
 
 /** llama.cpp's block formats: 32 elements, an fp16 scale, then the codes. */
 export type GgmlType = 'q4_0' | 'q8_0';
 
 /** Bytes of one 32-element block: q4_0 = 2 + 16, q8_0 = 2 + 32. */
 export const GGML_BLOCK_BYTES: Record<GgmlType, number> = { q4_0: 18, q8_0: 34 };
+const GGML_TYPES: readonly GgmlType[] = ['q4_0', 'q8_0'];
 const QK = 32;
 
 /**
@@ -13,9 +14,10 @@ const QK = 32;
  * signed value of largest magnitude / −8 and packs element j in the low nibble, j + 16 in the high
  * one; q8_0 scales by absmax / 127 and rounds half away from zero. Length must be a multiple of 32.
  */
-export function quantizeGgml(x: ArrayLike<number>, type: GgmlType): Uint8Array {
-  if (x.length % QK !== 0)
-    throw new QuantError(`quantizeGgml: ${type} needs a multiple of ${QK} elements, got ${x.length}`);
+export function quantizeGgml(values: ArrayLike<number>, type: GgmlType): Uint8Array {
+  checkOneOf('quantizeGgml', 'type', type, GGML_TYPES);
+  const x = finiteF32('quantizeGgml', checkValues('quantizeGgml', 'x', values));
+  if (x.length % QK !== 0) fail(`quantizeGgml: ${type} needs a multiple of ${QK} elements, got ${x.length}`);
   const out = new Uint8Array((x.length / QK) * GGML_BLOCK_BYTES[type]);
   const view = new DataView(out.buffer);
   for (let b = 0; b < x.length / QK; b++) {
@@ -25,10 +27,6 @@ export function quantizeGgml(x: ArrayLike<number>, type: GgmlType): Uint8Array {
     let max = 0;
     for (let j = 0; j < QK; j++) {
       const v = x[base + j];
-      if (!Number.isFinite(v))
-        throw new QuantError(
-          `quantizeGgml: element ${base + j} is ${v}; only finite weights can be quantized`,
-        );
       if (Math.abs(v) > amax) {
         amax = Math.abs(v);
         max = v;
@@ -58,11 +56,10 @@ export function quantizeGgml(x: ArrayLike<number>, type: GgmlType): Uint8Array {
 
 /** Back to f32 from llama.cpp blocks. */
 export function dequantizeGgml(bytes: Uint8Array, type: GgmlType): Float32Array {
-  const size = GGML_BLOCK_BYTES[type];
+  const size = GGML_BLOCK_BYTES[checkOneOf('dequantizeGgml', 'type', type, GGML_TYPES)];
+  if (!(bytes instanceof Uint8Array)) fail(`dequantizeGgml: bytes must be a Uint8Array, got ${show(bytes)}`);
   if (bytes.byteLength % size !== 0)
-    throw new QuantError(
-      `dequantizeGgml: ${bytes.byteLength} bytes is not a whole number of ${type} blocks of ${size}`,
-    );
+    fail(`dequantizeGgml: ${bytes.byteLength} bytes is not a whole number of ${type} blocks of ${size}`);
   const blocks = bytes.byteLength / size;
   const out = new Float32Array(blocks * QK);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -5,7 +5,8 @@
  * `Linear4bit._save_to_state_dict` (nn/modules.py L593) and the CPU kernel's packed shape
  * (backends/default/ops.py L233); transformers' quantizer_bnb_4bit.py (commit 009ba7ca964c) hands every
  * `<param>.*` key to `Params4bit.from_prequantized`. Per quantized Linear weight `<p>` (e.g. `…q_proj.weight`):
- * - `<p>`: u8 [(n + 1) / 2, 1], element 2j in the high nibble; an odd n pads with the code of 0;
+ * - `<p>`: u8 [(n + 1) / 2, 1], element 2j in the high nibble; an odd n pads with the code of 0; with
+ *   `quant_storage` (default/ops.py L257-258) the same bytes viewed as F16, BF16 or F32 [bytes / size, 1];
  * - `<p>.absmax`: f32 [blocks], or with double quantization u8 codes [blocks];
  * - `<p>.quant_map`: f32 [16], the nf4 or fp4 code book;
  * - `<p>.nested_absmax`: f32 [ceil(blocks / 256)] and `<p>.nested_quant_map`: f32 [256] (dynamic map);
@@ -15,8 +16,10 @@
  */
 import { parseSafetensorsHeader, readSafetensors, type WriteDTypes, writeSafetensors } from '@tessera/nn';
 import * as T from '@tessera/tensor';
-import { QuantError, type Quantized4 } from './blockwise.js';
+import type { Quantized4 } from './blockwise.js';
+import { fail, isBlockSize as isBlock, shapeSize, show } from './checks.js';
 import { codeBook, DYNAMIC_CODE, encode4 } from './codebooks.js';
+import { checkQuantized4 } from './validate.js';
 
 /** The dtype a bitsandbytes weight records as its original (dequantized) dtype. */
 export type BnbDType = 'float32' | 'float16' | 'bfloat16';
@@ -25,33 +28,21 @@ const DTYPES: readonly string[] = ['float32', 'float16', 'bfloat16'];
 const STATE = '.quant_state.';
 const STATE_KEYS = ['quant_type', 'blocksize', 'dtype', 'shape'];
 const NESTED_KEYS = ['nested_blocksize', 'nested_dtype', 'nested_offset'];
-// Tensor suffixes bitsandbytes writes, with the safetensors dtypes it stores them in.
+// Tensor suffixes bitsandbytes writes, with the safetensors dtypes it stores them in. The packed codes
+// are U8, or with `quant_storage` (as FSDP-QLoRA sets it) the same bytes viewed as F16, BF16 or F32.
 const SUFFIXES: Record<string, string[]> = {
-  '': ['U8'],
+  '': ['U8', 'F16', 'BF16', 'F32'],
   '.absmax': ['F32', 'U8'],
   '.quant_map': ['F32'],
   '.nested_absmax': ['F32'],
   '.nested_quant_map': ['F32'],
 };
+/** Bytes per element of the `quant_storage` dtypes. */
+const STORAGE_BYTES: Record<string, number> = { U8: 1, F16: 2, BF16: 2, F32: 4 };
 
-function fail(msg: string): never {
-  throw new QuantError(msg);
-}
-const show = (v: unknown): string => (v === undefined ? 'nothing' : JSON.stringify(v));
-const isBlock = (b: unknown): b is number =>
-  Number.isInteger(b) &&
-  (b as number) >= 32 &&
-  (b as number) <= 4096 &&
-  ((b as number) & ((b as number) - 1)) === 0;
-
-function numel(what: string, shape: unknown): number {
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
-    fail(`${what}: shape must be a list of non-negative integers, got ${show(shape)}`);
-  const n = (shape as number[]).reduce((a, b) => a * b, 1);
-  if (!Number.isSafeInteger(n))
-    fail(`${what}: shape ${show(shape)} has more elements than fit a safe integer`);
-  return n;
-}
+const numel = (what: string, shape: unknown): number => shapeSize(what, shape);
+const orList = (xs: string[]): string =>
+  xs.length > 1 ? `${xs.slice(0, -1).join(', ')} or ${xs.at(-1)}` : xs[0];
 
 /** Python's float repr, which json.dumps writes: JS's shortest digits, Python's layout (1.0, 1e-05, 1e+16). */
 function pyFloat(x: number): string {
@@ -102,19 +93,17 @@ export function bnbTensors(
   options: BnbTensorOptions = {},
 ): Record<string, T.Tensor> {
   const where = `bnbTensors('${prefix}')`;
+  if (typeof prefix !== 'string' || !prefix)
+    fail(`bnbTensors: prefix must be a tensor name, got ${show(prefix)}`);
+  if (typeof q !== 'object' || q === null)
+    fail(`${where}: q must be a quantized 4-bit tensor, got ${show(q)}`);
   const dtype = options.dtype ?? 'float32';
   if (q.type !== 'nf4' && q.type !== 'fp4')
     fail(`${where}: type must be 'nf4' or 'fp4' (the types bitsandbytes serialises), got ${show(q.type)}`);
   if (!DTYPES.includes(dtype))
     fail(`${where}: dtype must be one of ${DTYPES.join(', ')}, got ${show(dtype)}`);
-  if (!isBlock(q.blockSize))
-    fail(`${where}: blockSize must be a power of two from 32 to 4096, got ${show(q.blockSize)}`);
-  const n = numel(where, q.shape);
+  const n = checkQuantized4(where, q);
   const blocks = Math.ceil(n / q.blockSize);
-  if (q.packed.length !== Math.ceil(n / 2))
-    fail(
-      `${where}: packed must hold ${Math.ceil(n / 2)} bytes for shape ${show(q.shape)}, got ${q.packed.length}`,
-    );
   const cpu = (data: Uint8Array | Float32Array, shape: number[]) =>
     T.tensor(data.slice(), {
       shape,
@@ -140,30 +129,18 @@ export function bnbTensors(
   };
   if (q.nested) {
     const { offset, inner } = q.nested;
-    if (q.absmax) fail(`${where}: has both absmax and nested (double-quantized) absmax`);
     if (inner.code !== 'dynamic')
       fail(`${where}: nested.inner.code must be 'dynamic' (bitsandbytes' map), got ${show(inner.code)}`);
-    if (!isBlock(inner.blockSize))
-      fail(`${where}: nested blockSize must be a power of two from 32 to 4096, got ${show(inner.blockSize)}`);
-    if (!Number.isFinite(offset)) fail(`${where}: nested offset must be finite, got ${offset}`);
-    if (inner.codes.length !== blocks)
-      fail(`${where}: nested codes must number ${blocks}, got ${inner.codes.length}`);
     const outer = Math.ceil(blocks / inner.blockSize);
-    if (inner.absmax.length !== outer)
-      fail(`${where}: nested absmax must number ${outer}, got ${inner.absmax.length}`);
     out[`${prefix}.absmax`] = cpu(inner.codes, [blocks]);
     out[`${prefix}.nested_absmax`] = cpu(inner.absmax, [outer]);
-    out[`${prefix}.nested_quant_map`] = cpu(DYNAMIC_CODE, [256]);
+    out[`${prefix}.nested_quant_map`] = cpu(inner.map ?? DYNAMIC_CODE, [256]);
     Object.assign(state, {
       nested_blocksize: inner.blockSize,
       nested_dtype: 'float32',
       nested_offset: offset,
     });
-  } else {
-    if (!q.absmax) fail(`${where}: has neither absmax nor nested absmax`);
-    if (q.absmax.length !== blocks) fail(`${where}: absmax must number ${blocks}, got ${q.absmax.length}`);
-    out[`${prefix}.absmax`] = cpu(q.absmax, [blocks]);
-  }
+  } else out[`${prefix}.absmax`] = cpu(q.absmax!, [blocks]);
   const json = new TextEncoder().encode(pyJson(state));
   out[`${prefix}${STATE}bitsandbytes__${q.type}`] = cpu(json, [json.length]);
   return out;
@@ -189,9 +166,16 @@ function ownKeys(prefix: string, names: string[]): { own: string[]; stateKey: st
   return { own, stateKey, type: suffix.slice(-3) as 'nf4' | 'fp4' };
 }
 
+/** How a checkpoint stores the packed codes when not as U8: the dtype and shape of its header entry. */
+interface PackedStorage {
+  dtype: string;
+  shape: number[];
+}
+
 async function decode(
   prefix: string,
   entries: Record<string, T.Tensor>,
+  storage?: PackedStorage,
 ): Promise<{ q: Quantized4; dtype: BnbDType }> {
   const { stateKey, type } = ownKeys(prefix, Object.keys(entries));
   const get = async (key: string, dtype: 'u8' | 'f32', shape: number[]) => {
@@ -229,8 +213,23 @@ async function decode(
     fail(`'${stateKey}': dtype must be one of ${DTYPES.join(', ')}, got ${show(dtype)}`);
   const n = numel(`'${stateKey}'`, shape);
   const blocks = Math.ceil(n / (blocksize as number));
-  const packed = (await get(prefix, 'u8', [Math.ceil(n / 2), 1])) as Uint8Array;
-  if (n % 2) packed[packed.length - 1] &= 0xf0; // the pad nibble is no data; Quantized4 keeps it 0
+  const bytes = Math.ceil(n / 2);
+  let packed: Uint8Array;
+  if (!storage) packed = (await get(prefix, 'u8', [bytes, 1])) as Uint8Array;
+  else {
+    // quant_storage: bitsandbytes views its [bytes, 1] uint8 result as the storage dtype.
+    const size = STORAGE_BYTES[storage.dtype];
+    if (bytes % size)
+      fail(
+        `'${prefix}': ${n} codes take ${bytes} bytes, which ${storage.dtype} elements of ${size} bytes cannot hold exactly`,
+      );
+    const want = [bytes / size, 1];
+    if (storage.shape.length !== 2 || storage.shape[0] !== want[0] || storage.shape[1] !== 1)
+      fail(
+        `'${prefix}': shape must be [${want.join(', ')}] (${bytes} bytes as ${storage.dtype}), got [${storage.shape.join(', ')}]`,
+      );
+    packed = (await entries[prefix].data()) as Uint8Array;
+  }
   const map = await get(`${prefix}.quant_map`, 'f32', [16]);
   const book = codeBook(type);
   for (let i = 0; i < 16; i++) {
@@ -271,17 +270,15 @@ async function decode(
   ])) as Float32Array;
   const bad = absmax.findIndex((a) => !Number.isFinite(a));
   if (bad >= 0) fail(`'${prefix}.nested_absmax': element ${bad} is ${absmax[bad]}, expected a finite value`);
-  // torch builds the dynamic map with its own linspace kernel: 4 of 256 entries are 1 ulp off ours.
-  const dyn = await get(`${prefix}.nested_quant_map`, 'f32', [256]);
-  for (let i = 0; i < 256; i++) {
-    if (!(Math.abs(dyn[i] - DYNAMIC_CODE[i]) <= Math.abs(DYNAMIC_CODE[i]) * 2 ** -23))
-      fail(
-        `'${prefix}.nested_quant_map': must be bitsandbytes' dynamic map; element ${i} is ${dyn[i]}, expected ${DYNAMIC_CODE[i]}`,
-      );
-  }
+  // The file's own map is used as it is (another torch build may round a few entries differently).
+  const dyn = (await get(`${prefix}.nested_quant_map`, 'f32', [256])) as Float32Array;
+  const badMap = dyn.findIndex((v) => !Number.isFinite(v));
+  if (badMap >= 0)
+    fail(`'${prefix}.nested_quant_map': element ${badMap} is ${dyn[badMap]}, expected a finite value`);
+  const ours = dyn.every((v, i) => Object.is(v, DYNAMIC_CODE[i]));
   q.nested = {
     offset: Math.fround(nested_offset as number),
-    inner: { blockSize: nbs as number, codes, absmax, code: 'dynamic' },
+    inner: { blockSize: nbs as number, codes, absmax, code: 'dynamic', ...(ours ? {} : { map: dyn }) },
   };
   return { q, dtype: dtype as BnbDType };
 }
@@ -289,10 +286,21 @@ async function decode(
 /**
  * The inverse of {@link bnbTensors}: the weight `prefix` from its bitsandbytes entries (other keys in
  * `entries` are ignored). Every entry is checked — presence, dtype, shape against the JSON state's
- * shape and blocksize, the code books — and the JSON state's keys and values; each problem throws a
- * QuantError naming the key. The pad nibble of an odd-length weight is cleared.
+ * shape and blocksize, the 4-bit code book — and the JSON state's keys and values; each problem throws a
+ * QuantError naming the key. The packed bytes are kept as they are (an odd length's pad nibble
+ * included); a `nested_quant_map` other than {@link DYNAMIC_CODE} is kept as `nested.inner.map` and
+ * used to dequantize. The packed codes must be a u8 tensor here; {@link readBnbCheckpoint} also reads
+ * them stored as F16, BF16 or F32 (bitsandbytes' `quant_storage`).
  */
 export async function fromBnbTensors(prefix: string, entries: Record<string, T.Tensor>): Promise<Quantized4> {
+  if (typeof prefix !== 'string' || !prefix)
+    fail(`fromBnbTensors: prefix must be a tensor name, got ${show(prefix)}`);
+  if (
+    typeof entries !== 'object' ||
+    entries === null ||
+    !Object.values(entries).every((t) => t instanceof T.Tensor)
+  )
+    fail(`fromBnbTensors: entries must map names to tensors, got ${show(entries)}`);
   return (await decode(prefix, entries)).q;
 }
 
@@ -324,6 +332,12 @@ export async function writeBnbCheckpoint(
   other: Record<string, T.Tensor>,
   options: BnbWriteOptions = {},
 ): Promise<Uint8Array> {
+  for (const [name, v] of [
+    ['quantized', quantized],
+    ['other', other],
+  ] as const)
+    if (typeof v !== 'object' || v === null)
+      fail(`writeBnbCheckpoint: ${name} must be an object of tensors by name, got ${show(v)}`);
   const prefixes = new Set(Object.keys(quantized));
   const all: Record<string, T.Tensor> = {};
   for (const [prefix, q] of Object.entries(quantized)) {
@@ -360,10 +374,14 @@ export interface BnbCheckpoint {
 /**
  * Reads a bitsandbytes 4-bit safetensors checkpoint: each `<p>` with a `<p>.quant_state.bitsandbytes__*`
  * entry becomes a Quantized4 (see {@link fromBnbTensors}; stored dtypes are checked too, e.g. absmax
- * must be F32 or U8 as bitsandbytes writes it); every other tensor is returned as read. All tensors
+ * must be F32 or U8 as bitsandbytes writes it). The packed codes may be stored as U8 or, with
+ * bitsandbytes' `quant_storage` (FSDP-QLoRA), as F16, BF16 or F32 elements holding the same bytes;
+ * they are read as those bytes ({@link writeBnbCheckpoint} writes U8). Every other tensor is returned as read. All tensors
  * are CPU tensors. A malformed file throws SafetensorsError, a malformed quantized weight QuantError.
  */
 export async function readBnbCheckpoint(bytes: Uint8Array): Promise<BnbCheckpoint> {
+  if (!(bytes instanceof Uint8Array))
+    fail(`readBnbCheckpoint: bytes must be a Uint8Array, got ${show(bytes)}`);
   const header = parseSafetensorsHeader(bytes);
   const tensors = readSafetensors(bytes, { backend: T.cpuBackend });
   const names = Object.keys(tensors);
@@ -384,18 +402,26 @@ export async function readBnbCheckpoint(bytes: Uint8Array): Promise<BnbCheckpoin
     for (const prefix of [...prefixes].sort()) {
       const { own, stateKey } = ownKeys(prefix, names);
       const entries: Record<string, T.Tensor> = {};
+      let packedStorage: PackedStorage | undefined;
       for (const k of own) {
         const stored = header.entries[k].dtype;
         const allowed = k === stateKey ? ['U8'] : SUFFIXES[k.slice(prefix.length)];
         if (!allowed.includes(stored))
-          fail(`'${k}': stored as ${stored}, bitsandbytes writes ${allowed.join(' or ')}`);
+          fail(`'${k}': stored as ${stored}, bitsandbytes writes ${orList(allowed)}`);
         entries[k] = tensors[k];
+        if (k === prefix && stored !== 'U8') {
+          // quant_storage: the packed bytes as they lie in the file (a float view of them would not do).
+          const e = header.entries[k];
+          const raw = bytes.slice(header.dataStart + e.dataOffsets[0], header.dataStart + e.dataOffsets[1]);
+          entries[k] = T.tensor(raw, { shape: [raw.length, 1], dtype: 'u8', backend: T.cpuBackend });
+          packedStorage = { dtype: stored, shape: e.shape };
+        }
       }
-      const { q, dtype } = await decode(prefix, entries);
+      const { q, dtype } = await decode(prefix, entries, packedStorage);
       quantized[prefix] = q;
       dtypes[prefix] = dtype;
       // Decoded into host arrays: the tensors read for it are done with.
-      for (const t of Object.values(entries)) t.dispose();
+      for (const t of new Set([...Object.values(entries), ...own.map((k) => tensors[k])])) t.dispose();
     }
   }
   const rest = names.filter((k) => !under(k, prefixes));

@@ -1,5 +1,6 @@
 export {
   type BlockOptions,
+  type Blockwise8Options,
   bitsPerParameter,
   blockAbsmax,
   type DoubleQuantized,
@@ -21,7 +22,6 @@ export {
   type Encoder,
   encode4,
   encoder,
-  encodeScaled,
   FOUR_BIT_TYPES,
   type FourBitType,
   FP4_CODE,

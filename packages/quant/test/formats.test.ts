@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { scaledValue } from '../src/encode.js';
 import {
   bitsPerParameter,
   DYNAMIC_CODE,
@@ -8,6 +8,7 @@ import {
   dequantizeBlockwise8,
   dequantizeGgml,
   doubleQuantize,
+  encoder,
   FP4_CODE,
   GGML_BLOCK_BYTES,
   NF4_CODE,
@@ -18,14 +19,8 @@ import {
   unpack4,
   withDoubleQuant,
 } from '../src/index.js';
-
-const fixture = JSON.parse(readFileSync(new URL('./fixtures/quant.json', import.meta.url), 'utf8')) as {
-  torch: string;
-  dynamic: number[];
-  x: number[];
-  blockSize: number;
-  cases: Record<'nf4' | 'fp4', { codes: number[]; packed: number[]; absmax: number[] }>;
-};
+import { torchMeanF32, torchSumF32 } from '../src/torch-mean.js';
+import { bitsDiffer, fixture, lcgSums, ulpSteps } from './bnb-fixture.js';
 
 /** N(0, 1) samples from a seeded Box–Muller, in f32. */
 function gaussian(n: number, seed = 1): Float32Array {
@@ -48,27 +43,100 @@ function relMse(x: Float32Array, y: Float32Array): number {
   return e / p;
 }
 
-describe(`formats against PyTorch ${fixture.torch}`, () => {
-  it('builds bitsandbytes’ dynamic 8-bit map (252 of 256 entries bit for bit, the rest within one ulp)', () => {
-    expect(DYNAMIC_CODE.length).toBe(256);
-    const want = fixture.dynamic.map(Math.fround);
-    let exact = 0;
-    for (let i = 0; i < 256; i++) {
-      if (DYNAMIC_CODE[i] === want[i]) exact++;
-      else expect(Math.abs(DYNAMIC_CODE[i] - want[i])).toBeLessThanOrEqual(Math.abs(want[i]) * 2 ** -23);
+describe(`bitsandbytes' reference quantizer (${fixture.bitsandbytes.slice(0, 12)}, PyTorch ${fixture.torch})`, () => {
+  it('has its code books, bucket bounds and order, and the dynamic map, bit for bit', () => {
+    for (const [type, book] of [
+      ['nf4', NF4_CODE],
+      ['fp4', FP4_CODE],
+    ] as const) {
+      const want = fixture.books[type];
+      expect(bitsDiffer(book, want.code), type).toEqual([]);
+      expect(bitsDiffer(encoder(type).bounds, want.bounds), `${type} bounds`).toEqual([]);
+      expect([...encoder(type).codes], `${type} order`).toEqual(want.order);
     }
-    expect(exact).toBeGreaterThanOrEqual(252);
-    expect([...DYNAMIC_CODE]).toEqual([...DYNAMIC_CODE].sort((a, b) => a - b));
+    expect(bitsDiffer(DYNAMIC_CODE, fixture.books.dynamic.code)).toEqual([]);
+    expect(bitsDiffer(encoder('dynamic8').bounds, fixture.books.dynamic.bounds)).toEqual([]);
   });
 
-  it('quantizes NF4 and FP4 to the nearest code, packed high nibble first', () => {
-    for (const type of ['nf4', 'fp4'] as const) {
-      const q = quantize4bit(fixture.x, type, { blockSize: 64 });
-      const want = fixture.cases[type];
-      expect([...q.absmax!]).toEqual(want.absmax.map(Math.fround));
-      expect([...unpack4(q.packed, fixture.x.length)]).toEqual(want.codes);
-      expect([...q.packed]).toEqual(want.packed);
+  it.each(
+    fixture.cases.map((c) => [`${c.type} ${c.name}`, c] as const),
+  )('%s: the same bytes, absmax and double quantization', (_name, c) => {
+    const q = quantize4bit(c.x, c.type, { blockSize: c.blockSize });
+    expect(Buffer.from(q.packed).toString('hex')).toBe(Buffer.from(c.packed).toString('hex'));
+    if (c.nested) {
+      const { offset, inner } = withDoubleQuant(q).nested!;
+      expect(offset).toBe(Math.fround(c.nested.offset));
+      expect([...inner.codes]).toEqual(c.nested.codes);
+      expect(bitsDiffer(inner.absmax, c.nested.absmax)).toEqual([]);
+    } else expect(bitsDiffer(q.absmax!, c.absmax!)).toEqual([]);
+    if (c.scaled) {
+      const short = c.x.length - (c.x.length % c.blockSize);
+      const got = c.x.map((v, i) =>
+        scaledValue(Math.fround(v), q.absmax![(i / c.blockSize) | 0], i >= short),
+      );
+      expect(bitsDiffer(got, c.scaled)).toEqual([]);
     }
+  });
+
+  it('covers the midpoints: scaled values on, and 1–3 ulp either side of, every bound, both paths', () => {
+    // Tally of where each scaled value fell relative to its nearest bound, and of the elements whose
+    // code is not that of the nearest code value to the exact quotient x / absmax (the reciprocal's
+    // and the product's roundings move them across a midpoint).
+    const tally = { on: 0, below: 0, above: 0, farther: 0, notNearest: 0, recip: 0, division: 0 };
+    for (const c of fixture.cases.filter((c) => c.name.startsWith('midpoints'))) {
+      const bounds = encoder(c.type).bounds;
+      const book = c.type === 'nf4' ? NF4_CODE : FP4_CODE;
+      const codes = unpack4(Uint8Array.from(c.packed), c.x.length);
+      const absmax = Math.max(...c.x.map(Math.abs));
+      c.scaled!.forEach((s, i) => {
+        const b = bounds.reduce((best, v) => (Math.abs(v - s) < Math.abs(best - s) ? v : best));
+        const steps = ulpSteps(Math.fround(s), b);
+        if (steps === 0) tally.on++;
+        else if (Math.abs(steps) > 3) tally.farther++;
+        else if (steps < 0) tally.below++;
+        else tally.above++;
+        const exact = c.x[i] / absmax;
+        const nearest = Math.min(...book.map((v) => Math.abs(v - exact)));
+        if (Math.abs(book[codes[i]] - exact) > nearest * (1 + 1e-12)) tally.notNearest++;
+      });
+      tally[c.blockSize === 4096 ? 'division' : 'recip'] += c.x.length;
+    }
+    // The fixture places 7 values per bound (3 below, on, 3 above) for 7 absmax values, both types and
+    // both paths: a few thousand; most land within 3 ulp of a bound, some exactly on it.
+    expect(tally.on).toBeGreaterThan(100);
+    expect(tally.below).toBeGreaterThan(300);
+    expect(tally.above).toBeGreaterThan(300);
+    expect(tally.notNearest).toBeGreaterThan(10);
+    expect(tally.recip).toBeGreaterThan(1000);
+    expect(tally.division).toBeGreaterThan(1000);
+  });
+
+  it("takes the double-quantization offset as torch's float32 mean, through every level of its cascade sum", () => {
+    let differsFromFloat64 = 0;
+    for (const { n, seed, sum, mean } of fixture.means) {
+      const x = Float32Array.from(lcgSums(n, seed), (a) => (a + 1) / 12288);
+      expect(torchSumF32(x), `sum of ${n}`).toBe(sum);
+      expect(torchMeanF32(x), `mean of ${n}`).toBe(mean);
+      if (Math.fround(x.reduce((a, b) => a + b, 0) / n) !== mean) differsFromFloat64++;
+    }
+    // The float64 mean rounded once (what this package took before) misses some of them.
+    expect(differsFromFloat64).toBeGreaterThan(3);
+  });
+
+  it('gives the bytes bitsandbytes gives on the inputs that once differed', () => {
+    const hex = (x: number[], type: 'nf4' | 'fp4') =>
+      Buffer.from(quantize4bit(x, type).packed).toString('hex');
+    expect(hex([3.0, 2.58443546295166], 'nf4')).toBe('ff'); // f32(2.5844… · f32(1/3)) rounds onto the midpoint 0.8615 → 1.0
+    expect(hex([3.0, -2.5], 'fp4')).toBe('3a');
+    expect(hex([1.0, 0.001], 'fp4')).toBe('38'); // (0, 0.0026]: code 8 (the second +0 in bucket order)
+    expect(hex([1.0, -0.001], 'fp4')).toBe('30');
+    expect(hex([1.0], 'nf4')).toBe('f7'); // the pad nibble: NF4's code of 0
+    const zeros = quantize4bit([...new Float32Array(64).fill(0.5), 0, 0, 0], 'nf4');
+    expect([...zeros.absmax!]).toEqual([0.5, Math.fround(1e-38)]);
+    const dq = withDoubleQuant(
+      quantize4bit([3.4, ...new Array(63).fill(0), 1.93, ...new Array(63).fill(0), 2.42], 'nf4'),
+    );
+    expect(dq.nested!.offset).toBe(Math.fround(2.5833333)); // float32 sum, then / 3: not the float64 mean
   });
 });
 
@@ -84,7 +152,7 @@ describe('code books and packing', () => {
 
   it('puts element 2j in the high nibble and handles an odd length and a partial last block', () => {
     const q = quantize4bit([1, -1, 0], 'nf4', { blockSize: 64 });
-    expect([...q.packed]).toEqual([(15 << 4) | 0, 7 << 4]);
+    expect([...q.packed]).toEqual([(15 << 4) | 0, (7 << 4) | 7]);
     const x = gaussian(100);
     const r = quantize4bit(x, 'nf4', { blockSize: 64 });
     expect(r.absmax!.length).toBe(2);

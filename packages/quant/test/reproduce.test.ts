@@ -31,13 +31,18 @@ describe(`QLoRA reproduction, small (${backend.name})`, () => {
       expect(g.nf4).toBeLessThan(g.int4);
       expect(g.int4).toBeLessThan(g.fp4);
       for (const t of ['nf4', 'int4', 'fp4']) expect(g[`${t}+dq`] / g[t]).toBeLessThan(1.01);
-      // On the LM's weights the order follows their shape: NF4 (normal quantiles) beats Int4 only on
-      // bell-shaped blocks; briefly Adam-trained weights are flat (excess kurtosis < −1), where the
-      // uniform grid wins. FP4 is last either way.
+      // On the LM's weights the order follows their shape: NF4 (normal quantiles) beats Int4 on
+      // bell-shaped blocks, the uniform grid wins on flat ones (briefly Adam-trained weights), and the
+      // two cross near a block kurtosis of −0.6. So in every regime the Int4/NF4 error ratio must be
+      // the one synthetic data of the same block kurtosis gives (bench/shape.mjs), within 25%: on the
+      // benchmark's two trained models (kurtosis −0.26 and −1.29) the prediction was within 8%, and
+      // this model has fewer blocks. Above a Gaussian's kurtosis NF4 must simply win. FP4 is last.
       const w = r.error.weights;
       expect(w.nf4).toBeLessThan(w.fp4);
-      if (r.error.kurtosis < -1) expect(w.int4).toBeLessThan(w.nf4);
-      else if (r.error.kurtosis > -0.5) expect(w.nf4).toBeLessThan(w.int4);
+      expect(w.int4).toBeLessThan(w.fp4);
+      const ratio = w.int4 / w.nf4;
+      if (r.error.predicted === null) expect(ratio).toBeGreaterThan(1);
+      else expect(Math.abs(Math.log(ratio / r.error.predicted.ratio))).toBeLessThan(Math.log(1.25));
       // Quantizing all linear layers but the head moves held-out bpb by under 1%, at ~1/7 of the bytes
       // for those layers (the f32 embedding and head dominate this tiny model).
       for (const [k, v] of Object.entries(r.quality) as [string, { bpb: number; bytes: number }][]) {

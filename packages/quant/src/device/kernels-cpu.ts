@@ -1,4 +1,5 @@
-import { type Encoder, encodeScaled } from '../codebooks.js';
+import type { Encoder } from '../codebooks.js';
+import { ABSMAX_FLOOR, encodeBlocks, pack4 } from '../encode.js';
 
 /** The bytes behind a u32 view (little-endian words are the packed byte array). */
 export const wordBytes = (words: Uint32Array | Uint8Array, offsetWords = 0): Uint8Array =>
@@ -8,7 +9,10 @@ export const wordBytes = (words: Uint32Array | Uint8Array, offsetWords = 0): Uin
 export const nibbleAt = (bytes: Uint8Array, e: number): number =>
   e & 1 ? bytes[e >> 1] & 15 : bytes[e >> 1] >> 4;
 
-/** Per-block absmax; a block holding NaN or ±Inf gets −1 (reported by the caller). */
+/**
+ * Per-block absmax as bitsandbytes stores it (a shorter last block's at least 1e-38); a block holding
+ * NaN or ±Inf gets −1 (reported by the caller).
+ */
 export function absmaxCpu(x: ArrayLike<number>, offset: number, n: number, blockSize: number): Float32Array {
   const out = new Float32Array(Math.ceil(n / blockSize));
   for (let i = 0; i < n; i++) {
@@ -17,10 +21,12 @@ export function absmaxCpu(x: ArrayLike<number>, offset: number, n: number, block
     if (!Number.isFinite(v)) out[b] = -1;
     else if (out[b] >= 0 && Math.abs(v) > out[b]) out[b] = Math.abs(v);
   }
+  const last = out.length - 1;
+  if (n % blockSize && out[last] >= 0) out[last] = Math.max(out[last], ABSMAX_FLOOR);
   return out;
 }
 
-/** Blockwise codes packed into little-endian words: 4-bit (bitsandbytes nibble order) or 8-bit. */
+/** The 4-bit codes of n elements of x (bitsandbytes' reference encoding, pad nibble included) as little-endian words. */
 export function encodeCpu(
   x: ArrayLike<number>,
   xOffset: number,
@@ -29,15 +35,21 @@ export function encodeCpu(
   absOffset: number,
   blockSize: number,
   enc: Encoder,
-  bits: 4 | 8,
 ): Uint32Array {
-  const words = new Uint32Array(Math.ceil((n * bits) / 32));
-  const bytes = wordBytes(words);
-  for (let i = 0; i < n; i++) {
-    const c = encodeScaled(enc, x[xOffset + i], absmax[absOffset + ((i / blockSize) | 0)]);
-    if (bits === 8) bytes[i] = c;
-    else bytes[i >> 1] |= i & 1 ? c : c << 4;
-  }
+  // CPU tensors hold Float32Arrays: views, no copies.
+  const slice = (a: ArrayLike<number>, at: number, len: number) =>
+    a instanceof Float32Array
+      ? a.subarray(at, at + len)
+      : Float32Array.from({ length: len }, (_, i) => a[at + i]);
+  const codes = encodeBlocks(
+    slice(x, xOffset, n),
+    slice(absmax, absOffset, Math.ceil(n / blockSize)),
+    blockSize,
+    enc,
+    n % 2 === 1,
+  );
+  const words = new Uint32Array(Math.ceil(n / 8));
+  wordBytes(words).set(pack4(codes));
   return words;
 }
 

@@ -1,8 +1,8 @@
 import * as T from '@tessera/tensor';
-import { QuantError } from '../blockwise.js';
+import { checkOneOf, QuantError, show } from '../checks.js';
 import { codeBook } from '../codebooks.js';
 import { matmul4Op } from './ops.js';
-import type { QuantizedWeight } from './weight.js';
+import { QuantizedWeight } from './weight.js';
 
 /** Options of {@link matmul4}. */
 export interface Matmul4Options {
@@ -19,6 +19,12 @@ export interface Matmul4Options {
  * double-quantized absmax is decoded to f32 per call (as bitsandbytes does), never the weight.
  */
 export function matmul4(x: T.Tensor, w: QuantizedWeight, options: Matmul4Options = {}): T.Tensor {
+  const compute = checkOneOf('matmul4', 'options.compute', options.compute ?? 'f32', ['f32', 'f16'] as const);
+  if (!(x instanceof T.Tensor)) throw new QuantError(`matmul4: x must be a tensor, got ${show(x)}`);
+  if (!(w instanceof QuantizedWeight))
+    throw new QuantError(
+      `matmul4: w must be a QuantizedWeight (quantizeTensor or QuantizedWeight.upload), got ${show(w)}`,
+    );
   if (w.shape.length !== 2)
     throw new QuantError(`matmul4: the weight must be 2-D [out, in], got shape [${w.shape.join(', ')}]`);
   const [n, k] = w.shape;
@@ -29,7 +35,7 @@ export function matmul4(x: T.Tensor, w: QuantizedWeight, options: Matmul4Options
     );
   if (x.backend !== w.backend)
     throw new QuantError(`matmul4: x is on ${x.backend.name}, the weight on ${w.backend.name}`);
-  if (options.compute === 'f16' && x.backend.name === 'webgpu') {
+  if (compute === 'f16' && x.backend.name === 'webgpu') {
     const ctx = (x.backend as unknown as { ctx: { hasF16: boolean; adapterDescription: string } }).ctx;
     if (!ctx.hasF16)
       throw new QuantError(
@@ -44,7 +50,7 @@ export function matmul4(x: T.Tensor, w: QuantizedWeight, options: Matmul4Options
     blockSize: w.blockSize,
     book: codeBook(w.type),
     trans: false,
-    f16: options.compute === 'f16',
+    f16: compute === 'f16',
   });
   return T.reshape(y, [...x.shape.slice(0, -1), n]);
 }

@@ -7,8 +7,10 @@ import {
   quant_packing,
 } from '@tessera/kernels';
 import * as T from '@tessera/tensor';
-import { QuantError } from '../blockwise.js';
-import type { Encoder } from '../codebooks.js';
+import { QuantError } from '../checks.js';
+import { bucket, type Encoder } from '../codebooks.js';
+import { ABSMAX_FLOOR } from '../encode.js';
+import { orderKey } from '../f32.js';
 import { absmaxCpu, decodeCpu, encodeCpu, matmul4Cpu, wordBytes } from './kernels-cpu.js';
 
 const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
@@ -18,7 +20,10 @@ const packing = (bits: 4 | 8) => T.fill(quant_packing, { BITS: bits });
 
 const CONSTANTS = 'quantization constants of a frozen weight have no gradient';
 
-/** Per-block absmax of a contiguous tensor's elements; −1 marks a block holding NaN or ±Inf. */
+/**
+ * Per-block absmax of a contiguous tensor's elements, as bitsandbytes stores it (a shorter last
+ * block's at least 1e-38); −1 marks a block holding NaN or ±Inf.
+ */
 export const blockAbsmaxOp = T.defineOp<{ blockSize: number }>({
   name: 'quant/block_absmax',
   infer: ([x], { blockSize }) => ({ shape: [Math.ceil(x.size / blockSize)], dtype: 'f32' }),
@@ -33,7 +38,8 @@ export const blockAbsmaxOp = T.defineOp<{ blockSize: number }>({
       gpu.launch({
         key: `quant/absmax:${wg}`,
         label: 'quant/absmax',
-        source: () => T.fill(quant_absmax, { PARAMS: gpu.params(2, words), WG: wg }),
+        source: () =>
+          T.fill(quant_absmax, { PARAMS: gpu.params(2, words), WG: wg, FLOOR: T.f32Bits(ABSMAX_FLOOR) }),
         buffers: [x.handle, buf],
         words,
         workgroups: blocks,
@@ -47,42 +53,39 @@ export const blockAbsmaxOp = T.defineOp<{ blockSize: number }>({
 export interface EncodeParams {
   blockSize: number;
   encoder: Encoder;
-  bits: 4 | 8;
 }
 
-/** Blockwise codes of x given its per-block absmax, packed into u32 words (the packed byte array). */
+/**
+ * The 4-bit codes of x, packed into u32 words (the packed byte array, pad nibble included), from its
+ * per-block absmax (from {@link blockAbsmaxOp}) and their reciprocals f32(1 / max(absmax, 1e-38)),
+ * byte for byte as bitsandbytes' reference quantizer (see `encode.ts`).
+ */
 export const encodeOp = T.defineOp<EncodeParams>({
   name: 'quant/encode',
-  infer: ([x], { bits }) => ({ shape: [Math.ceil((x.size * bits) / 32)], dtype: 'u32' }),
+  infer: ([x]) => ({ shape: [Math.ceil(x.size / 8)], dtype: 'u32' }),
   grad: { nondifferentiable: 'codes are integers' },
   kernels: {
     cpu: (_out, [x, a], p) =>
-      encodeCpu(x.handle, x.offset, numel(x.shape), a.handle, a.offset, p.blockSize, p.encoder, p.bits),
-    webgpu(gpu, out, [x, a], { blockSize, encoder, bits }) {
+      encodeCpu(x.handle, x.offset, numel(x.shape), a.handle, a.offset, p.blockSize, p.encoder),
+    webgpu(gpu, out, [x, a, r], { blockSize, encoder }) {
       const n = numel(x.shape);
       const nw = out.shape[0];
-      const words = [
-        n,
-        blockSize,
-        x.offset,
-        a.offset,
-        nw,
-        encoder.zero,
-        ...f32Words(encoder.mids),
-        ...encoder.codes,
-      ];
+      const shortFrom = n - (n % blockSize);
+      const keys = Array.from(encoder.bounds, (b) => orderKey(T.f32Bits(b)));
+      const words = [n, blockSize, x.offset, a.offset, r.offset, nw, shortFrom, bucket(encoder, 0)];
+      words.push(...keys, ...encoder.codes);
       const buf = gpu.alloc(out);
       gpu.launch({
-        key: `quant/encode:${bits}:${encoder.mids.length}`,
+        key: `quant/encode:${encoder.bounds.length}`,
         label: 'quant/encode',
         source: () =>
           T.fill(quant_encode, {
-            PARAMS: gpu.params(3, words),
+            PARAMS: gpu.params(4, words),
             WG: gpu.wg,
-            NMIDS: encoder.mids.length,
-            PACKING: packing(bits),
+            NB: encoder.bounds.length,
+            PACKING: packing(4),
           }),
-        buffers: [x.handle, a.handle, buf],
+        buffers: [x.handle, a.handle, r.handle, buf],
         words,
         workgroups: Math.ceil(nw / gpu.wg),
       });

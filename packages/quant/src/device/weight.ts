@@ -1,14 +1,23 @@
 import * as T from '@tessera/tensor';
-import { checkBlock, type DoubleQuantized, QuantError, type Quantized4 } from '../blockwise.js';
-import { codeBook, DYNAMIC_CODE, encoder, type FourBitType } from '../codebooks.js';
+import { type DoubleQuantized, doubleQuantize, type Quantized4 } from '../blockwise.js';
+import { checkBlock, checkOneOf, fail, show } from '../checks.js';
+import { codeBook, DYNAMIC_CODE, encoder, FOUR_BIT_TYPES, type FourBitType } from '../codebooks.js';
+import { reciprocalOf } from '../encode.js';
+import { checkQuantized4 } from '../validate.js';
 import { wordBytes } from './kernels-cpu.js';
 import { blockAbsmaxOp, decodeOp, encodeOp } from './ops.js';
 
-/** Double-quantized absmax on a backend: 8-bit dynamic codes (4 per u32 word), one f32 scale per 256 blocks, one offset. */
+/**
+ * Double-quantized absmax on a backend: 8-bit dynamic codes (4 per u32 word), one f32 scale per
+ * `blockSize` (256) blocks, one offset, and the dynamic map's 256 values.
+ */
 export interface NestedAbsmax {
   codes: T.Tensor;
   absmax: T.Tensor;
   offset: number;
+  blockSize: number;
+  /** {@link DYNAMIC_CODE}, or the map a bitsandbytes checkpoint carries. */
+  map: Float32Array;
 }
 
 /** Options of {@link quantizeTensor}. */
@@ -20,8 +29,6 @@ export interface QuantizeOptions {
   /** Quantize the absmax values too (bitsandbytes' `compress_statistics`); default true. */
   doubleQuant?: boolean;
 }
-
-const NESTED_BLOCK = 256;
 
 const words = (bytes: Uint8Array): Uint32Array => {
   const w = new Uint32Array(Math.ceil(bytes.length / 4));
@@ -60,18 +67,34 @@ export class QuantizedWeight {
     return parts.reduce((s, t) => s + (t ? t.size * 4 : 0), 0);
   }
 
-  /** Moves a host-side {@link Quantized4} onto `backend`. */
+  /** Moves a host-side {@link Quantized4} onto `backend` (its parts are checked against its shape first). */
   static upload(q: Quantized4, backend: T.Backend = T.getBackend()): QuantizedWeight {
+    checkQuantized4('QuantizedWeight.upload', q);
+    const b = backend as Partial<T.Backend> | null;
+    if (
+      typeof b !== 'object' ||
+      b === null ||
+      (b.name !== 'cpu' && b.name !== 'webgpu') ||
+      typeof b.upload !== 'function'
+    )
+      fail(`QuantizedWeight.upload: backend must be a Tessera backend (cpu or webgpu), got ${show(backend)}`);
     const opts = { backend };
-    const codes = T.tensor(words(q.packed), { ...opts, dtype: 'u32' });
-    if (q.absmax)
+    if (q.absmax) {
+      const codes = T.tensor(words(q.packed), { ...opts, dtype: 'u32' });
       return new QuantizedWeight(q.type, q.blockSize, [...q.shape], codes, T.tensor(q.absmax, opts), null);
-    if (!q.nested)
-      throw new QuantError('QuantizedWeight.upload: the tensor has neither absmax nor nested absmax');
+    }
+    const { inner, offset } = q.nested!;
+    if (inner.code !== 'dynamic')
+      fail(
+        `QuantizedWeight.upload: q.nested.inner.code must be 'dynamic' (bitsandbytes' map), got ${show(inner.code)}`,
+      );
+    const codes = T.tensor(words(q.packed), { ...opts, dtype: 'u32' });
     const nested = {
-      codes: T.tensor(words(q.nested.inner.codes), { ...opts, dtype: 'u32' }),
-      absmax: T.tensor(q.nested.inner.absmax, opts),
-      offset: q.nested.offset,
+      codes: T.tensor(words(inner.codes), { ...opts, dtype: 'u32' }),
+      absmax: T.tensor(inner.absmax, opts),
+      offset,
+      blockSize: inner.blockSize,
+      map: inner.map ?? DYNAMIC_CODE,
     };
     return new QuantizedWeight(q.type, q.blockSize, [...q.shape], codes, null, nested);
   }
@@ -100,10 +123,11 @@ export class QuantizedWeight {
     const dq: DoubleQuantized = {
       offset: nested.offset,
       inner: {
-        blockSize: NESTED_BLOCK,
+        blockSize: nested.blockSize,
         code: 'dynamic',
         codes: wordBytes((await nested.codes.data()) as Uint32Array).slice(0, blocks),
         absmax: (await nested.absmax.data()) as Float32Array,
+        ...(nested.map === DYNAMIC_CODE ? {} : { map: nested.map }),
       },
     };
     return { ...base, nested: dq };
@@ -116,8 +140,8 @@ export class QuantizedWeight {
     const blocks = Math.ceil(this.size / this.blockSize);
     return decodeOp([n.codes, n.absmax], {
       shape: [blocks],
-      blockSize: NESTED_BLOCK,
-      book: DYNAMIC_CODE,
+      blockSize: n.blockSize,
+      book: n.map,
       bits: 8,
       offset: n.offset,
     });
@@ -142,6 +166,18 @@ export class QuantizedWeight {
   }
 }
 
+/** {@link QuantizeOptions} with their defaults, checked. */
+export function checkQuantizeOptions(what: string, options: QuantizeOptions): Required<QuantizeOptions> {
+  if (typeof options !== 'object' || options === null)
+    fail(`${what}: options must be an object, got ${show(options)}`);
+  const type = checkOneOf(what, 'options.type', options.type ?? 'nf4', FOUR_BIT_TYPES);
+  const blockSize = checkBlock(what, options.blockSize ?? 64, 'options.blockSize');
+  const doubleQuant = options.doubleQuant ?? true;
+  if (typeof doubleQuant !== 'boolean')
+    fail(`${what}: options.doubleQuant must be true or false, got ${show(doubleQuant)}`);
+  return { type, blockSize, doubleQuant };
+}
+
 async function checkedAbsmax(
   what: string,
   x: T.Tensor,
@@ -156,51 +192,42 @@ async function checkedAbsmax(
     part.dispose();
     const i = block.findIndex((v) => !Number.isFinite(v));
     absmax.dispose();
-    throw new QuantError(
-      `${what}: element ${bad * blockSize + i} is ${block[i]}; only finite weights can be quantized`,
-    );
+    fail(`${what}: element ${bad * blockSize + i} is ${block[i]}; only finite weights can be quantized`);
   }
   return [absmax, host];
 }
 
 /**
- * Quantizes an f32 tensor on its own backend (the WebGPU kernels or the CPU reference give the
- * same bytes): blockwise absmax, codes packed as bitsandbytes does, and — by default — double
- * quantization of the absmax (mean-subtracted, dynamic 8-bit, blocks of 256). NaN or ±Inf elements
- * are refused with an error naming the first one.
+ * Quantizes an f32 tensor on its own backend, byte for byte as {@link quantize4bit} (bitsandbytes'
+ * reference quantizer), whichever the backend: the blockwise absmax and the codes are computed on the
+ * backend (integer arithmetic in the WGSL kernels), the per-block values — reciprocals of the absmax
+ * and, by default, double quantization (torch's float32 mean, dynamic 8-bit codes in blocks of 256) —
+ * on the host from the absmax read back. NaN or ±Inf elements are refused with an error naming the
+ * first one.
  */
 export async function quantizeTensor(x: T.Tensor, options: QuantizeOptions = {}): Promise<QuantizedWeight> {
-  const type = options.type ?? 'nf4';
-  const blockSize = options.blockSize ?? 64;
-  checkBlock('quantizeTensor', blockSize);
-  if (!(type in { nf4: 1, fp4: 1, int4: 1 }))
-    throw new QuantError(`quantizeTensor: type must be 'nf4', 'fp4' or 'int4', got '${type}'`);
-  if (x.dtype !== 'f32') throw new QuantError(`quantizeTensor: x must be f32, got ${x.dtype}`);
+  const what = 'quantizeTensor';
+  const { type, blockSize, doubleQuant } = checkQuantizeOptions(what, options);
+  if (!(x instanceof T.Tensor)) fail(`${what}: x must be a tensor, got ${show(x)}`);
+  if (x.dtype !== 'f32') fail(`${what}: x must be f32, got ${x.dtype}`);
   const dense = T.contiguous(x);
   const flat = T.reshape(dense, [x.size]);
   try {
-    const [absmax, host] = await checkedAbsmax('quantizeTensor', flat, blockSize);
-    const codes = encodeOp([flat, absmax], { blockSize, encoder: encoder(type), bits: 4 });
-    if (options.doubleQuant === false)
-      return QuantizedWeight.of(type, blockSize, x.shape, codes, absmax, null);
-    // The mean is taken on the host, in the CPU reference's order, so every backend gets the same bytes.
-    let sum = 0;
-    for (const a of host) sum += a;
-    const offset = Math.fround(sum / Math.max(host.length, 1));
-    const nested = T.tidy(() => {
-      const centered = T.sub(absmax, offset);
-      const scale = blockAbsmaxOp([centered], { blockSize: NESTED_BLOCK });
-      return {
-        codes: encodeOp([centered, scale], {
-          blockSize: NESTED_BLOCK,
-          encoder: encoder('dynamic8'),
-          bits: 8,
-        }),
-        absmax: scale,
-      };
-    });
+    const [absmax, host] = await checkedAbsmax(what, flat, blockSize);
+    const recip = T.tensor(Float32Array.from(host, reciprocalOf), { backend: x.backend });
+    const codes = encodeOp([flat, absmax, recip], { blockSize, encoder: encoder(type) });
+    recip.dispose();
+    if (!doubleQuant) return QuantizedWeight.of(type, blockSize, x.shape, codes, absmax, null);
     absmax.dispose();
-    return QuantizedWeight.of(type, blockSize, x.shape, codes, null, { ...nested, offset });
+    const { offset, inner } = doubleQuantize(host);
+    const nested: NestedAbsmax = {
+      codes: T.tensor(words(inner.codes), { backend: x.backend, dtype: 'u32' }),
+      absmax: T.tensor(inner.absmax, { backend: x.backend }),
+      offset,
+      blockSize: inner.blockSize,
+      map: DYNAMIC_CODE,
+    };
+    return QuantizedWeight.of(type, blockSize, x.shape, codes, null, nested);
   } finally {
     if (flat !== x) flat.dispose();
     if (dense !== x) dense.dispose();

@@ -27,22 +27,27 @@ export const loraLayers = (model: Module): [string, LoraLinear][] =>
  */
 export function applyLora(model: Module, config: LoraConfig = {}): string[] {
   const c = resolveLoraConfig(config);
-  model.setRequiresGrad(false);
-  const generator = new T.Generator(c.seed);
-  const paths: string[] = [];
-  for (const [path, m] of model.namedModules()) {
-    if (!(m instanceof Linear || m instanceof Linear4bit) || !targeted(path, c.targetModules)) continue;
-    if (path.includes('.lora_A') || path.includes('.lora_B') || path.endsWith('base_layer')) continue;
-    const dot = path.lastIndexOf('.');
-    const parent = dot < 0 ? model : model.getModule(path.slice(0, dot));
-    parent.setChild(path.slice(dot + 1), new LoraLinear(m, c, generator));
-    paths.push(path);
-  }
-  if (!paths.length)
+  // Which layers first, so that a config matching none leaves the model as it was.
+  const chosen = model
+    .namedModules()
+    .filter(
+      ([path, m]) =>
+        (m instanceof Linear || m instanceof Linear4bit) &&
+        targeted(path, c.targetModules) &&
+        !(path.includes('.lora_A') || path.includes('.lora_B') || path.endsWith('base_layer')),
+    ) as [string, Linear | Linear4bit][];
+  if (!chosen.length)
     throw new QuantError(
       `applyLora: no linear layer matches targetModules ${JSON.stringify(c.targetModules)}`,
     );
-  return paths;
+  model.setRequiresGrad(false);
+  const generator = new T.Generator(c.seed);
+  for (const [path, m] of chosen) {
+    const dot = path.lastIndexOf('.');
+    const parent = dot < 0 ? model : model.getModule(path.slice(0, dot));
+    parent.setChild(path.slice(dot + 1), new LoraLinear(m, c, generator));
+  }
+  return chosen.map(([path]) => path);
 }
 
 /** The adapters' A and B weights: what an optimizer trains. */

@@ -1,4 +1,4 @@
-import { QuantError } from '../blockwise.js';
+import { fail, QuantError, show } from '../checks.js';
 
 /** LoRA hyper-parameters, with PEFT's defaults. */
 export interface LoraConfig {
@@ -28,14 +28,18 @@ export function resolveLoraConfig(c: LoraConfig = {}): ResolvedLoraConfig {
   if (!Number.isInteger(r) || r < 1) throw new QuantError(`LoRA: r must be a positive integer, got ${r}`);
   const dropout = c.dropout ?? 0;
   if (!(dropout >= 0 && dropout < 1)) throw new QuantError(`LoRA: dropout must be in [0, 1), got ${dropout}`);
-  return {
-    r,
-    alpha: c.alpha ?? 8,
-    dropout,
-    rsLora: c.rsLora ?? false,
-    seed: c.seed ?? 0,
-    targetModules: c.targetModules,
-  };
+  const alpha = c.alpha ?? 8;
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha))
+    fail(`LoRA: alpha must be a finite number, got ${show(alpha)}`);
+  const rsLora = c.rsLora ?? false;
+  if (typeof rsLora !== 'boolean') fail(`LoRA: rsLora must be true or false, got ${show(rsLora)}`);
+  const seed = c.seed ?? 0;
+  if (!Number.isSafeInteger(seed) || seed < 0)
+    fail(`LoRA: seed must be a non-negative integer, got ${show(seed)}`);
+  const targets = c.targetModules;
+  if (targets !== undefined && (!Array.isArray(targets) || !targets.every((t) => typeof t === 'string' && t)))
+    fail(`LoRA: targetModules must be a list of module names, got ${show(targets)}`);
+  return { r, alpha, dropout, rsLora, seed, targetModules: targets };
 }
 
 /** alpha / r, or alpha / √r with rsLoRA. */

@@ -1,7 +1,13 @@
 import { Linear, Module } from '@tessera/nn';
 import * as T from '@tessera/tensor';
+import { fail, show } from '../checks.js';
 import { matmul4 } from '../device/matmul.js';
-import { type QuantizedWeight, type QuantizeOptions, quantizeTensor } from '../device/weight.js';
+import {
+  checkQuantizeOptions,
+  QuantizedWeight,
+  type QuantizeOptions,
+  quantizeTensor,
+} from '../device/weight.js';
 
 /**
  * A drop-in for `Linear` whose weight is held 4-bit ({@link QuantizedWeight}): `y = x·Wᵀ + b` through
@@ -18,6 +24,17 @@ export class Linear4bit extends Module {
     bias?: T.Tensor,
   ) {
     super();
+    if (!(weight instanceof QuantizedWeight))
+      fail(`Linear4bit: weight must be a QuantizedWeight, got ${show(weight)}`);
+    if (weight.shape.length !== 2)
+      fail(`Linear4bit: weight must be 2-D [out, in], got shape [${weight.shape.join(', ')}]`);
+    if (
+      bias !== undefined &&
+      (!(bias instanceof T.Tensor) || bias.rank !== 1 || bias.shape[0] !== weight.shape[0])
+    )
+      fail(
+        `Linear4bit: bias must be a tensor [${weight.shape[0]}], got ${bias instanceof T.Tensor ? `[${bias.shape.join(', ')}]` : show(bias)}`,
+      );
     if (bias) this.bias = this.param('bias', bias);
     this.setRequiresGrad(false);
   }
@@ -89,7 +106,10 @@ export async function quantizeModel(
   model: Module,
   options: QuantizeModelOptions = {},
 ): Promise<QuantizeReport> {
+  checkQuantizeOptions('quantizeModel', options);
   const skip = options.skip ?? ['lm_head'];
+  if (!Array.isArray(skip) || !skip.every((s) => typeof s === 'string'))
+    fail(`quantizeModel: options.skip must be a list of module names, got ${show(skip)}`);
   const report: QuantizeReport = { quantized: [], bytesBefore: 0, bytesAfter: 0 };
   for (const [path, m] of model.namedModules()) {
     if (!(m instanceof Linear) || skipped(path, skip)) continue;
