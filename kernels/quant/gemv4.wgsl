@@ -2,6 +2,8 @@
 // as in bitsandbytes' kgemm_4bit_inference: threads stride along the row a word (8 codes) at a time
 // when rows start on a word (K % 8 == 0), element by element otherwise; one tree reduction.
 // T is f32, or f16 on adapters with shader-f16 (products in half precision, sums in f32).
+// One dispatch sums k in [k_begin, k_end): the host splits a K past the adapter's loop budget (see
+// @tessera/gpu's loopBudget) into dispatches whose sums add into `out`.
 {{ENABLE}}
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> codes: array<u32>;
@@ -9,7 +11,7 @@
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 {{PARAMS}}
 // m(0) N, m(1) K, m(2) block size, m(3) x offset, m(4) codes offset (words), m(5) absmax offset,
-// then 16 code values.
+// m(6..21) the 16 code values, m(22) k_begin (a multiple of 8), m(23) k_end, m(24) accumulate.
 const ALIGNED = {{ALIGNED}}u;
 
 {{PACKING}}
@@ -26,7 +28,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let e0 = p * K;
   var acc = 0.0;
   if (ALIGNED == 1u) {
-    for (var w = lid; w < K / 8u; w += {{WG}}u) {
+    for (var w = m(22u) / 8u + lid; w < m(23u) / 8u; w += {{WG}}u) {
       let word = codes[m(4u) + e0 / 8u + w];
       // A block spans a multiple of 8 codes, so one word has one absmax.
       let s = absmax[m(5u) + (e0 + w * 8u) / bs];
@@ -37,7 +39,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       acc += dot * s;
     }
   } else {
-    for (var k = lid; k < K; k += {{WG}}u) {
+    for (var k = m(22u) + lid; k < m(23u); k += {{WG}}u) {
       let e = e0 + k;
       let c = code_at(codes[m(4u) + (e >> 3u)], e & 7u);
       acc += f32({{T}}(mf(6u + c)) * {{T}}(x[m(3u) + k])) * absmax[m(5u) + e / bs];
@@ -49,5 +51,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if (lid < s) { red[lid] += red[lid + s]; }
     workgroupBarrier();
   }
-  if (lid == 0u) { out[p] = red[0]; }
+  if (lid == 0u) { out[p] = select(0.0, out[p], m(24u) != 0u) + red[0]; }
 }

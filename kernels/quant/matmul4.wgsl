@@ -4,6 +4,8 @@
 // BK × 32 tile of W from the packed codes and f32 absmax into workgroup memory and reuses it for
 // 32 rows of x: no f32 copy of W exists outside the tile. T is f32, or f16 on adapters with
 // shader-f16 (tiles and products in half precision, sums in f32).
+// One dispatch sums r in [r_begin, r_end): the host splits an R past the adapter's loop budget (see
+// @tessera/gpu's loopBudget) into dispatches whose sums add into `out`.
 {{ENABLE}}
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> codes: array<u32>;
@@ -11,7 +13,8 @@
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 {{PARAMS}}
 // m(0) M, m(1) P, m(2) R, m(3) K, m(4) block size, m(5) x offset, m(6) codes offset (words),
-// m(7) absmax offset, m(8) tiles along P, then 16 code values.
+// m(7) absmax offset, m(8) tiles along P, m(9..24) the 16 code values, m(25) r_begin, m(26) r_end,
+// m(27) accumulate.
 const TRANS = {{TRANS}}u;
 const TILE = 32u;
 const BK = 32u;
@@ -37,15 +40,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let M = m(0u);
   let P = m(1u);
   let R = m(2u);
+  let r_end = m(26u);
   var acc: array<f32, 16>;
-  for (var k0 = 0u; k0 < R; k0 += BK) {
+  for (var k0 = m(25u); k0 < r_end; k0 += BK) {
     for (var i = 0u; i < 16u; i++) {
       let idx = lid + i * WG;
       let r = idx / BK;
       let c = idx % BK;
       let gm = row0 + r;
       let gk = k0 + c;
-      xs[idx] = {{T}}(select(0.0, x[m(5u) + gm * R + gk], gm < M && gk < R));
+      xs[idx] = {{T}}(select(0.0, x[m(5u) + gm * R + gk], gm < M && gk < r_end));
       // Consecutive threads walk along W's rows (its contiguous axis) in either orientation.
       var kk: u32;
       var pp: u32;
@@ -53,7 +57,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       let gr = k0 + kk;
       let gp = col0 + pp;
       var v = 0.0;
-      if (gr < R && gp < P) {
+      if (gr < r_end && gp < P) {
         v = weight(select(gp * m(3u) + gr, gr * m(3u) + gp, TRANS == 1u));
       }
       ws[kk * TILE + pp] = {{T}}(v);
@@ -76,7 +80,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     for (var j = 0u; j < 4u; j++) {
       let gm = row0 + ty * 4u + i;
       let gp = col0 + tx * 4u + j;
-      if (gm < M && gp < P) { out[gm * P + gp] = acc[i * 4u + j]; }
+      if (gm < M && gp < P) {
+        let o = gm * P + gp;
+        out[o] = select(0.0, out[o], m(27u) != 0u) + acc[i * 4u + j];
+      }
     }
   }
 }

@@ -32,6 +32,6 @@ export {
 } from './runtime.js';
 export { type GradCtxOf, type NestedArray, Tensor } from './tensor.js';
 export { f32Bits, fill, wgslType } from './webgpu/codegen.js';
-export { Gpu, type Launch } from './webgpu/gpu.js';
+export { chunks, Gpu, type Launch } from './webgpu/gpu.js';
 export type { WebGPUBackend } from './webgpu/index.js';
 import './methods.js';

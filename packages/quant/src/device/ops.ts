@@ -158,6 +158,11 @@ const precision = (f16: boolean | undefined) =>
 
 const GEMV_WG = 64;
 
+/** Loop iterations gemv4.wgsl runs per stride of its workgroup over K: one, or nine over 8-code words. */
+const gemvLoopsPerStride = (aligned: number) => (aligned ? 9 : 1);
+/** Loop iterations matmul4.wgsl runs per 32-wide step of R: staging (16), then 32 × (4 + 4 × (4 + 1)), the step. */
+const MATMUL4_LOOPS_PER_STEP = 16 + 32 * (4 + 4 * 5) + 1;
+
 function launchMatmul4(
   gpu: T.Gpu,
   out: T.OutSpec,
@@ -176,40 +181,64 @@ function launchMatmul4(
   if (M === 1 && !p.trans) {
     const wg = Math.min(GEMV_WG, gpu.wg);
     const aligned = p.k % 8 === 0 ? 1 : 0;
-    const words = [p.n, p.k, p.blockSize, x.offset, c.offset, a.offset, ...book];
+    // A K past the adapter's loop budget is summed in slices of whole strides (8-code aligned).
+    const stride = wg * (aligned ? 8 : 1);
+    const kStep =
+      stride * gpu.stepsPerDispatch('quant/gemv4', gemvLoopsPerStride(aligned), Math.log2(wg) + 4);
+    for (const [k0, k1] of T.chunks(p.k, kStep)) {
+      const words = [p.n, p.k, p.blockSize, x.offset, c.offset, a.offset, ...book, k0, k1, k0 > 0 ? 1 : 0];
+      gpu.launch({
+        key: `quant/gemv4:${aligned}:${wg}:${f}`,
+        label: 'quant/gemv4',
+        source: () =>
+          T.fill(quant_gemv4, {
+            PARAMS: gpu.params(4, words),
+            WG: wg,
+            ALIGNED: aligned,
+            PACKING: packing(4),
+            ...precision(p.f16),
+          }),
+        buffers: [x.handle, c.handle, a.handle, buf],
+        words,
+        workgroups: p.n,
+      });
+    }
+    return buf;
+  }
+  const tilesP = Math.ceil(P / 32);
+  // An R past the adapter's loop budget is summed in slices of whole 32-wide steps.
+  const rStep = 32 * gpu.stepsPerDispatch('quant/matmul4', MATMUL4_LOOPS_PER_STEP, 24);
+  for (const [r0, r1] of T.chunks(R, rStep)) {
+    const words = [
+      M,
+      P,
+      R,
+      p.k,
+      p.blockSize,
+      x.offset,
+      c.offset,
+      a.offset,
+      tilesP,
+      ...book,
+      r0,
+      r1,
+      r0 > 0 ? 1 : 0,
+    ];
     gpu.launch({
-      key: `quant/gemv4:${aligned}:${wg}:${f}`,
-      label: 'quant/gemv4',
+      key: `quant/matmul4:${p.trans ? 1 : 0}:${f}`,
+      label: 'quant/matmul4',
       source: () =>
-        T.fill(quant_gemv4, {
+        T.fill(quant_matmul4, {
           PARAMS: gpu.params(4, words),
-          WG: wg,
-          ALIGNED: aligned,
+          TRANS: p.trans ? 1 : 0,
           PACKING: packing(4),
           ...precision(p.f16),
         }),
       buffers: [x.handle, c.handle, a.handle, buf],
       words,
-      workgroups: p.n,
+      workgroups: M && P ? Math.ceil(M / 32) * tilesP : 0,
     });
-    return buf;
   }
-  const tilesP = Math.ceil(P / 32);
-  const words = [M, P, R, p.k, p.blockSize, x.offset, c.offset, a.offset, tilesP, ...book];
-  gpu.launch({
-    key: `quant/matmul4:${p.trans ? 1 : 0}:${f}`,
-    label: 'quant/matmul4',
-    source: () =>
-      T.fill(quant_matmul4, {
-        PARAMS: gpu.params(4, words),
-        TRANS: p.trans ? 1 : 0,
-        PACKING: packing(4),
-        ...precision(p.f16),
-      }),
-    buffers: [x.handle, c.handle, a.handle, buf],
-    words,
-    workgroups: M && P ? Math.ceil(M / 32) * tilesP : 0,
-  });
   return buf;
 }
 
