@@ -9,20 +9,7 @@
 // then per combo: n, then 8 (lo, hi) pairs of prime^i mod 2^64.
 const COMBO_WORDS = 17u;
 
-// The full 64-bit product of two u32.
-fn mul_wide(a: u32, b: u32) -> vec2<u32> {
-  let a0 = a & 0xffffu;
-  let a1 = a >> 16u;
-  let b0 = b & 0xffffu;
-  let b1 = b >> 16u;
-  let p00 = a0 * b0;
-  let p01 = a0 * b1;
-  let p10 = a1 * b0;
-  let mid = (p00 >> 16u) + (p01 & 0xffffu) + (p10 & 0xffffu);
-  let lo = (p00 & 0xffffu) | (mid << 16u);
-  let hi = a1 * b1 + (p01 >> 16u) + (p10 >> 16u) + (mid >> 16u);
-  return vec2<u32>(lo, hi);
-}
+// #include common/wide.wgsl
 
 // (x · y) mod 2^64 for x < 2^31 (an id) and y a 64-bit pair.
 fn mul64_small(x: u32, y: vec2<u32>) -> vec2<u32> {

@@ -89,18 +89,7 @@ fn pow_f(a: f32, b: f32) -> f32 {
 const TWO_OVER_PI = array<u32, 8>(0u, 0xA2F9836Eu, 0x4E441529u, 0xFC2757D1u, 0xF534DDC0u,
                                   0xDB629599u, 0x3C439041u, 0xFE5163ABu);
 
-// The 64-bit product of two u32 words as (low, high), from 16-bit halves.
-fn mul_wide(a: u32, b: u32) -> vec2<u32> {
-  let a0 = a & 0xffffu;
-  let a1 = a >> 16u;
-  let b0 = b & 0xffffu;
-  let b1 = b >> 16u;
-  let p00 = a0 * b0;
-  let p01 = a0 * b1;
-  let p10 = a1 * b0;
-  let mid = (p00 >> 16u) + (p01 & 0xffffu) + (p10 & 0xffffu);
-  return vec2<u32>((p00 & 0xffffu) | (mid << 16u), a1 * b1 + (p01 >> 16u) + (p10 >> 16u) + (mid >> 16u));
-}
+// #include common/wide.wgsl
 
 // The u32 word of TWO_OVER_PI's bit stream starting at bit `t` (bit 0 is the zero word's first).
 fn two_over_pi_word(t: u32) -> u32 {
