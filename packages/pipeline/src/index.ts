@@ -1,0 +1,3 @@
+export { PipelineError } from './errors.js';
+export type * from './ir/types.js';
+export { type ValidPipeline, type ValueTable, validatePipeline } from './ir/validate.js';
