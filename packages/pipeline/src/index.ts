@@ -1,3 +1,4 @@
 export { PipelineError } from './errors.js';
 export type * from './ir/types.js';
 export { type ValidPipeline, type ValueTable, validatePipeline } from './ir/validate.js';
+export { parseSklearn, SKLEARN_ESTIMATORS } from './parse/sklearn/index.js';

@@ -39,8 +39,11 @@ export interface Pipeline {
   nodes: Node[];
 }
 
-/** How a link turns summed scores into outputs (ONNX-ML's `post_transform`). */
-export type PostTransform = 'none' | 'logistic' | 'softmax' | 'softmax_zero' | 'probit';
+/**
+ * How a link turns summed scores into outputs (ONNX-ML's `post_transform`; 'exp' is the inverse
+ * of a log link, as XGBoost's count:poisson, reg:gamma and reg:tweedie objectives apply it).
+ */
+export type PostTransform = 'none' | 'logistic' | 'softmax' | 'softmax_zero' | 'probit' | 'exp';
 
 /** y = (x − offset) · scale, per column (ONNX `Scaler`; scikit-learn's StandardScaler, MinMaxScaler). */
 export interface ScalerOp {

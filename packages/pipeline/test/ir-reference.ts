@@ -1,0 +1,195 @@
+/**
+ * The parse tests' oracle: a pipeline evaluated row by row in float64, straight from the
+ * definitions in src/ir/types.ts, with no compiler involved. A parser that picks the wrong split
+ * rule, leaf value, base score, link or class order disagrees here with the source runtime.
+ * Tree tests compare the float64 row value (exactly a float32 in every fixture) with the float64
+ * threshold, which is what every source runtime's float32 comparison amounts to.
+ */
+import type { Node, Operator, Pipeline, PostTransform, SvmOp, Tree } from '../src/index.js';
+
+type Row = number[];
+type Value = Row[] | (number | string)[];
+
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+const ACTIVATIONS = {
+  relu: (v: number) => Math.max(0, v),
+  sigmoid,
+  tanh: Math.tanh,
+  identity: (v: number) => v,
+};
+
+function softmax(row: Row, zero = false): Row {
+  const m = Math.max(...row);
+  const e = row.map((v) => (zero && v === 0 ? 0 : Math.exp(v - m)));
+  const s = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / s);
+}
+
+function post(row: Row, p: PostTransform): Row {
+  switch (p) {
+    case 'none':
+      return row;
+    case 'logistic':
+      return row.map(sigmoid);
+    case 'softmax':
+      return softmax(row);
+    case 'softmax_zero':
+      return softmax(row, true);
+    case 'exp':
+      return row.map(Math.exp);
+    default:
+      throw new Error(`post transform ${p} is not modelled`);
+  }
+}
+
+function kernel(op: SvmOp, x: Row, sv: Row): number {
+  const dot = () => x.reduce((s, v, i) => s + v * sv[i], 0);
+  switch (op.kernel) {
+    case 'linear':
+      return dot();
+    case 'rbf':
+      return Math.exp(-op.gamma * x.reduce((s, v, i) => s + (v - sv[i]) ** 2, 0));
+    case 'poly':
+      return (op.gamma * dot() + op.coef0) ** op.degree;
+    case 'sigmoid':
+      return Math.tanh(op.gamma * dot() + op.coef0);
+  }
+}
+
+function compare(x: number, rule: Tree['rule'][number], t: number): boolean {
+  switch (rule) {
+    case 'leq':
+      return x <= t;
+    case 'lt':
+      return x < t;
+    case 'gte':
+      return x >= t;
+    case 'gt':
+      return x > t;
+    case 'eq':
+      return x === t;
+    case 'neq':
+      return x !== t;
+  }
+}
+
+/** The leaf a row reaches in a tree. */
+export function leafOf(tree: Tree, x: Row): number {
+  let node = 0;
+  for (let steps = 0; tree.feature[node] >= 0; steps++) {
+    if (steps > tree.feature.length) throw new Error('tree has a cycle');
+    const v = x[tree.feature[node]];
+    const go =
+      Number.isNaN(v) && tree.missingTrue[node] ? true : compare(v, tree.rule[node], tree.threshold[node]);
+    node = go ? tree.trueChild[node] : tree.falseChild[node];
+  }
+  return node;
+}
+
+function rowsOp(op: Operator, x: Row): Row {
+  switch (op.kind) {
+    case 'scaler':
+      return x.map(
+        (v, c) => (v - op.offset[op.offset.length === 1 ? 0 : c]) * op.scale[op.scale.length === 1 ? 0 : c],
+      );
+    case 'normalizer': {
+      const n =
+        op.norm === 'l1'
+          ? x.reduce((s, v) => s + Math.abs(v), 0)
+          : op.norm === 'l2'
+            ? Math.sqrt(x.reduce((s, v) => s + v * v, 0))
+            : Math.max(...x.map(Math.abs));
+      return x.map((v) => v / (n === 0 ? 1 : n));
+    }
+    case 'imputer':
+      return x.map((v, c) =>
+        v === op.missing || (Number.isNaN(op.missing) && Number.isNaN(v))
+          ? op.fill[op.fill.length === 1 ? 0 : c]
+          : v,
+      );
+    case 'binarizer':
+      return x.map((v) => (v > op.threshold ? 1 : 0));
+    case 'oneHot':
+      return op.categories.flatMap((cats, c) => {
+        const k = (cats as unknown[]).indexOf(x[c]);
+        if (k < 0 && op.unknown === 'error') throw new Error(`unknown category ${x[c]}`);
+        return cats.map((_, j) => (j === k ? 1 : 0));
+      });
+    case 'select':
+      return op.indices.map((i) => x[i]);
+    case 'linear':
+      return post(
+        op.weights.map((w, o) => w.reduce((s, wi, i) => s + wi * x[i], op.bias[o])),
+        op.post,
+      );
+    case 'activation':
+      if (op.fn === 'softmax') return softmax(x);
+      return x.map((v) => ACTIVATIONS[op.fn as keyof typeof ACTIVATIONS](v));
+    case 'constant':
+      return x.map((v, c) => {
+        const k = op.value[op.value.length === 1 ? 0 : c];
+        return { add: v + k, sub: v - k, mul: v * k, div: v / k }[op.fn];
+      });
+    case 'svm': {
+      if (op.vectorsPerClass) throw new Error('the one-vs-one form is not modelled');
+      const k = op.supportVectors.map((sv) => kernel(op, x, sv));
+      return post(
+        op.coefficients.map((c, o) => c.reduce((s, ci, j) => s + ci * k[j], op.rho[o])),
+        op.post,
+      );
+    }
+    case 'trees': {
+      const acc = new Array<number>(op.outputs).fill(
+        op.aggregate === 'min' ? Infinity : op.aggregate === 'max' ? -Infinity : 0,
+      );
+      for (const t of op.trees) {
+        const leaf = leafOf(t, x);
+        for (let o = 0; o < op.outputs; o++) {
+          const v = t.leafValues[leaf * op.outputs + o];
+          acc[o] =
+            op.aggregate === 'min'
+              ? Math.min(acc[o], v)
+              : op.aggregate === 'max'
+                ? Math.max(acc[o], v)
+                : acc[o] + v;
+        }
+      }
+      const n = op.aggregate === 'average' ? op.trees.length : 1;
+      return post(
+        acc.map((v, o) => v / n + op.base[o]),
+        op.post,
+      );
+    }
+    default:
+      throw new Error(`${op.kind} is applied elsewhere`);
+  }
+}
+
+function apply(node: Node, ins: Value[]): Value[] {
+  const op = node.op;
+  if (op.kind === 'concat') return [(ins[0] as Row[]).map((_, r) => ins.flatMap((v) => (v as Row[])[r]))];
+  const x = ins[0] as Row[];
+  if (op.kind === 'classifier') {
+    const probs = x.map((row) =>
+      row.length === 1 && op.binary === 'complement' ? [1 - row[0], row[0]] : row,
+    );
+    const labels = probs.map((row) => op.labels[row.indexOf(Math.max(...row))]);
+    return [labels, probs];
+  }
+  return [x.map((row) => rowsOp(op, row))];
+}
+
+/** Every output of `pipeline` for `rows` of its single input. */
+export function evaluate(pipeline: Pipeline, rows: Row[]): Record<string, Value> {
+  const values = new Map<string, Value>([[pipeline.inputs[0].name, rows]]);
+  for (const node of pipeline.nodes) {
+    const outs = apply(
+      node,
+      node.inputs.map((n) => values.get(n)!),
+    );
+    node.outputs.forEach((name, i) => {
+      values.set(name, outs[i]);
+    });
+  }
+  return Object.fromEntries(pipeline.outputs.map((name) => [name, values.get(name)!]));
+}
