@@ -10,6 +10,11 @@ import type { Node, Operator, Pipeline, PostTransform, SvmOp, Tree } from '../sr
 type Row = number[];
 type Value = Row[] | (number | string)[];
 
+/** How sums are taken: in float64, or in float32 in source order as XGBoost does (see {@link evaluate}). */
+interface Options {
+  float32Sums?: boolean;
+}
+
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 const ACTIVATIONS = {
   relu: (v: number) => Math.max(0, v),
@@ -86,7 +91,16 @@ export function leafOf(tree: Tree, x: Row): number {
   return node;
 }
 
-function rowsOp(op: Operator, x: Row): Row {
+/** Σ terms after `start`, left to right, in float64 or rounding every step to float32. */
+function sum(start: number, terms: number[], float32: boolean): number {
+  if (!float32) return terms.reduce((s, t) => s + t, start);
+  let acc = Math.fround(start);
+  for (const t of terms) acc = Math.fround(acc + Math.fround(t));
+  return acc;
+}
+
+function rowsOp(op: Operator, x: Row, options: Options): Row {
+  const f32 = options.float32Sums ?? false;
   switch (op.kind) {
     case 'scaler':
       return x.map(
@@ -119,7 +133,13 @@ function rowsOp(op: Operator, x: Row): Row {
       return op.indices.map((i) => x[i]);
     case 'linear':
       return post(
-        op.weights.map((w, o) => w.reduce((s, wi, i) => s + wi * x[i], op.bias[o])),
+        op.weights.map((w, o) =>
+          sum(
+            op.bias[o],
+            w.map((wi, i) => wi * x[i]),
+            f32,
+          ),
+        ),
         op.post,
       );
     case 'activation':
@@ -139,24 +159,15 @@ function rowsOp(op: Operator, x: Row): Row {
       );
     }
     case 'trees': {
-      const acc = new Array<number>(op.outputs).fill(
-        op.aggregate === 'min' ? Infinity : op.aggregate === 'max' ? -Infinity : 0,
-      );
-      for (const t of op.trees) {
-        const leaf = leafOf(t, x);
-        for (let o = 0; o < op.outputs; o++) {
-          const v = t.leafValues[leaf * op.outputs + o];
-          acc[o] =
-            op.aggregate === 'min'
-              ? Math.min(acc[o], v)
-              : op.aggregate === 'max'
-                ? Math.max(acc[o], v)
-                : acc[o] + v;
-        }
-      }
-      const n = op.aggregate === 'average' ? op.trees.length : 1;
+      const leaves = op.trees.map((t) => leafOf(t, x));
       return post(
-        acc.map((v, o) => v / n + op.base[o]),
+        Array.from({ length: op.outputs }, (_, o) => {
+          const values = op.trees.map((t, i) => t.leafValues[leaves[i] * op.outputs + o]);
+          if (op.aggregate === 'min') return Math.min(...values) + op.base[o];
+          if (op.aggregate === 'max') return Math.max(...values) + op.base[o];
+          if (op.aggregate === 'average') return sum(0, values, f32) / values.length + op.base[o];
+          return sum(op.base[o], values, f32);
+        }),
         op.post,
       );
     }
@@ -165,7 +176,7 @@ function rowsOp(op: Operator, x: Row): Row {
   }
 }
 
-function apply(node: Node, ins: Value[]): Value[] {
+function apply(node: Node, ins: Value[], options: Options): Value[] {
   const op = node.op;
   if (op.kind === 'concat') return [(ins[0] as Row[]).map((_, r) => ins.flatMap((v) => (v as Row[])[r]))];
   const x = ins[0] as Row[];
@@ -176,16 +187,21 @@ function apply(node: Node, ins: Value[]): Value[] {
     const labels = probs.map((row) => op.labels[row.indexOf(Math.max(...row))]);
     return [labels, probs];
   }
-  return [x.map((row) => rowsOp(op, row))];
+  return [x.map((row) => rowsOp(op, row, options))];
 }
 
-/** Every output of `pipeline` for `rows` of its single input. */
-export function evaluate(pipeline: Pipeline, rows: Row[]): Record<string, Value> {
+/**
+ * Every output of `pipeline` for `rows` of its single input. With `float32Sums`, linear and tree
+ * sums start from the float32 bias or base and add each float32 term in order, rounding to float32
+ * every step: XGBoost's own arithmetic, so that margins match it bit for bit.
+ */
+export function evaluate(pipeline: Pipeline, rows: Row[], options: Options = {}): Record<string, Value> {
   const values = new Map<string, Value>([[pipeline.inputs[0].name, rows]]);
   for (const node of pipeline.nodes) {
     const outs = apply(
       node,
       node.inputs.map((n) => values.get(n)!),
+      options,
     );
     node.outputs.forEach((name, i) => {
       values.set(name, outs[i]);

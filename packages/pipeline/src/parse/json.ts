@@ -11,12 +11,17 @@ export function describe(v: unknown): string {
   return `${typeof v === 'object' ? 'an object' : typeof v}`;
 }
 
+/** Bare tokens some writers (XGBoost, Python's json) put where JSON has no number, and their strings. */
+const NON_FINITE_TOKENS: Record<string, string> = { NaN: 'nan', Infinity: 'inf', '-Infinity': '-inf' };
+
 /**
  * A model file's JSON: text (or bytes) is parsed; an object is copied through JSON text, so that
  * a model object (e.g. the result of an ml.js `toJSON()`, which may hold class instances) reads
- * exactly as the file it would save. Anything unreadable is a {@link PipelineError}.
+ * exactly as the file it would save. With `nonFiniteTokens`, text that is JSON but for bare NaN
+ * and ±Infinity tokens is read with them as the strings "nan", "inf" and "-inf". Anything
+ * unreadable is a {@link PipelineError}.
  */
-export function readJsonDocument(source: unknown, what: string): unknown {
+export function readJsonDocument(source: unknown, what: string, nonFiniteTokens = false): unknown {
   let text: string;
   if (typeof source === 'string') text = source;
   else if (source instanceof Uint8Array) text = new TextDecoder().decode(source);
@@ -32,6 +37,16 @@ export function readJsonDocument(source: unknown, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
+    if (nonFiniteTokens) {
+      const quoted = text.replace(/"(?:[^"\\]|\\.)*"|-?Infinity|NaN/g, (m) =>
+        m[0] === '"' ? m : `"${NON_FINITE_TOKENS[m]}"`,
+      );
+      try {
+        return JSON.parse(quoted);
+      } catch {
+        // Not that either: report the original error.
+      }
+    }
     throw new PipelineError(`the ${what} is not valid JSON: ${(e as Error).message}`);
   }
 }
@@ -165,6 +180,23 @@ export class JsonReader {
       const x = out[i];
       if (!(Number.isInteger(x) && x >= min && x <= max))
         this.fail(`entry ${i}: expected an integer in ${min}..${max}, got ${x}`);
+    }
+    return out;
+  }
+
+  /** An array of 0/1 flags, written as numbers or as booleans; `length` when given. */
+  flags(length?: number): Uint8Array {
+    const v = this.value;
+    if (!Array.isArray(v)) this.expected('an array of 0/1 flags');
+    const arr = v as unknown[];
+    if (length !== undefined && arr.length !== length)
+      this.fail(`expected ${length} flags, got ${arr.length}`);
+    const out = new Uint8Array(arr.length);
+    for (let i = 0; i < arr.length; i++) {
+      const x = arr[i];
+      if (x === 1 || x === true) out[i] = 1;
+      else if (x !== 0 && x !== false)
+        this.fail(`entry ${i}: expected 0, 1, true or false, got ${describe(x)}`);
     }
     return out;
   }

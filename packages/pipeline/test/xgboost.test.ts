@@ -1,0 +1,205 @@
+// parseXgboost: every fixture model (tools/fixtures/gen_pipeline_xgboost.py, XGBoost 1.7) parsed and
+// evaluated by the IR reference gives XGBoost's margins bit for bit (float32 sums in tree order, as
+// XGBoost adds them) and its predictions; bad files are refused naming what is wrong.
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { type Pipeline, PipelineError, parseXgboost, type TreeEnsembleOp } from '../src/index.js';
+import { expectRowsClose } from './close.js';
+import { evaluate } from './ir-reference.js';
+
+interface XgboostCase {
+  model: { learner: Record<string, Record<string, unknown>> };
+  rows: (number | string)[][];
+  margin: number[][];
+  predict: number[][];
+}
+
+const DIR = new URL('./fixtures/xgboost/', import.meta.url);
+const NAMES = readdirSync(DIR)
+  .filter((f) => f.endsWith('.json') && f !== 'categorical.json')
+  .map((f) => f.slice(0, -5));
+const load = (name: string): XgboostCase => JSON.parse(readFileSync(new URL(`${name}.json`, DIR), 'utf8'));
+const nan = (rows: (number | string)[][]) =>
+  rows.map((r) => r.map((v) => (v === 'nan' ? Number.NaN : (v as number))));
+
+// XGBoost applies its links in float32 (expf, 1/(1 + expf(−x))) to the float32 margin; the
+// reference applies them in float64: they differ by a few float32 ulps.
+const LINK_RTOL = 1e-6;
+const LINK_ATOL = 1e-7;
+
+/** The pipeline up to its margin: the booster's node with no link, as its only output. */
+function marginOf(p: Pipeline): Pipeline {
+  const i = p.nodes.findIndex((n) => n.name === 'gbtree' || n.name === 'dart' || n.name === 'gblinear');
+  const node = p.nodes[i];
+  const nodes = [...p.nodes.slice(0, i), { ...node, op: { ...node.op, post: 'none' } as typeof node.op }];
+  return { ...p, nodes, outputs: node.outputs };
+}
+
+const argmax = (row: number[]) => row.indexOf(Math.max(...row));
+
+describe('parseXgboost matches XGBoost 1.7', () => {
+  it.each(NAMES)('%s', (name) => {
+    const c = load(name);
+    const pipeline = parseXgboost(JSON.stringify(c.model));
+    const rows = nan(c.rows);
+    const margin = Object.values(evaluate(marginOf(pipeline), rows, { float32Sums: true }))[0];
+    expect(margin, 'margins, bit for bit').toEqual(c.margin);
+    const got = evaluate(pipeline, rows);
+    const objective = c.model.learner.objective.name as string;
+    if (objective === 'binary:logistic') {
+      expect(pipeline.outputs).toEqual(['label', 'probabilities']);
+      expectRowsClose(
+        got.probabilities as number[][],
+        c.predict.map(([p]) => [1 - p, p]),
+        LINK_RTOL,
+        LINK_ATOL,
+        name,
+      );
+      // XGBClassifier.predict: p > 0.5.
+      expect(got.label).toEqual(c.predict.map(([p]) => (p > 0.5 ? 1 : 0)));
+    } else if (objective.startsWith('multi:')) {
+      expect(pipeline.outputs).toEqual(['label', 'probabilities']);
+      if (objective === 'multi:softprob') {
+        expectRowsClose(got.probabilities as number[][], c.predict, LINK_RTOL, LINK_ATOL, name);
+        expect(got.label).toEqual(c.predict.map(argmax));
+      } else {
+        expect(got.label).toEqual(c.predict.map(([label]) => label));
+      }
+    } else {
+      expect(pipeline.outputs).toEqual(['variable']);
+      expectRowsClose(got.variable as number[][], c.predict, LINK_RTOL, LINK_ATOL, name);
+    }
+  });
+
+  it('reads every tree, its class and the booster kind', () => {
+    const trees = (p: Pipeline) => p.nodes.find((n) => n.op.kind === 'trees')!.op as TreeEnsembleOp;
+    const softprob = load('multi_softprob_iris');
+    const op = trees(parseXgboost(softprob.model));
+    expect(op.trees).toHaveLength(60);
+    expect(op).toMatchObject({ outputs: 3, aggregate: 'sum', post: 'softmax', base: [0.5, 0.5, 0.5] });
+    expect(op.trees[0].rule.every((r) => r === 'lt')).toBe(true);
+    const forest = trees(parseXgboost(load('random_forest_iris').model));
+    expect(forest.trees).toHaveLength(12); // 4 parallel trees × 3 classes, one round
+    const stumps = trees(parseXgboost(load('squarederror_100_stumps').model));
+    expect(stumps.trees).toHaveLength(100);
+    expect(stumps.trees.every((t) => t.feature.length === 3)).toBe(true);
+    const poisson = trees(parseXgboost(load('count_poisson').model));
+    expect(poisson).toMatchObject({ post: 'exp', base: [Math.fround(Math.log(0.5))] });
+    const binary = parseXgboost(load('binary_logistic_base_score').model);
+    // −logf(1/0.3f − 1) in float32 steps is one ulp from the float64 logit of 0.3f.
+    expect(trees(binary).base).toEqual([-0.8472978472709656]);
+    const linear = parseXgboost(load('gblinear_regression').model);
+    expect(linear.nodes.map((n) => n.op.kind)).toEqual(['imputer', 'linear']);
+  });
+});
+
+/** The parts of a model file the refusal tests edit. */
+interface EditableModel {
+  learner: {
+    objective: { name: string };
+    learner_model_param: Record<string, string>;
+    gradient_booster: {
+      name: string;
+      model: {
+        tree_info: number[];
+        trees: {
+          left_children: number[];
+          split_indices: number[];
+          default_left: number[];
+          tree_param: Record<string, string>;
+        }[];
+      };
+    };
+  };
+}
+
+describe('parseXgboost refuses bad files', () => {
+  const base = load('binary_logistic_base_score').model as unknown as EditableModel;
+  const edit = (f: (m: EditableModel) => void) => {
+    const m = structuredClone(base);
+    f(m);
+    return JSON.stringify(m);
+  };
+  const refuses = (text: unknown, message: RegExp) => {
+    let error: unknown;
+    try {
+      parseXgboost(text);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(PipelineError);
+    expect((error as Error).message).toMatch(message);
+  };
+  const tree0 = (m: EditableModel) => m.learner.gradient_booster.model.trees[0];
+
+  it('names objectives, boosters and splits it does not support', () => {
+    refuses(
+      readFileSync(new URL('categorical.json', DIR), 'utf8'),
+      /trees\[0\]\.split_type: node 0 splits on categories; categorical splits are not supported/,
+    );
+    refuses(
+      edit((m) => {
+        m.learner.objective.name = 'rank:pairwise';
+      }),
+      /file\.learner\.objective\.name: objective 'rank:pairwise' is not supported; supported: reg:squarederror, .*reg:tweedie/,
+    );
+    refuses(
+      edit((m) => {
+        m.learner.gradient_booster.name = 'gbforest';
+      }),
+      /gradient_booster\.name: expected one of 'gbtree', 'dart', 'gblinear', got a string \("gbforest"\)/,
+    );
+    refuses(
+      edit((m) => {
+        m.learner.learner_model_param.num_target = '2';
+      }),
+      /num_target: models with several targets are not supported/,
+    );
+    refuses(
+      edit((m) => {
+        tree0(m).tree_param.num_deleted = '2';
+      }),
+      /num_deleted: trees with deleted nodes \(pruned in place\) are not supported/,
+    );
+  });
+
+  it('names inconsistent arrays and parameters', () => {
+    refuses('{"learner": ', /the XGBoost model is not valid JSON/);
+    refuses(
+      edit((m) => {
+        tree0(m).left_children[0] = 0;
+      }),
+      /tree 0: node 0 has child 0, outside 1\.\./,
+    );
+    refuses(
+      edit((m) => {
+        tree0(m).split_indices[0] = 99;
+      }),
+      /tree 0: node 0 tests feature 99, the input has 30 columns/,
+    );
+    refuses(
+      edit((m) => {
+        tree0(m).default_left.pop();
+      }),
+      /trees\[0\]\.default_left: expected \d+ flags, got \d+/,
+    );
+    refuses(
+      edit((m) => {
+        m.learner.gradient_booster.model.tree_info[0] = 1;
+      }),
+      /tree_info: entry 0: expected an integer in 0\.\.0, got 1/,
+    );
+    refuses(
+      edit((m) => {
+        m.learner.learner_model_param.base_score = '1.5';
+      }),
+      /base_score: 1\.5 has no finite margin under binary:logistic/,
+    );
+    refuses(
+      edit((m) => {
+        m.learner.learner_model_param.num_feature = 'many';
+      }),
+      /num_feature: expected a finite number \(or one written as a string\), got a string \("many"\)/,
+    );
+  });
+});
