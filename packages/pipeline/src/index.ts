@@ -1,3 +1,12 @@
+export {
+  CompiledPipeline,
+  type CompileOptions,
+  compile,
+  type InputColumns,
+  type PredictInput,
+  type PredictOutput,
+} from './compile/program.js';
+export type { TreeStrategyName } from './compile/trees/strategy.js';
 export { PipelineError } from './errors.js';
 export type * from './ir/types.js';
 export { type ValidPipeline, type ValueTable, validatePipeline } from './ir/validate.js';

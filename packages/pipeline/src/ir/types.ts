@@ -49,10 +49,14 @@ export interface ScalerOp {
   scale: number[];
 }
 
-/** Rows divided by their L1, L2 or max norm (ONNX `Normalizer`). */
+/**
+ * Rows divided by their L1 or L2 norm, by their largest entry (`max`, ONNX `Normalizer`'s MAX as
+ * onnxruntime computes it) or by their largest magnitude (`maxabs`, scikit-learn's `norm='max'`);
+ * a row whose divisor is 0 stays as it is.
+ */
 export interface NormalizerOp {
   kind: 'normalizer';
-  norm: 'l1' | 'l2' | 'max';
+  norm: 'l1' | 'l2' | 'max' | 'maxabs';
 }
 
 /** Entries equal to `missing` (NaN by default) replaced by their column's `fill` (ONNX `Imputer`). */

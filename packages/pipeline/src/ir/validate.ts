@@ -102,7 +102,8 @@ const CHECKS: { [K in OperatorKind]: Check<K> } = {
   },
   normalizer: (op, ins, fail) => {
     const [x] = numeric(ins, 1, fail);
-    if (!['l1', 'l2', 'max'].includes(op.norm)) fail(`norm must be 'l1', 'l2' or 'max', got '${op.norm}'`);
+    if (!['l1', 'l2', 'max', 'maxabs'].includes(op.norm))
+      fail(`norm must be 'l1', 'l2', 'max' or 'maxabs', got '${op.norm}'`);
     return [{ kind: 'float', columns: x.columns }];
   },
   imputer: (op, ins, fail) => {
