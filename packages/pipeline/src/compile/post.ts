@@ -1,6 +1,7 @@
 import * as T from '@tessera/tensor';
 import type { PostTransform } from '../ir/types.js';
 
+// biome-ignore lint/suspicious/noApproximativeNumericConstant: onnxruntime's own truncated √2 (ml_sqrt2)
 const SQRT2 = Math.fround(1.41421356);
 
 /**
@@ -12,6 +13,7 @@ function probit(p: T.Tensor): T.Tensor {
   const x = T.sub(T.mul(p, 2), 1);
   const sgn = T.where(T.lt(x, 0), -1, T.onesLike(x));
   const l = T.log(T.mul(T.sub(1, x), T.add(x, 1)));
+  // biome-ignore lint/suspicious/noApproximativeNumericConstant: onnxruntime's ErfInv writes π as 3.14159f
   const v = T.add(T.mul(l, 0.5), 2 / (Math.fround(3.14159) * Math.fround(0.147)));
   const v2 = T.mul(l, 1 / Math.fround(0.147));
   const v3 = T.sub(T.sqrt(T.sub(T.square(v), v2)), v);

@@ -36,5 +36,11 @@ export const trees: CompileRule<'trees'> = (op, { backend, strategy }) => {
       strategy: s.name,
     },
   );
-  return { ...c, dispose: () => (c.dispose(), s.dispose()) };
+  return {
+    ...c,
+    dispose: () => {
+      c.dispose();
+      s.dispose();
+    },
+  };
 };
