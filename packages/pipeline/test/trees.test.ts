@@ -82,30 +82,33 @@ function ensemble(op: TreeEnsembleOp, f: number): Pipeline {
 }
 
 describe.each(list)('tree ensembles on %s', (_name, backend) => {
-  const cases: [string, Partial<TreeEnsembleOp> & { depth: number; trees: number; rules: SplitRule[] }][] = [
+  const cases: [
+    string,
+    Partial<Omit<TreeEnsembleOp, 'trees'>> & { depth: number; count: number; rules: SplitRule[] },
+  ][] = [
     [
       'sum, one output, every rule, depth 4',
-      { depth: 4, trees: 7, rules: RULES, outputs: 1, aggregate: 'sum', post: 'none' },
+      { depth: 4, count: 7, rules: RULES, outputs: 1, aggregate: 'sum', post: 'none' },
     ],
     [
       'average, 3 outputs, leq, depth 6, softmax',
-      { depth: 6, trees: 12, rules: ['leq'], outputs: 3, aggregate: 'average', post: 'softmax' },
+      { depth: 6, count: 12, rules: ['leq'], outputs: 3, aggregate: 'average', post: 'softmax' },
     ],
-    ['min, lt, depth 2', { depth: 2, trees: 5, rules: ['lt'], outputs: 2, aggregate: 'min', post: 'none' }],
+    ['min, lt, depth 2', { depth: 2, count: 5, rules: ['lt'], outputs: 2, aggregate: 'min', post: 'none' }],
     [
       'max, gte/gt, depth 5, logistic',
-      { depth: 5, trees: 9, rules: ['gte', 'gt'], outputs: 1, aggregate: 'max', post: 'logistic' },
+      { depth: 5, count: 9, rules: ['gte', 'gt'], outputs: 1, aggregate: 'max', post: 'logistic' },
     ],
     [
       'single leaves among trees of depth 3',
-      { depth: 0, trees: 3, rules: ['leq'], outputs: 2, aggregate: 'sum', post: 'none' },
+      { depth: 0, count: 3, rules: ['leq'], outputs: 2, aggregate: 'sum', post: 'none' },
     ],
   ];
   it.each(cases)('%s: every strategy equals the float64 reference', async (_label, spec) => {
-    const r = rng(spec.trees * 101 + spec.depth);
+    const r = rng(spec.count * 101 + spec.depth);
     const f = 5;
     const outputs = spec.outputs ?? 1;
-    const trees = Array.from({ length: spec.trees }, (_, i) =>
+    const trees = Array.from({ length: spec.count }, (_, i) =>
       randomTree(r, spec.depth === 0 && i === 0 ? 3 : spec.depth, f, outputs, spec.rules),
     );
     const op: TreeEnsembleOp = {

@@ -65,9 +65,8 @@ export class CompiledPipeline {
    * strings or numbers for categorical ones), the number of rows following from its length.
    * Resolves to every pipeline output: floats row-major, labels as an array.
    */
-  predict(inputs: PredictInput): Promise<PredictOutput> {
-    if (this.disposed)
-      return Promise.reject(new PipelineError('the compiled pipeline was disposed', 'predict'));
+  async predict(inputs: PredictInput): Promise<PredictOutput> {
+    if (this.disposed) throw new PipelineError('the compiled pipeline was disposed', 'predict');
     const { rows, values } = this.bind(inputs);
     return exclusive(() =>
       T.tidy(async () => {
