@@ -10,3 +10,5 @@ export type { TreeStrategyName } from './compile/trees/strategy.js';
 export { PipelineError } from './errors.js';
 export type * from './ir/types.js';
 export { type ValidPipeline, type ValueTable, validatePipeline } from './ir/validate.js';
+export { SoftTreeEnsemble } from './train/soft-trees.js';
+export { type TrainableOptions, TrainablePipeline, toTrainable } from './train/trainable.js';
