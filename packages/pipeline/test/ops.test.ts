@@ -2,6 +2,7 @@
 // computed here by hand; predict()'s input checks; and that scoring in a loop leaks nothing.
 import * as T from '@tessera/tensor';
 import { describe, expect, it } from 'vitest';
+import { coupleProbabilities } from '../src/compile/ops/platt.js';
 import {
   compile,
   type Node,
@@ -57,11 +58,11 @@ describe.each(list)('operators on %s', (_name, backend) => {
           Number.NaN,
         ],
       ],
-      [{ kind: 'normalizer', norm: 'max' }, [1 / 3, -2 / 3, 1, 0, 0, 0, Number.NaN, Number.NaN, Number.NaN]],
       [
-        { kind: 'normalizer', norm: 'maxabs' },
+        { kind: 'normalizer', norm: 'largest' },
         [1 / 3, -2 / 3, 1, 0, 0, 0, Number.NaN, Number.NaN, Number.NaN],
       ],
+      [{ kind: 'normalizer', norm: 'max' }, [1 / 3, -2 / 3, 1, 0, 0, 0, Number.NaN, Number.NaN, Number.NaN]],
       [{ kind: 'imputer', missing: Number.NaN, fill: [7, 8, 9] }, [1, -2, 3, 0, 0, 0, -4, 8, 9]],
       [{ kind: 'imputer', missing: 0, fill: [5] }, [1, -2, 3, 5, 5, 5, -4, 8, Number.NaN]],
       [{ kind: 'binarizer', threshold: 0 }, [1, 0, 1, 0, 0, 0, 0, 1, 0]],
@@ -241,19 +242,107 @@ describe.each(list)('operators on %s', (_name, backend) => {
         post: 'none',
       },
       { columns: 2 },
+      ['votes', 'decisions'],
     );
+    const decisions: number[] = [];
     const votes = x.flatMap((r) => {
       const v = [0, 0, 0];
       let p = 0;
       for (let i = 0; i < 3; i++) {
         for (let j = i + 1; j < 3; j++, p++) {
           const d = coef[j - 1][i] * k(r, sv[i], false) + coef[i][j] * k(r, sv[j], false) + rho[p];
+          decisions.push(d);
           v[d > 0 ? i : j]++;
         }
       }
       return v;
     });
-    expect([...((await run(ovo, backend, x.flat())).y as Float32Array)]).toEqual(votes);
+    const out = await run(ovo, backend, x.flat());
+    expect([...(out.votes as Float32Array)]).toEqual(votes);
+    expectClose(out.decisions as Float32Array, decisions, 1e-6, 1e-6, 'decisions');
+  });
+
+  it('classifier heads: a threshold on one score column, [−s, s], a second reported input, a post link', async () => {
+    const p: Pipeline = {
+      source: 'onnx',
+      inputs: [{ name: 'x', kind: 'float', columns: 1 }],
+      outputs: ['label', 'probabilities'],
+      nodes: [
+        {
+          name: 'head',
+          inputs: ['x', 'x'],
+          outputs: ['label', 'probabilities'],
+          op: { kind: 'classifier', labels: ['no', 'yes'], binary: 'negate', post: 'logistic' },
+        },
+      ],
+    };
+    const out = await run(p, backend, [-1, 0, 2]);
+    expect(out.label).toEqual(['no', 'no', 'yes']);
+    const s = (v: number) => 1 / (1 + Math.exp(-v));
+    expectClose(
+      out.probabilities as Float32Array,
+      [s(1), s(-1), s(0), s(0), s(-2), s(2)],
+      1e-6,
+      1e-7,
+      'negate',
+    );
+    const thr: Pipeline = {
+      ...p,
+      nodes: [
+        {
+          name: 'head',
+          inputs: ['x'],
+          outputs: ['label', 'probabilities'],
+          op: { kind: 'classifier', labels: [3, 7], binary: 'none', threshold: 0.25 },
+        },
+      ],
+    };
+    const t = await run(thr, backend, [0.2, 0.25, 0.3]);
+    expect(t.label).toEqual([3, 3, 7]);
+    expect([...(t.probabilities as Float32Array)].map(Math.fround)).toEqual(
+      [0.2, 0.25, 0.3].map(Math.fround),
+    );
+  });
+
+  it("Platt probabilities couple the pairs as libsvm's method: the minimiser of pᵀQp with Σp = 1", () => {
+    // r[i][j] = P(i | i or j) for 3 classes; the float64 solution of the KKT system is the reference.
+    const k = 3;
+    const pr = [0.8, 0.3, 0.6]; // pairs (0,1), (0,2), (1,2)
+    const r = new Float32Array(9);
+    [
+      [0, 1],
+      [0, 2],
+      [1, 2],
+    ].forEach(([i, j], p) => {
+      r[i * k + j] = pr[p];
+      r[j * k + i] = 1 - pr[p];
+    });
+    const Q = Array.from({ length: k }, (_, i) =>
+      Array.from({ length: k }, (_, j) =>
+        i === j
+          ? [...Array(k).keys()].filter((m) => m !== i).reduce((s, m) => s + r[m * k + i] ** 2, 0)
+          : -r[j * k + i] * r[i * k + j],
+      ),
+    );
+    // Solve [Q 1; 1ᵀ 0][p; b] = [0; 1] by Gaussian elimination.
+    const A = [...Q.map((row) => [...row, 1, 0]), [1, 1, 1, 0, 1]];
+    for (let c = 0; c <= k; c++) {
+      const piv = A.slice(c).reduce(
+        (best, row, i) => (Math.abs(row[c]) > Math.abs(A[best][c]) ? i + c : best),
+        c,
+      );
+      [A[c], A[piv]] = [A[piv], A[c]];
+      for (let i = 0; i <= k; i++) {
+        if (i === c) continue;
+        const m = A[i][c] / A[c][c];
+        for (let j = c; j <= k + 1; j++) A[i][j] -= m * A[c][j];
+      }
+    }
+    const exact = Array.from({ length: k }, (_, i) => A[i][k + 1] / A[i][i]);
+    const got = coupleProbabilities(k, r);
+    // The iteration stops within 0.005 / k of the optimality condition.
+    expectClose(got, exact, 0, 5e-3, 'coupled');
+    expect(got.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
   });
 
   it('refuses inputs that do not fit, naming them, and leaks nothing over repeated scoring', async () => {

@@ -24,7 +24,7 @@ export const normalizer: CompileRule<'normalizer'> = (op) =>
         ? T.sum(T.abs(x), 1, true)
         : op.norm === 'l2'
           ? T.sqrt(T.sum(T.square(x), 1, true))
-          : op.norm === 'max'
+          : op.norm === 'largest'
             ? T.max(x, 1, true)
             : T.max(T.abs(x), 1, true);
     return [T.div(x, T.where(T.eq(norm, 0), 1, norm))];
@@ -54,7 +54,7 @@ export const constant: CompileRule<'constant'> = (op, { backend }) => {
   return compiled((xs) => [f(input(xs), c)], [c]);
 };
 
-/** relu, sigmoid, tanh, a row softmax, or the identity. */
+/** relu, sigmoid, tanh, a row softmax, truncation toward zero, or the identity. */
 export const activation: CompileRule<'activation'> = (op) => {
   const f = {
     relu: T.relu,
@@ -62,6 +62,8 @@ export const activation: CompileRule<'activation'> = (op) => {
     tanh: T.tanh,
     softmax: (x: T.Tensor) => T.softmax(x, 1),
     identity: (x: T.Tensor) => x,
+    // Toward zero through i32: exact for |x| < 2^31 (labels, category codes).
+    trunc: (x: T.Tensor) => T.cast(T.cast(x, 'i32'), 'f32'),
   }[op.fn];
   return compiled((xs) => [f(input(xs))]);
 };

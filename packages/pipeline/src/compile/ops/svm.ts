@@ -1,6 +1,7 @@
 import * as T from '@tessera/tensor';
 import type { SvmOp } from '../../ir/types.js';
 import { postTransform } from '../post.js';
+import { coupleProbabilities, pairProbability } from './platt.js';
 import type { CompileRule } from './rule.js';
 import { compiled } from './rule.js';
 
@@ -34,7 +35,8 @@ function kernel(op: SvmOp, x: T.Tensor, sv: T.Tensor): T.Tensor {
 /**
  * A kernel machine. Regressors: Σ coef·K + rho. Classifiers (support vectors grouped by class,
  * libsvm's one-vs-one): for each pair i < j, d = Σ_{s∈i} coef[j−1][s]·K + Σ_{s∈j} coef[i][s]·K + rho;
- * class i gets a vote where d > 0, class j otherwise; the output is the votes per class.
+ * the outputs are the votes per class (i where d > 0, else j), the pairs' decisions and, with Platt
+ * scaling, the class probabilities (computed on the host, see platt.ts).
  */
 export const svm: CompileRule<'svm'> = (op, { backend }) => {
   const sv = T.tensor(Float32Array.from(op.supportVectors.flat()), {
@@ -58,23 +60,68 @@ export const svm: CompileRule<'svm'> = (op, { backend }) => {
   }
   const k = counts.length;
   const starts = counts.map((_, i) => counts.slice(0, i).reduce((s, c) => s + c, 0));
-  return compiled(([x]) => {
-    const K = kernel(op, x as T.Tensor, sv);
-    const part = (cls: number, coefRow: number) => {
-      const kk = T.narrow(K, 1, starts[cls], counts[cls]);
-      const c = T.narrow(T.narrow(coef, 0, coefRow, 1), 1, starts[cls], counts[cls]);
-      return T.sum(T.mul(kk, c), 1, true);
-    };
-    let votes = T.zeros([(x as T.Tensor).shape[0], k], { backend });
-    let p = 0;
-    for (let i = 0; i < k; i++) {
-      for (let j = i + 1; j < k; j++, p++) {
-        const d = T.add(T.add(part(i, j - 1), part(j, i)), T.narrow(rho, 1, p, 1));
-        const iWins = T.cast(T.gt(d, 0), 'f32');
-        const onehot = (c: number) => T.cast(T.eq(T.arange(k, undefined, 1, { backend }), c), 'f32');
-        votes = T.add(votes, T.add(T.mul(iWins, onehot(i)), T.mul(T.sub(1, iWins), onehot(j))));
-      }
-    }
-    return [postTransform(votes, op.post)];
+  const pairs: [number, number][] = [];
+  for (let i = 0; i < k; i++) for (let j = i + 1; j < k; j++) pairs.push([i, j]);
+  // votes = Σ_pairs (d > 0 ? onehot(i) : onehot(j)): two [pairs, k] matrices of one-hot rows.
+  const winI = new Float32Array(pairs.length * k);
+  const winJ = new Float32Array(pairs.length * k);
+  pairs.forEach(([i, j], p) => {
+    winI[p * k + i] = 1;
+    winJ[p * k + j] = 1;
+  });
+  const toI = T.tensor(winI, { shape: [pairs.length, k], backend });
+  const toJ = T.tensor(winJ, { shape: [pairs.length, k], backend });
+  owned.push(toI, toJ);
+  const decisions = (x: T.Tensor) => {
+    const K = kernel(op, x, sv);
+    const part = (cls: number, coefRow: number) =>
+      T.sum(
+        T.mul(
+          T.narrow(K, 1, starts[cls], counts[cls]),
+          T.narrow(T.narrow(coef, 0, coefRow, 1), 1, starts[cls], counts[cls]),
+        ),
+        1,
+        true,
+      );
+    return T.add(
+      T.concat(
+        pairs.map(([i, j]) => T.add(part(i, j - 1), part(j, i))),
+        1,
+      ),
+      rho,
+    );
+  };
+  return compiled(async ([x], rows) => {
+    const d = decisions(x as T.Tensor);
+    const iWins = T.cast(T.gt(d, 0), 'f32');
+    const votes = T.add(T.matmul(iWins, toI), T.matmul(T.sub(1, iWins), toJ));
+    const outs: T.Tensor[] = [postTransform(votes, op.post), d];
+    if (op.platt)
+      outs.push(
+        T.tensor(await plattProbabilities(d, rows, k, pairs, op.platt), { shape: [rows, k], backend }),
+      );
+    return outs;
   }, owned);
 };
+
+/** Class probabilities of every row from its pair decisions [rows, pairs], as onnxruntime couples them. */
+async function plattProbabilities(
+  d: T.Tensor,
+  rows: number,
+  k: number,
+  pairs: [number, number][],
+  platt: { a: number[]; b: number[] },
+): Promise<Float32Array> {
+  const dec = await d.data();
+  const out = new Float32Array(rows * k);
+  const r = new Float32Array(k * k);
+  for (let row = 0; row < rows; row++) {
+    pairs.forEach(([i, j], p) => {
+      const pij = pairProbability(dec[row * pairs.length + p], platt.a[p], platt.b[p]);
+      r[i * k + j] = pij;
+      r[j * k + i] = Math.fround(1 - pij);
+    });
+    out.set(coupleProbabilities(k, r), row * k);
+  }
+  return out;
+}
