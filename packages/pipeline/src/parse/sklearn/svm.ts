@@ -79,6 +79,8 @@ export const svc: Converter = (est, x, name, ctx): Converted => {
     est
       .at('n_support_')
       .fail(`sums to ${starts[k - 1] + counts[k - 1]}, there are ${dual[0].length} support vectors`);
+  if (pairs * dual[0].length > 2 ** 26)
+    est.at('dual_coef_').fail(`${pairs} class pairs × ${dual[0].length} support vectors is too large`);
   // One decision row per pair over all support vectors (zero outside the pair's two classes).
   const rows: number[][] = [];
   const votes = Array.from({ length: k }, () => new Array<number>(pairs).fill(0));
