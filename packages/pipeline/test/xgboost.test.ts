@@ -1,26 +1,17 @@
 // parseXgboost: every fixture model (tools/fixtures/gen_pipeline_xgboost.py, XGBoost 1.7) parsed and
 // evaluated by the IR reference gives XGBoost's margins bit for bit (float32 sums in tree order, as
 // XGBoost adds them) and its predictions; bad files are refused naming what is wrong.
-import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type Pipeline, PipelineError, parseXgboost, type TreeEnsembleOp } from '../src/index.js';
 import { expectRowsClose } from './close.js';
 import { evaluate } from './ir-reference.js';
-
-interface XgboostCase {
-  model: { learner: Record<string, Record<string, unknown>> };
-  rows: (number | string)[][];
-  margin: number[][];
-  predict: number[][];
-}
-
-const DIR = new URL('./fixtures/xgboost/', import.meta.url);
-const NAMES = readdirSync(DIR)
-  .filter((f) => f.endsWith('.json') && f !== 'categorical.json')
-  .map((f) => f.slice(0, -5));
-const load = (name: string): XgboostCase => JSON.parse(readFileSync(new URL(`${name}.json`, DIR), 'utf8'));
-const nan = (rows: (number | string)[][]) =>
-  rows.map((r) => r.map((v) => (v === 'nan' ? Number.NaN : (v as number))));
+import {
+  expectedOutputs,
+  loadXgboostCase as load,
+  rowsOf,
+  XGBOOST_CASES,
+  xgboostFile,
+} from './xgboost-fixtures.js';
 
 // XGBoost applies its links in float32 (expf, 1/(1 + expf(−x))) to the float32 margin; the
 // reference applies them in float64: they differ by a few float32 ulps.
@@ -35,39 +26,26 @@ function marginOf(p: Pipeline): Pipeline {
   return { ...p, nodes, outputs: node.outputs };
 }
 
-const argmax = (row: number[]) => row.indexOf(Math.max(...row));
-
 describe('parseXgboost matches XGBoost 1.7', () => {
-  it.each(NAMES)('%s', (name) => {
+  it.each(XGBOOST_CASES)('%s', (name) => {
     const c = load(name);
     const pipeline = parseXgboost(JSON.stringify(c.model));
-    const rows = nan(c.rows);
+    const rows = rowsOf(c);
     const margin = Object.values(evaluate(marginOf(pipeline), rows, { float32Sums: true }))[0];
     expect(margin, 'margins, bit for bit').toEqual(c.margin);
+    const want = expectedOutputs(c);
+    expect(pipeline.outputs).toEqual(Object.keys(want));
     const got = evaluate(pipeline, rows);
-    const objective = c.model.learner.objective.name as string;
-    if (objective === 'binary:logistic') {
-      expect(pipeline.outputs).toEqual(['label', 'probabilities']);
-      expectRowsClose(
-        got.probabilities as number[][],
-        c.predict.map(([p]) => [1 - p, p]),
-        LINK_RTOL,
-        LINK_ATOL,
-        name,
-      );
-      // XGBClassifier.predict: p > 0.5.
-      expect(got.label).toEqual(c.predict.map(([p]) => (p > 0.5 ? 1 : 0)));
-    } else if (objective.startsWith('multi:')) {
-      expect(pipeline.outputs).toEqual(['label', 'probabilities']);
-      if (objective === 'multi:softprob') {
-        expectRowsClose(got.probabilities as number[][], c.predict, LINK_RTOL, LINK_ATOL, name);
-        expect(got.label).toEqual(c.predict.map(argmax));
-      } else {
-        expect(got.label).toEqual(c.predict.map(([label]) => label));
-      }
-    } else {
-      expect(pipeline.outputs).toEqual(['variable']);
-      expectRowsClose(got.variable as number[][], c.predict, LINK_RTOL, LINK_ATOL, name);
+    for (const [output, values] of Object.entries(want)) {
+      if (output === 'label') expect(got.label, 'labels').toEqual(values);
+      else
+        expectRowsClose(
+          got[output] as number[][],
+          values as number[][],
+          LINK_RTOL,
+          LINK_ATOL,
+          `${name} ${output}`,
+        );
     }
   });
 
@@ -134,7 +112,7 @@ describe('parseXgboost refuses bad files', () => {
 
   it('names objectives, boosters and splits it does not support', () => {
     refuses(
-      readFileSync(new URL('categorical.json', DIR), 'utf8'),
+      xgboostFile('categorical'),
       /trees\[0\]\.split_type: node 0 splits on categories; categorical splits are not supported/,
     );
     refuses(
