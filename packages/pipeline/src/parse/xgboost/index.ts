@@ -47,8 +47,10 @@ export function parseXgboost(json: unknown): Pipeline {
   const learner = doc.at('learner');
   const params = learner.at('learner_model_param');
   const features = params.at('num_feature').numberText();
-  if (!(Number.isInteger(features) && features >= 1))
-    params.at('num_feature').fail(`expected a positive integer, got ${params.at('num_feature').value}`);
+  if (!(Number.isInteger(features) && features >= 1 && features <= 2 ** 24))
+    params
+      .at('num_feature')
+      .fail(`expected an integer in 1..${2 ** 24}, got ${params.at('num_feature').value}`);
   if (params.has('num_target') && params.at('num_target').numberText() !== 1)
     params.at('num_target').fail('models with several targets are not supported');
   const name = learner.at('objective').at('name').string();
