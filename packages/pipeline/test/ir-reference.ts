@@ -2,10 +2,15 @@
  * The parse tests' oracle: a pipeline evaluated row by row in float64, straight from the
  * definitions in src/ir/types.ts, with no compiler involved. A parser that picks the wrong split
  * rule, leaf value, base score, link or class order disagrees here with the source runtime.
- * Tree tests compare the float64 row value (exactly a float32 in every fixture) with the float64
- * threshold, which is what every source runtime's float32 comparison amounts to.
+ * Trees and links are test/reference.ts's (the compiler tests' own float64 evaluator): the float64
+ * row value (exactly a float32 in every fixture) against the float64 threshold, which is what every
+ * source runtime's float32 comparison amounts to.
  */
-import type { Node, Operator, Pipeline, PostTransform, SvmOp, Tree } from '../src/index.js';
+
+import { expect } from 'vitest';
+import type { Node, Operator, Pipeline, PostTransform, SvmOp } from '../src/index.js';
+import { expectClose } from './helpers.js';
+import { leafValues, link } from './reference.js';
 
 type Row = number[];
 type Value = Row[] | (number | string)[];
@@ -23,29 +28,8 @@ const ACTIVATIONS = {
   identity: (v: number) => v,
 };
 
-function softmax(row: Row, zero = false): Row {
-  const m = Math.max(...row);
-  const e = row.map((v) => (zero && v === 0 ? 0 : Math.exp(v - m)));
-  const s = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / s);
-}
-
-function post(row: Row, p: PostTransform): Row {
-  switch (p) {
-    case 'none':
-      return row;
-    case 'logistic':
-      return row.map(sigmoid);
-    case 'softmax':
-      return softmax(row);
-    case 'softmax_zero':
-      return softmax(row, true);
-    case 'exp':
-      return row.map(Math.exp);
-    default:
-      throw new Error(`post transform ${p} is not modelled`);
-  }
-}
+/** The links of test/reference.ts, and 'exp'. */
+const post = (row: Row, p: PostTransform): Row => (p === 'exp' ? row.map(Math.exp) : link(row, p));
 
 function kernel(op: SvmOp, x: Row, sv: Row): number {
   const dot = () => x.reduce((s, v, i) => s + v * sv[i], 0);
@@ -59,36 +43,6 @@ function kernel(op: SvmOp, x: Row, sv: Row): number {
     case 'sigmoid':
       return Math.tanh(op.gamma * dot() + op.coef0);
   }
-}
-
-function compare(x: number, rule: Tree['rule'][number], t: number): boolean {
-  switch (rule) {
-    case 'leq':
-      return x <= t;
-    case 'lt':
-      return x < t;
-    case 'gte':
-      return x >= t;
-    case 'gt':
-      return x > t;
-    case 'eq':
-      return x === t;
-    case 'neq':
-      return x !== t;
-  }
-}
-
-/** The leaf a row reaches in a tree. */
-export function leafOf(tree: Tree, x: Row): number {
-  let node = 0;
-  for (let steps = 0; tree.feature[node] >= 0; steps++) {
-    if (steps > tree.feature.length) throw new Error('tree has a cycle');
-    const v = x[tree.feature[node]];
-    const go =
-      Number.isNaN(v) && tree.missingTrue[node] ? true : compare(v, tree.rule[node], tree.threshold[node]);
-    node = go ? tree.trueChild[node] : tree.falseChild[node];
-  }
-  return node;
 }
 
 /** Σ terms after `start`, left to right, in float64 or rounding every step to float32. */
@@ -143,7 +97,7 @@ function rowsOp(op: Operator, x: Row, options: Options): Row {
         op.post,
       );
     case 'activation':
-      if (op.fn === 'softmax') return softmax(x);
+      if (op.fn === 'softmax') return link(x, 'softmax');
       return x.map((v) => ACTIVATIONS[op.fn as keyof typeof ACTIVATIONS](v));
     case 'constant':
       return x.map((v, c) => {
@@ -159,10 +113,10 @@ function rowsOp(op: Operator, x: Row, options: Options): Row {
       );
     }
     case 'trees': {
-      const leaves = op.trees.map((t) => leafOf(t, x));
+      const leaves = leafValues(op, x);
       return post(
         Array.from({ length: op.outputs }, (_, o) => {
-          const values = op.trees.map((t, i) => t.leafValues[leaves[i] * op.outputs + o]);
+          const values = leaves.map((l) => l[o]);
           if (op.aggregate === 'min') return Math.min(...values) + op.base[o];
           if (op.aggregate === 'max') return Math.max(...values) + op.base[o];
           if (op.aggregate === 'average') return sum(0, values, f32) / values.length + op.base[o];
@@ -208,4 +162,19 @@ export function evaluate(pipeline: Pipeline, rows: Row[], options: Options = {})
     });
   }
   return Object.fromEntries(pipeline.outputs.map((name) => [name, values.get(name)!]));
+}
+
+/** Asserts that evaluated outputs equal `want`: labels exactly, values within rtol/atol. */
+export function expectOutputs(
+  got: Record<string, Value>,
+  want: Record<string, (number | string)[] | number[][]>,
+  rtol: number,
+  atol: number,
+  what: string,
+): void {
+  for (const [name, values] of Object.entries(want)) {
+    if (name === 'label') expect(got.label, `${what} labels`).toEqual(values);
+    else
+      expectClose((got[name] as Row[]).flat(), (values as number[][]).flat(), rtol, atol, `${what} ${name}`);
+  }
 }

@@ -29,9 +29,8 @@ function pathsOf(doc: Json, limit = 20_000): Key[][] {
   for (let next = 0; next < queue.length && out.length < limit; next++) {
     const [v, path] = queue[next];
     if (path.length) out.push(path);
-    if (Array.isArray(v)) v.forEach((x, i) => queue.push([x, [...path, i]]));
-    else if (v && typeof v === 'object')
-      for (const [k, x] of Object.entries(v)) queue.push([x, [...path, k]]);
+    if (v && typeof v === 'object')
+      for (const [k, x] of Object.entries(v)) queue.push([x, [...path, Array.isArray(v) ? Number(k) : k]]);
   }
   return out;
 }

@@ -35,53 +35,53 @@ export interface MljsCase {
   predict(rows: number[][]): MljsOutputs;
 }
 
-/** The first index of the largest value (ml-matrix's maxRowIndex). */
-const argmax = (row: number[]) => row.reduce((best, v, i) => (v > row[best] ? i : best), 0);
+/** What the tests use of an ml.js model. */
+interface Trainable {
+  train(x: number[][], y: number[]): void;
+  predict(x: number[][]): number[];
+  toJSON(): object;
+}
 
-function cartClassifier(name: string, data: Dataset, options: object): MljsCase {
-  const model = new DecisionTreeClassifier(options);
+/** A classifier trained on `data`; `values` gives its per-class values for rows among k classes. */
+function classifier(
+  name: string,
+  data: Dataset,
+  model: Trainable,
+  values: (rows: number[][], k: number) => number[][],
+): MljsCase {
   model.train(data.X, data.y);
   const k = Math.max(...data.y) + 1;
   return {
     name,
     data,
     json: model.toJSON(),
-    predict: (rows) => ({
-      label: model.predict(rows),
-      // The leaf's distribution (classify() is what predict() takes the argmax of), padded to k classes.
-      values: rows.map((r) => {
-        const d = (model.root.classify(r) as { to1DArray(): number[] }).to1DArray();
-        return [...d, ...new Array(k - d.length).fill(0)];
-      }),
-    }),
+    predict: (rows) => ({ label: model.predict(rows), values: values(rows, k) }),
   };
+}
+
+function cartClassifier(name: string, data: Dataset, options: object): MljsCase {
+  const model = new DecisionTreeClassifier(options);
+  // The leaf's distribution (classify() is what predict() takes the argmax of), padded to k classes.
+  return classifier(name, data, model, (rows, k) =>
+    rows.map((r) => {
+      const d = (model.root.classify(r) as { to1DArray(): number[] }).to1DArray();
+      return [...d, ...new Array(k - d.length).fill(0)];
+    }),
+  );
 }
 
 function forestClassifier(name: string, data: Dataset, options: object): MljsCase {
   const model = new RandomForestClassifier({ noOOB: true, ...options });
-  model.train(data.X, data.y);
-  const k = Math.max(...data.y) + 1;
-  return {
-    name,
-    data,
-    json: model.toJSON(),
-    predict: (rows) => {
-      const votes = model.predictionValues(rows).to2DArray();
-      return {
-        label: model.predict(rows),
-        values: votes.map((v) =>
-          Array.from({ length: k }, (_, c) => v.filter((l) => l === c).length / v.length),
-        ),
-      };
-    },
-  };
+  // The vote shares, from every tree's prediction.
+  return classifier(name, data, model, (rows, k) =>
+    model
+      .predictionValues(rows)
+      .to2DArray()
+      .map((v) => Array.from({ length: k }, (_, c) => v.filter((l) => l === c).length / v.length)),
+  );
 }
 
-function regression(
-  name: string,
-  data: Dataset,
-  model: DecisionTreeRegression | RandomForestRegression,
-): MljsCase {
+function regression(name: string, data: Dataset, model: Trainable): MljsCase {
   model.train(data.X, data.y);
   return {
     name,
@@ -193,5 +193,3 @@ export function rowsFor(c: MljsCase, p: Pipeline): number[][] {
   const trees = p.nodes.flatMap((n) => (n.op.kind === 'trees' ? (n.op as TreeEnsembleOp).trees : []));
   return trees.length ? [...c.data.X, ...edgeRows(trees, c.data.X, 24)] : c.data.X;
 }
-
-export { argmax };

@@ -8,20 +8,14 @@ declare module 'ml-cart' {
     minNumSamples?: number;
     gainThreshold?: number;
   }
-  export class DecisionTreeClassifier {
-    constructor(options?: TreeOptions);
+  interface Cart {
     root: TreeNode;
     train(x: number[][], y: number[]): void;
     predict(x: number[][]): number[];
     toJSON(): object;
   }
-  export class DecisionTreeRegression {
-    constructor(options?: TreeOptions);
-    root: TreeNode;
-    train(x: number[][], y: number[]): void;
-    predict(x: number[][]): number[];
-    toJSON(): object;
-  }
+  export const DecisionTreeClassifier: new (options?: TreeOptions) => Cart;
+  export const DecisionTreeRegression: new (options?: TreeOptions) => Cart;
 }
 
 declare module 'ml-logistic-regression' {

@@ -2,9 +2,9 @@
 // by the float64 IR reference agrees with scikit-learn's own outputs; ensembles keep every tree;
 // bad documents are refused naming what is wrong.
 import { describe, expect, it } from 'vitest';
-import { type Pipeline, PipelineError, parseSklearn, type TreeEnsembleOp } from '../src/index.js';
-import { expectRowsClose } from './close.js';
-import { evaluate } from './ir-reference.js';
+import { type Pipeline, parseSklearn, type TreeEnsembleOp } from '../src/index.js';
+import { evaluate, expectOutputs } from './ir-reference.js';
+import { expectRefusal } from './refusal.js';
 import { loadSklearnFixture, rowsOf, SKLEARN_DATASETS } from './sklearn-fixtures.js';
 
 // Float64 on both sides: only the order of summation differs (numpy's BLAS dot products and
@@ -36,10 +36,7 @@ describe.each(SKLEARN_DATASETS)('parseSklearn on %s', (dataset) => {
     expect(pipeline.inputs).toEqual([{ name: 'input', kind: 'float', columns: fixture.rows[0].length }]);
     expect(parsedTrees(pipeline)).toEqual(exportedTrees(c.model.estimator));
     const got = evaluate(pipeline, rowsOf(fixture, c));
-    for (const [name, want] of Object.entries(c.expected)) {
-      if (name === 'label') expect(got.label, 'labels').toEqual(want);
-      else expectRowsClose(got[name] as number[][], want as number[][], RTOL, ATOL, `${c.name} ${name}`);
-    }
+    expectOutputs(got, c.expected, RTOL, ATOL, c.name);
   });
 });
 
@@ -109,16 +106,7 @@ describe('parseSklearn structure', () => {
 describe('parseSklearn refuses bad documents', () => {
   const doc = (estimator: object, extra: object = {}) =>
     JSON.stringify({ format: 'tessera-sklearn', version: 1, n_features_in_: 2, estimator, ...extra });
-  const refuses = (text: unknown, message: RegExp) => {
-    let error: unknown;
-    try {
-      parseSklearn(text);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(PipelineError);
-    expect((error as Error).message).toMatch(message);
-  };
+  const refuses = (text: unknown, message: RegExp) => expectRefusal(() => parseSklearn(text), message);
   const scaler = { class: 'StandardScaler', with_mean: true, with_std: true, mean_: [0, 1], scale_: [1, 2] };
 
   it('names the document, the version and unknown estimators', () => {

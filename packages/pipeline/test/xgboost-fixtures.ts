@@ -1,6 +1,7 @@
 // The XGBoost fixtures (tools/fixtures/gen_pipeline_xgboost.py): each a model file as
 // Booster.save_model writes it, rows (NaN as "nan"), and the Booster's margins and predictions.
 import { readdirSync, readFileSync } from 'node:fs';
+import { link } from './reference.js';
 
 export interface XgboostCase {
   model: { learner: { objective: { name: string } } };
@@ -26,13 +27,6 @@ export const rowsOf = (c: XgboostCase) =>
 
 const argmax = (row: number[]) => row.indexOf(Math.max(...row));
 
-function softmax(row: number[]): number[] {
-  const m = Math.max(...row);
-  const e = row.map((v) => Math.exp(v - m));
-  const s = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / s);
-}
-
 /**
  * The pipeline outputs XGBoost's predictions stand for: binary:logistic's p as [1 − p, p] and the
  * label XGBClassifier.predict gives (p > 0.5); multi:softprob's probabilities and their argmax;
@@ -47,6 +41,6 @@ export function expectedOutputs(c: XgboostCase): Record<string, number[] | numbe
     };
   if (objective === 'multi:softprob') return { label: c.predict.map(argmax), probabilities: c.predict };
   if (objective === 'multi:softmax')
-    return { label: c.predict.map(([l]) => l), probabilities: c.margin.map(softmax) };
+    return { label: c.predict.map(([l]) => l), probabilities: c.margin.map((m) => link(m, 'softmax')) };
   return { variable: c.predict };
 }

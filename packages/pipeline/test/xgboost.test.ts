@@ -2,9 +2,9 @@
 // evaluated by the IR reference gives XGBoost's margins bit for bit (float32 sums in tree order, as
 // XGBoost adds them) and its predictions; bad files are refused naming what is wrong.
 import { describe, expect, it } from 'vitest';
-import { type Pipeline, PipelineError, parseXgboost, type TreeEnsembleOp } from '../src/index.js';
-import { expectRowsClose } from './close.js';
-import { evaluate } from './ir-reference.js';
+import { type Pipeline, parseXgboost, type TreeEnsembleOp } from '../src/index.js';
+import { evaluate, expectOutputs } from './ir-reference.js';
+import { expectRefusal } from './refusal.js';
 import {
   expectedOutputs,
   loadXgboostCase as load,
@@ -36,17 +36,7 @@ describe('parseXgboost matches XGBoost 1.7', () => {
     const want = expectedOutputs(c);
     expect(pipeline.outputs).toEqual(Object.keys(want));
     const got = evaluate(pipeline, rows);
-    for (const [output, values] of Object.entries(want)) {
-      if (output === 'label') expect(got.label, 'labels').toEqual(values);
-      else
-        expectRowsClose(
-          got[output] as number[][],
-          values as number[][],
-          LINK_RTOL,
-          LINK_ATOL,
-          `${name} ${output}`,
-        );
-    }
+    expectOutputs(got, want, LINK_RTOL, LINK_ATOL, name);
   });
 
   it('reads every tree, its class and the booster kind', () => {
@@ -98,16 +88,7 @@ describe('parseXgboost refuses bad files', () => {
     f(m);
     return JSON.stringify(m);
   };
-  const refuses = (text: unknown, message: RegExp) => {
-    let error: unknown;
-    try {
-      parseXgboost(text);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(PipelineError);
-    expect((error as Error).message).toMatch(message);
-  };
+  const refuses = (text: unknown, message: RegExp) => expectRefusal(() => parseXgboost(text), message);
   const tree0 = (m: EditableModel) => m.learner.gradient_booster.model.trees[0];
 
   it('names objectives, boosters and splits it does not support', () => {
