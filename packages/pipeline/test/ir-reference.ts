@@ -135,11 +135,21 @@ function apply(node: Node, ins: Value[], options: Options): Value[] {
   if (op.kind === 'concat') return [(ins[0] as Row[]).map((_, r) => ins.flatMap((v) => (v as Row[])[r]))];
   const x = ins[0] as Row[];
   if (op.kind === 'classifier') {
-    const probs = x.map((row) =>
-      row.length === 1 && op.binary === 'complement' ? [1 - row[0], row[0]] : row,
+    // The label from the first input: a threshold on a single column, else the first largest; the
+    // reported scores (the second input, or the first) expanded by `binary`, then `post`.
+    const single = x[0].length === 1 && (op.threshold !== undefined || op.binary !== 'none');
+    const threshold = op.threshold ?? (op.binary === 'negate' ? 0 : 0.5);
+    const labels = x.map((row) =>
+      single ? op.labels[row[0] > threshold ? 1 : 0] : op.labels[row.indexOf(Math.max(...row))],
     );
-    const labels = probs.map((row) => op.labels[row.indexOf(Math.max(...row))]);
-    return [labels, probs];
+    const reported = (ins[1] ?? ins[0]) as Row[];
+    const expand = (row: Row) =>
+      row.length !== 1 || op.binary === 'none'
+        ? row
+        : op.binary === 'negate'
+          ? [-row[0], row[0]]
+          : [1 - row[0], row[0]];
+    return [labels, reported.map((row) => post(expand(row), op.post ?? 'none'))];
   }
   return [x.map((row) => rowsOp(op, row, options))];
 }

@@ -78,9 +78,14 @@ describe('parseSklearn structure', () => {
     ]);
     expect(ops(parseSklearn(find('iris', 'logistic_ovr_liblinear')))).toEqual([
       'linear',
+      'activation',
       'normalizer',
       'classifier',
     ]);
+    // Two classes: the label is d > 0, the probabilities the logistic of d.
+    const binary = parseSklearn(find('breast_cancer', 'logistic_binary')).nodes.at(-1)!;
+    expect(binary.op).toMatchObject({ kind: 'classifier', binary: 'complement', threshold: 0 });
+    expect(binary.inputs).toHaveLength(2);
     expect(ops(parseSklearn(find('iris', 'svc_rbf_3class')))).toEqual([
       'svm',
       'binarizer',

@@ -2,13 +2,14 @@
  * scikit-learn's linear models (sklearn/linear_model, sklearn/svm LinearSVC/LinearSVR; checked
  * against 1.2.1): decision = x · coef_ᵀ + intercept_.
  * - Regressors predict the decision (one column per target).
+ * - Classifiers predict classes_[argmax of the decisions], for two classes classes_[1] where d > 0
+ *   (the label is taken from d, before any link, as scikit-learn does).
  * - LogisticRegression's predict_proba: 'ovr' (binary, liblinear, or multi_class='ovr') is the
  *   logistic of each decision, [1 − p, p] for two classes and normalised to sum 1 for more;
  *   'multinomial' is the softmax of the decisions, and of [−d, d] for two classes.
- * - LinearSVC has no probabilities: its scores are the decisions, [−d, d] for two classes, so that
- *   the label, classes_[argmax], is classes_[1] exactly where scikit-learn's d > 0 is.
+ * - LinearSVC has no probabilities: its scores are the decisions, [−d, d] for two classes.
  */
-import type { LinearOp } from '../../ir/types.js';
+import type { ClassifierOp, LinearOp } from '../../ir/types.js';
 import type { JsonReader } from '../json.js';
 import type { Converted, Converter } from './context.js';
 
@@ -24,11 +25,6 @@ export function readLinear(est: JsonReader): { weights: number[][]; bias: number
       ? weights.map(() => intercept.number())
       : intercept.numbers(false, weights.length);
   return { weights, bias };
-}
-
-/** [−row; row] and [−b; b]: the two-class scores of a single decision. */
-function mirrored(weights: number[][], bias: number[]): { weights: number[][]; bias: number[] } {
-  return { weights: [weights[0].map((w) => -w), weights[0]], bias: [-bias[0], bias[0]] };
 }
 
 export const linearRegressor: Converter = (est, x, name, { b }) => {
@@ -50,25 +46,35 @@ export const logisticRegression: Converter = (est, x, name, { b }) => {
   const { weights, bias } = readLinear(est);
   const labels = classesOf(est, weights.length) as number[] | string[];
   const multi = est.at('multi_class').oneOf(['ovr', 'multinomial'] as const);
-  let scores: string;
-  let binary: 'complement' | 'none' = 'none';
+  // The label is scikit-learn's: the largest decision, or d > 0 for two classes.
+  const decision = b.add1(name, { kind: 'linear', weights, bias, post: 'none' }, [x]);
+  let head: ClassifierOp;
+  let reported = decision;
   if (multi === 'multinomial') {
-    const two = labels.length === 2 ? mirrored(weights, bias) : { weights, bias };
-    scores = b.add1(name, { kind: 'linear', ...two, post: 'softmax' }, [x]);
+    // softmax(d), or softmax([−d, d]) for two classes.
+    head = { kind: 'classifier', labels, binary: labels.length === 2 ? 'negate' : 'none', post: 'softmax' };
   } else {
-    scores = b.add1(name, { kind: 'linear', weights, bias, post: 'logistic' }, [x]);
-    if (labels.length === 2) binary = 'complement';
-    else scores = b.add1(`${name}:normalize`, { kind: 'normalizer', norm: 'l1' }, [scores]);
+    reported = b.add1(`${name}:logistic`, { kind: 'activation', fn: 'sigmoid' }, [decision]);
+    if (labels.length === 2) head = { kind: 'classifier', labels, binary: 'complement', threshold: 0 };
+    else {
+      reported = b.add1(`${name}:normalize`, { kind: 'normalizer', norm: 'l1' }, [reported]);
+      head = { kind: 'classifier', labels, binary: 'none' };
+    }
   }
-  const [label, probabilities] = b.classify(`${name}:classes`, scores, labels, binary);
+  const inputs = reported === decision ? [decision] : [decision, reported];
+  const [label, probabilities] = b.add(`${name}:classes`, head, inputs, [`${name}:label`, `${name}:classes`]);
   return { kind: 'classifier', label, scores: probabilities, probabilities: true } satisfies Converted;
 };
 
 export const linearSvc: Converter = (est, x, name, { b }) => {
   const { weights, bias } = readLinear(est);
   const labels = classesOf(est, weights.length) as number[] | string[];
-  const rows = labels.length === 2 ? mirrored(weights, bias) : { weights, bias };
-  const decision = b.add1(name, { kind: 'linear', ...rows, post: 'none' }, [x]);
-  const [label, scores] = b.classify(`${name}:classes`, decision, labels, 'none');
+  const decision = b.add1(name, { kind: 'linear', weights, bias, post: 'none' }, [x]);
+  const [label, scores] = b.classify(
+    `${name}:classes`,
+    decision,
+    labels,
+    labels.length === 2 ? 'negate' : 'none',
+  );
   return { kind: 'classifier', label, scores, probabilities: false };
 };

@@ -3,7 +3,8 @@
  * tools/fixtures/gen_pipeline_sklearn.py). K is the kernel with gamma = the fitted _gamma.
  * - SVR and two-class SVC: d = Σ_j dual_coef_[0][j] · K(x, sv_j) + intercept_[0]. For two classes
  *   scikit-learn has flipped libsvm's signs so that d > 0 means classes_[1]; the scores are
- *   [−d, d] (the label, classes_[argmax], differs from libsvm's only at d = 0 exactly).
+ *   [−d, d] (the label is classes_[1] where d > 0: libsvm's, but at d = 0 exactly, where libsvm
+ *   votes for the second class).
  * - More classes: one-vs-one. For the pair (i, j), i < j, in the order (0,1), (0,2), …, (1,2), …,
  *   d_ij = Σ_{sv of class i} dual_coef_[j − 1] · K + Σ_{sv of class j} dual_coef_[i] · K +
  *   intercept_[pair]; d_ij > 0 is a vote for i, else for j. predict is the class with most votes,
@@ -61,12 +62,7 @@ export const svc: Converter = (est, x, name, ctx): Converted => {
   const intercept = est.at('intercept_').numbers(false, pairs);
   if (k === 2) {
     const d = decisions(est, x, name, ctx, dual, intercept);
-    const scores = b.add1(
-      `${name}:mirror`,
-      { kind: 'linear', weights: [[-1], [1]], bias: [0, 0], post: 'none' },
-      [d],
-    );
-    const [label, classes] = b.classify(`${name}:classes`, scores, labels, 'none');
+    const [label, classes] = b.classify(`${name}:classes`, d, labels, 'negate');
     return { kind: 'classifier', label, scores: classes, probabilities: false };
   }
   if (est.at('break_ties').boolean() && est.at('decision_function_shape').value === 'ovr')
