@@ -27,8 +27,7 @@ OneHotEncoder, PCA, LinearRegression, Ridge, Lasso, ElasticNet, LogisticRegressi
 LinearSVR, SVC, SVR, DecisionTreeClassifier/Regressor, RandomForestClassifier/Regressor,
 ExtraTreesClassifier/Regressor, GradientBoostingClassifier/Regressor (with a constant initial
 estimate: the default prior or mean, or 'zero'), MLPClassifier, MLPRegressor. Anything else is
-refused with its class name. SVC gives labels and one-vs-one votes (libsvm's predict_proba couples
-pairwise probabilities iteratively and is not exported).
+refused with its class name.
 """
 import json
 import math
@@ -152,13 +151,17 @@ def _kernel(est):
 
 
 def _svc(est):
-    return {
+    out = {
         "classes_": _classes(est),
         **_kernel(est),
         "n_support_": _plain(est.n_support_),
         "break_ties": bool(est.break_ties),
         "decision_function_shape": est.decision_function_shape,
     }
+    if est.probability:  # libsvm's Platt scaling, one (A, B) per pair of classes
+        out["probA_"] = _plain(est.probA_)
+        out["probB_"] = _plain(est.probB_)
+    return out
 
 
 def _mlp(est):

@@ -8,6 +8,7 @@
  */
 
 import { expect } from 'vitest';
+import { coupleProbabilities, pairProbability } from '../src/compile/ops/platt.js';
 import type { Node, Operator, Pipeline, PostTransform, SvmOp } from '../src/index.js';
 import { expectClose } from './helpers.js';
 import { leafValues, link } from './reference.js';
@@ -105,7 +106,6 @@ function rowsOp(op: Operator, x: Row, options: Options): Row {
         return { add: v + k, sub: v - k, mul: v * k, div: v / k }[op.fn];
       });
     case 'svm': {
-      if (op.vectorsPerClass) throw new Error('the one-vs-one form is not modelled');
       const k = op.supportVectors.map((sv) => kernel(op, x, sv));
       return post(
         op.coefficients.map((c, o) => c.reduce((s, ci, j) => s + ci * k[j], op.rho[o])),
@@ -130,10 +130,50 @@ function rowsOp(op: Operator, x: Row, options: Options): Row {
   }
 }
 
+/**
+ * The SVM classifier's values for one row (votes, pair decisions, Platt probabilities), as the IR
+ * defines them; the pairs' probabilities are coupled by the compiler's own float32 transcription
+ * of libsvm's method (src/compile/ops/platt.ts): float32 there, from float64 decisions here.
+ */
+function oneVsOne(op: SvmOp, x: Row): Row[] {
+  const counts = op.vectorsPerClass!;
+  const k = counts.length;
+  const starts = counts.map((_, c) => counts.slice(0, c).reduce((s, n) => s + n, 0));
+  const kx = op.supportVectors.map((sv) => kernel(op, x, sv));
+  const part = (c: number, row: number) =>
+    kx
+      .slice(starts[c], starts[c] + counts[c])
+      .reduce((s, v, j) => s + op.coefficients[row][starts[c] + j] * v, 0);
+  const votes = new Array<number>(k).fill(0);
+  const decisions: number[] = [];
+  const r = new Float32Array(k * k);
+  for (let i = 0, p = 0; i < k; i++) {
+    for (let j = i + 1; j < k; j++, p++) {
+      const d = part(i, j - 1) + part(j, i) + op.rho[p];
+      decisions.push(d);
+      votes[d > 0 ? i : j]++;
+      if (op.platt) {
+        r[i * k + j] = pairProbability(d, op.platt.a[p], op.platt.b[p]);
+        r[j * k + i] = 1 - r[i * k + j];
+      }
+    }
+  }
+  return op.platt ? [votes, decisions, [...coupleProbabilities(k, r)]] : [votes, decisions];
+}
+
+/** Accumulates one row's values into per-output row lists. */
+const columnsOf = (acc: Row[][], outs: Row[]): Row[][] => {
+  outs.forEach((v, i) => {
+    acc[i] = [...(acc[i] ?? []), v];
+  });
+  return acc;
+};
+
 function apply(node: Node, ins: Value[], options: Options): Value[] {
   const op = node.op;
   if (op.kind === 'concat') return [(ins[0] as Row[]).map((_, r) => ins.flatMap((v) => (v as Row[])[r]))];
   const x = ins[0] as Row[];
+  if (op.kind === 'svm' && op.vectorsPerClass) return x.map((row) => oneVsOne(op, row)).reduce(columnsOf, []);
   if (op.kind === 'classifier') {
     // The label from the first input: a threshold on a single column, else the first largest; the
     // reported scores (the second input, or the first) expanded by `binary`, then `post`.

@@ -5,12 +5,15 @@
  *   scikit-learn has flipped libsvm's signs so that d > 0 means classes_[1]; the scores are
  *   [−d, d] (the label is classes_[1] where d > 0: libsvm's, but at d = 0 exactly, where libsvm
  *   votes for the second class).
- * - More classes: one-vs-one. For the pair (i, j), i < j, in the order (0,1), (0,2), …, (1,2), …,
- *   d_ij = Σ_{sv of class i} dual_coef_[j − 1] · K + Σ_{sv of class j} dual_coef_[i] · K +
- *   intercept_[pair]; d_ij > 0 is a vote for i, else for j. predict is the class with most votes,
- *   the lowest on a tie (break_ties=True is refused); the scores are the votes.
- * predict_proba is not reproduced: libsvm couples pairwise Platt probabilities with an iterative
- * solver that stops at a tolerance, even for two classes.
+ * - More classes, or probability=True: libsvm's one-vs-one machine (the IR's SVM classifier). For
+ *   the pair (i, j), i < j, in the order (0,1), (0,2), …, (1,2), …, d_ij = Σ_{sv of class i}
+ *   dual_coef_[j − 1] · K + Σ_{sv of class j} dual_coef_[i] · K + intercept_[pair] (for two classes
+ *   with libsvm's signs restored); d_ij > 0 is a vote for i, else for j. predict is the class with
+ *   most votes, the lowest on a tie (break_ties=True is refused); the scores are the votes.
+ * - probability=True: predict_proba is libsvm's: pair (i, j) gives 1 / (1 + e^(probA_·d + probB_))
+ *   (clipped to [1e-7, 1 − 1e-7]), coupled into class probabilities by libsvm's iterative method,
+ *   even for two classes (checked against scikit-learn in tools/fixtures/gen_pipeline_sklearn.py);
+ *   the label is still the vote.
  */
 import type { SvmKernel, SvmOp } from '../../ir/types.js';
 import type { JsonReader } from '../json.js';
@@ -60,42 +63,38 @@ export const svc: Converter = (est, x, name, ctx): Converted => {
     est.at('dual_coef_').fail(`expected ${k - 1} rows for ${k} classes, got ${dual.length}`);
   const pairs = (k * (k - 1)) / 2;
   const intercept = est.at('intercept_').numbers(false, pairs);
-  if (k === 2) {
+  const platt = est.has('probA_')
+    ? { a: est.at('probA_').numbers(false, pairs), b: est.at('probB_').numbers(false, pairs) }
+    : undefined;
+  if (k === 2 && !platt) {
     const d = decisions(est, x, name, ctx, dual, intercept);
     const [label, classes] = b.classify(`${name}:classes`, d, labels, 'negate');
     return { kind: 'classifier', label, scores: classes, probabilities: false };
   }
-  if (est.at('break_ties').boolean() && est.at('decision_function_shape').value === 'ovr')
+  if (k > 2 && est.at('break_ties').boolean() && est.at('decision_function_shape').value === 'ovr')
     est
       .at('break_ties')
       .fail('break_ties=True is not supported (ties go to the lowest class, as libsvm votes)');
-  const counts = est.at('n_support_').integers(0, dual[0].length, k);
-  const starts = counts.map((_, c) => counts.slice(0, c).reduce((s, n) => s + n, 0));
-  if (starts[k - 1] + counts[k - 1] !== dual[0].length)
-    est
-      .at('n_support_')
-      .fail(`sums to ${starts[k - 1] + counts[k - 1]}, there are ${dual[0].length} support vectors`);
-  if (pairs * dual[0].length > 2 ** 26)
-    est.at('dual_coef_').fail(`${pairs} class pairs × ${dual[0].length} support vectors is too large`);
-  // One decision row per pair over all support vectors (zero outside the pair's two classes).
-  const rows: number[][] = [];
-  const votes = Array.from({ length: k }, () => new Array<number>(pairs).fill(0));
-  const base = new Array<number>(k).fill(0);
-  for (let i = 0, p = 0; i < k; i++) {
-    for (let j = i + 1; j < k; j++, p++) {
-      const row = new Array<number>(dual[0].length).fill(0);
-      for (let s = starts[i]; s < starts[i] + counts[i]; s++) row[s] = dual[j - 1][s];
-      for (let s = starts[j]; s < starts[j] + counts[j]; s++) row[s] = dual[i][s];
-      rows.push(row);
-      // votes_i += [d > 0], votes_j += 1 − [d > 0]
-      votes[i][p] = 1;
-      votes[j][p] = -1;
-      base[j] += 1;
-    }
-  }
-  const d = decisions(est, x, name, ctx, rows, intercept);
-  const wins = b.add1(`${name}:wins`, { kind: 'binarizer', threshold: 0 }, [d]);
-  const tally = b.add1(`${name}:votes`, { kind: 'linear', weights: votes, bias: base, post: 'none' }, [wins]);
-  const [label, classes] = b.classify(`${name}:classes`, tally, labels, 'none');
-  return { kind: 'classifier', label, scores: classes, probabilities: false };
+  // libsvm's one-vs-one machine, with libsvm's signs (scikit-learn flips them for two classes).
+  const sign = k === 2 ? -1 : 1;
+  const op: SvmOp = {
+    ...kernelOf(est),
+    coefficients: dual.map((row) => row.map((v) => sign * v)),
+    rho: intercept.map((v) => sign * v),
+    vectorsPerClass: est.at('n_support_').integers(0, dual[0].length, k),
+    platt,
+    post: 'none',
+  };
+  const outs = b.add(
+    name,
+    op,
+    [x],
+    [`${name}:votes`, `${name}:decisions`, ...(platt ? [`${name}:probabilities`] : [])],
+  );
+  const inputs = platt ? [outs[0], outs[2]] : [outs[0]];
+  const [label, classes] = b.add(`${name}:classes`, { kind: 'classifier', labels, binary: 'none' }, inputs, [
+    `${name}:label`,
+    `${name}:classes`,
+  ]);
+  return { kind: 'classifier', label, scores: classes, probabilities: platt !== undefined };
 };
