@@ -17,6 +17,8 @@ The file holds the fitted attributes under scikit-learn's own names (``tree_`` a
     {"format": "tessera-sklearn", "version": 1, "sklearn_version": "1.2.1",
      "n_features_in_": 4, "estimator": {"class": "Pipeline", "steps": [...]}}
 
+plus "feature_names_in_" (the column names) when the model was fitted on a DataFrame.
+
 Every estimator is an object with its class name under "class". JSON has no NaN or infinities:
 such numbers are written as the strings "nan", "inf" and "-inf". Boolean class labels are
 written as 0 and 1.
@@ -300,13 +302,17 @@ def to_dict(estimator):
     n_features = getattr(estimator, "n_features_in_", None)
     if n_features is None:
         raise TypeError(f"export_sklearn: {type(estimator).__name__} has no n_features_in_; is it fitted?")
-    return {
+    out = {
         "format": FORMAT,
         "version": VERSION,
         "sklearn_version": sklearn.__version__,
         "n_features_in_": int(n_features),
         "estimator": _estimator(estimator),
     }
+    names = getattr(estimator, "feature_names_in_", None)  # set when fitted on a DataFrame
+    if names is not None:
+        out["feature_names_in_"] = [str(n) for n in names]
+    return out
 
 
 def export(estimator, path):

@@ -240,6 +240,21 @@ describe('parseSklearn refuses bad documents', () => {
     );
   });
 
+  it('names the input columns as the DataFrame did, or refuses names that do not fit', () => {
+    const named = parseSklearn(doc(scaler, { feature_names_in_: ['age', 'dose'] }));
+    expect(named.inputs).toEqual([
+      { name: 'input', kind: 'float', columns: 2, columnNames: ['age', 'dose'] },
+    ]);
+    refuses(
+      doc(scaler, { feature_names_in_: ['age'] }),
+      /file\.feature_names_in_: names 1 columns, n_features_in_ is 2/,
+    );
+    refuses(
+      doc(scaler, { feature_names_in_: ['age', 3] }),
+      /feature_names_in_\[1\]: expected a string, got the number 3/,
+    );
+  });
+
   it('refuses steps in the wrong place', () => {
     const clf = { class: 'LinearSVC', classes_: ['a', 'b'], coef_: [[1, 2]], intercept_: [0] };
     refuses(

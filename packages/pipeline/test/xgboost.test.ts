@@ -42,6 +42,13 @@ describe('parseXgboost matches XGBoost 1.7', () => {
   it('reads every tree, its class and the booster kind', () => {
     const trees = (p: Pipeline) => p.nodes.find((n) => n.op.kind === 'trees')!.op as TreeEnsembleOp;
     const softprob = load('multi_softprob_iris');
+    expect(parseXgboost(softprob.model).inputs[0].columnNames).toEqual([
+      'sepal length (cm)',
+      'sepal width (cm)',
+      'petal length (cm)',
+      'petal width (cm)',
+    ]);
+    expect(parseXgboost(load('count_poisson').model).inputs[0].columnNames).toBeUndefined();
     const op = trees(parseXgboost(softprob.model));
     expect(op.trees).toHaveLength(60);
     expect(op).toMatchObject({ outputs: 3, aggregate: 'sum', post: 'softmax', base: [0.5, 0.5, 0.5] });

@@ -2,7 +2,7 @@
  * The JSON written by the package's scikit-learn exporter (python/export_sklearn.py) as a
  * pipeline. Each estimator's semantics are in its converter's file.
  */
-import type { Pipeline } from '../../ir/types.js';
+import type { Pipeline, ValueInfo } from '../../ir/types.js';
 import { PipelineBuilder } from '../builder.js';
 import { JsonReader, readJsonDocument } from '../json.js';
 import { gradientBoostingClassifier, gradientBoostingRegressor } from './boosting.js';
@@ -69,7 +69,8 @@ const OUTPUTS = ['label', 'probabilities', 'scores', 'variable'];
 
 /**
  * Parses the JSON written by the package's scikit-learn exporter (`python/export_sklearn.py`) into
- * a validated pipeline with one float input, `input` (n_features_in_ columns). A classifier's
+ * a validated pipeline with one float input, `input` (n_features_in_ columns, named by
+ * feature_names_in_ when the model was fitted on a DataFrame). A classifier's
  * outputs are `label` (classes_[argmax]) and `probabilities` (predict_proba), or `scores` where the
  * model has no predict_proba (LinearSVC, SVC); a regressor's or a transformer's is `variable`.
  *
@@ -87,7 +88,14 @@ export function parseSklearn(json: unknown): Pipeline {
       .at('version')
       .fail(`version ${version} is not supported; this parser reads version ${VERSIONS.join(', ')}`);
   const columns = doc.at('n_features_in_').integer(1, 1 << 24);
-  const b = new PipelineBuilder('sklearn', [{ name: 'input', kind: 'float', columns }], OUTPUTS);
+  const names = doc.optional('feature_names_in_');
+  const input: ValueInfo = { name: 'input', kind: 'float', columns };
+  if (names) {
+    input.columnNames = names.items().map((n) => n.string());
+    if (input.columnNames.length !== columns)
+      names.fail(`names ${input.columnNames.length} columns, n_features_in_ is ${columns}`);
+  }
+  const b = new PipelineBuilder('sklearn', [input], OUTPUTS);
   const ctx: Context = {
     b,
     convert(est, x, name) {

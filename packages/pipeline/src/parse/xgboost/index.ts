@@ -8,7 +8,7 @@
  *   contributing nothing (imputed with 0 here), G margins of F features.
  * The margin starts at the objective's transform of base_score (objectives.ts).
  */
-import type { Pipeline, Tree } from '../../ir/types.js';
+import type { Pipeline, Tree, ValueInfo } from '../../ir/types.js';
 import { PipelineBuilder } from '../builder.js';
 import { JsonReader, readJsonDocument } from '../json.js';
 import { OBJECTIVES } from './objectives.js';
@@ -34,7 +34,8 @@ function trees(model: JsonReader, outputs: number, weights?: number[]): Tree[] {
 
 /**
  * Parses an XGBoost JSON model into a validated pipeline with one float input, `input`
- * (num_feature columns; NaN is a missing value). Outputs: `label` and `probabilities` for
+ * (num_feature columns, named by the model's feature_names when it has them; NaN is a missing
+ * value). Outputs: `label` and `probabilities` for
  * binary:logistic (labels 0 and 1, probabilities [1 − p, p]) and the multi-class objectives (labels
  * 0 … num_class − 1); `variable` (one column, Booster.predict's value) for the others.
  *
@@ -68,7 +69,14 @@ export function parseXgboost(json: unknown): Pipeline {
   const base = Math.fround(objective.margin(baseScore));
   if (!Number.isFinite(base)) params.at('base_score').fail(`${baseScore} has no finite margin under ${name}`);
 
-  const b = new PipelineBuilder('xgboost', [{ name: 'input', kind: 'float', columns: features }], OUTPUTS);
+  const input: ValueInfo = { name: 'input', kind: 'float', columns: features };
+  const names = learner.optional('feature_names')?.items();
+  if (names?.length) {
+    input.columnNames = names.map((n) => n.string());
+    if (names.length !== features)
+      learner.at('feature_names').fail(`names ${names.length} features, num_feature is ${features}`);
+  }
+  const b = new PipelineBuilder('xgboost', [input], OUTPUTS);
   const booster = learner.at('gradient_booster');
   const kind = booster.at('name').oneOf(['gbtree', 'dart', 'gblinear'] as const);
   let scores: string;
