@@ -39,7 +39,13 @@ export interface Pipeline {
   nodes: Node[];
 }
 
-/** How a link turns summed scores into outputs (ONNX-ML's `post_transform`). */
+/**
+ * How a link turns summed scores into outputs (ONNX-ML's `post_transform`), as onnxruntime computes
+ * them in float32: 'logistic' 1 / (1 + e^−|s|), mirrored for s < 0; 'softmax' over the row, max
+ * subtracted; 'softmax_zero' the same over the scores with |s| > 1e-7 only, the others become
+ * s · e^−max (≈ 0); 'probit' √2 · erfinv(2s − 1) with erfinv by Winitzki's approximation (a = 0.147),
+ * as onnxruntime's ErfInv does (up to 0.2 % from the exact inverse).
+ */
 export type PostTransform = 'none' | 'logistic' | 'softmax' | 'softmax_zero' | 'probit';
 
 /** y = (x − offset) · scale, per column (ONNX `Scaler`; scikit-learn's StandardScaler, MinMaxScaler). */
@@ -49,10 +55,14 @@ export interface ScalerOp {
   scale: number[];
 }
 
-/** Rows divided by their L1, L2 or max norm (ONNX `Normalizer`). */
+/**
+ * Rows divided by their L1, L2 or max norm (max |x|, scikit-learn's), or by their largest value
+ * ('largest': onnxruntime's `Normalizer` MAX, which takes the signed maximum). A row whose divisor is
+ * 0 is left unchanged.
+ */
 export interface NormalizerOp {
   kind: 'normalizer';
-  norm: 'l1' | 'l2' | 'max';
+  norm: 'l1' | 'l2' | 'max' | 'largest';
 }
 
 /** Entries equal to `missing` (NaN by default) replaced by their column's `fill` (ONNX `Imputer`). */
@@ -80,7 +90,7 @@ export interface OneHotOp {
   unknown: 'zeros' | 'error';
 }
 
-/** Maps keys to values one to one (ONNX `LabelEncoder`); `fallback` for keys not listed. */
+/** Maps keys to values one to one (ONNX `LabelEncoder`); `fallback` for keys not listed. A NaN key matches NaN. */
 export interface LabelEncoderOp {
   kind: 'labelEncoder';
   keys: number[] | string[];
@@ -110,10 +120,13 @@ export interface LinearOp {
   post: PostTransform;
 }
 
-/** An elementwise activation or a row softmax (ONNX `Relu`, `Sigmoid`, `Tanh`, `Softmax` on axis 1). */
+/**
+ * An elementwise activation or a row softmax (ONNX `Relu`, `Sigmoid`, `Tanh`, `Softmax` on axis 1);
+ * 'trunc' rounds toward zero (a cast of floats to integers, ONNX `Cast` to int64).
+ */
 export interface ActivationOp {
   kind: 'activation';
-  fn: 'relu' | 'sigmoid' | 'tanh' | 'softmax' | 'identity';
+  fn: 'relu' | 'sigmoid' | 'tanh' | 'softmax' | 'identity' | 'trunc';
 }
 
 /** x ∘ c with a constant broadcast along rows (ONNX `Add`/`Sub`/`Mul` with an initializer). */
@@ -128,9 +141,15 @@ export interface ConstantOp {
 export type SvmKernel = 'linear' | 'rbf' | 'poly' | 'sigmoid';
 
 /**
- * A kernel machine (ONNX `SVMRegressor`/`SVMClassifier`): scores = Σ_j coef · K(x, sv_j) + rho. For
- * classifiers, `classes` > 2 uses one-vs-one votes as libsvm does; `vectorsPerClass` groups the
- * support vectors and `coefficients` is [classes − 1][vectors] (libsvm's dual coefficients).
+ * A kernel machine (ONNX `SVMRegressor`/`SVMClassifier`): scores = Σ_j coef · K(x, sv_j) + rho, with
+ * K(x, v) = x·v (linear), (γ x·v + coef0)^degree (poly), e^(−γ |x − v|²) (rbf), tanh(γ x·v + coef0)
+ * (sigmoid). Regressors give one column (`rho` holds one value). Classifiers (`vectorsPerClass`
+ * given: the support vectors of each class, in class order) are libsvm's one-vs-one machines:
+ * `coefficients` is [classes − 1][vectors] (libsvm's dual coefficients) and the pair (i, j), i < j,
+ * decides d = Σ_{v of i} coef[j − 1][v] K + Σ_{v of j} coef[i][v] K + rho[pair]. They give up to
+ * three values, in this order: the votes per class (k columns; the pair votes for i where d > 0,
+ * else for j), the decision values (one column per pair, pairs in the order (0,1), (0,2), …,
+ * (k−2, k−1)) and, with `platt`, the class probabilities (k columns).
  */
 export interface SvmOp {
   kind: 'svm';
@@ -143,6 +162,13 @@ export interface SvmOp {
   rho: number[];
   /** Classifiers: support vectors of each class, in class order; absent for regressors. */
   vectorsPerClass?: number[];
+  /**
+   * Classifiers: Platt scaling, one (a, b) per pair. As libsvm and onnxruntime compute it, pair
+   * (i, j) has p = 1 − logistic(a·d + b), clipped to [1e-7, 1 − 1e-7], and the class probabilities
+   * couple the pairs' p by libsvm's iterative method (at most 100 rounds, stopping when every
+   * component is within 0.005 / k).
+   */
+  platt?: { a: number[]; b: number[] };
   post: PostTransform;
 }
 
@@ -182,14 +208,27 @@ export interface TreeEnsembleOp {
 
 /**
  * Scores → a label per row and the class probabilities (the classifier head of ONNX-ML and of every
- * other source): `labels[argmax]`. With a single score column (a binary margin or probability),
- * `binary` says how it becomes two columns: 'complement' gives [1 − p, p] (ONNX's binary
- * classifiers, scikit-learn's predict_proba); 'none' keeps one column.
+ * other source): `labels[argmax]` of the first input's scores (the first of equal maxima). A
+ * second input, when given, is what the probabilities output reports instead of the first (an SVM
+ * votes for its label but reports decision values or probabilities); `binary` and `post` apply to
+ * it. With a single score column (a binary margin or probability), `binary` says how it becomes two
+ * columns: 'complement' gives [1 − s, s] (scikit-learn's predict_proba), 'negate' [−s, s]
+ * (onnxruntime's binary margins); 'none' keeps one column.
  */
 export interface ClassifierOp {
   kind: 'classifier';
   labels: number[] | string[];
-  binary: 'complement' | 'none';
+  binary: 'complement' | 'negate' | 'none';
+  /**
+   * A single label score column gives labels[1] where the score is above this, else labels[0].
+   * Default: where the two columns of `binary` are equal (0 for 'negate', else 0.5).
+   */
+  threshold?: number;
+  /**
+   * Applied to the probabilities output after `binary` (default 'none'); the label is chosen from
+   * the scores before it, as onnxruntime does.
+   */
+  post?: PostTransform;
 }
 
 /** Every operator of the intermediate pipeline. */

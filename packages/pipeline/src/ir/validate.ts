@@ -102,7 +102,8 @@ const CHECKS: { [K in OperatorKind]: Check<K> } = {
   },
   normalizer: (op, ins, fail) => {
     const [x] = numeric(ins, 1, fail);
-    if (!['l1', 'l2', 'max'].includes(op.norm)) fail(`norm must be 'l1', 'l2' or 'max', got '${op.norm}'`);
+    if (!['l1', 'l2', 'max', 'largest'].includes(op.norm))
+      fail(`norm must be 'l1', 'l2', 'max' or 'largest', got '${op.norm}'`);
     return [{ kind: 'float', columns: x.columns }];
   },
   imputer: (op, ins, fail) => {
@@ -199,9 +200,28 @@ const CHECKS: { [K in OperatorKind]: Check<K> } = {
       if (total !== op.supportVectors.length)
         fail(`vectorsPerClass sums to ${total}, there are ${op.supportVectors.length} support vectors`);
       const k = op.vectorsPerClass.length;
-      if (op.rho.length !== (k * (k - 1)) / 2) fail(`rho must hold one value per pair of ${k} classes`);
-      return [{ kind: 'float', columns: k }];
+      if (k < 2) fail(`a classifier needs at least 2 classes, vectorsPerClass has ${k}`);
+      if (op.coefficients.length !== k - 1)
+        fail(`coefficients must have ${k - 1} rows (classes − 1), got ${op.coefficients.length}`);
+      const pairs = (k * (k - 1)) / 2;
+      if (op.rho.length !== pairs)
+        fail(`rho must hold one value per pair of ${k} classes (${pairs}), got ${op.rho.length}`);
+      const outs = [
+        { kind: 'float' as const, columns: k },
+        { kind: 'float' as const, columns: pairs },
+      ];
+      if (!op.platt) return outs;
+      if (op.platt.a.length !== pairs || op.platt.b.length !== pairs)
+        fail(
+          `platt needs ${pairs} values of a and of b (one per pair), got ${op.platt.a.length} and ${op.platt.b.length}`,
+        );
+      return [...outs, { kind: 'float', columns: k }];
     }
+    if (op.platt) fail('platt scaling needs a classifier (vectorsPerClass)');
+    if (op.coefficients.length !== op.rho.length)
+      fail(
+        `a regressor has one coefficient row per rho value, got ${op.coefficients.length} rows and ${op.rho.length} values`,
+      );
     return [{ kind: 'float', columns: op.rho.length }];
   },
   trees: (op, ins, fail) => {
@@ -216,16 +236,25 @@ const CHECKS: { [K in OperatorKind]: Check<K> } = {
     return [{ kind: 'float', columns: op.outputs }];
   },
   classifier: (op, ins, fail) => {
-    const [x] = numeric(ins, 1, fail);
+    if (ins.length !== 1 && ins.length !== 2)
+      fail(`takes 1 or 2 inputs (scores, reported scores), got ${ins.length}`);
+    const [x, reported = x] = numeric(ins, ins.length, fail);
     if (op.labels.length < 2) fail(`needs at least 2 class labels, got ${op.labels.length}`);
-    const single = x.columns === 1 && op.binary === 'complement';
-    if (!single && x.columns !== op.labels.length)
+    if (!['complement', 'negate', 'none'].includes(op.binary))
+      fail(`binary must be 'complement', 'negate' or 'none', got '${op.binary}'`);
+    if (op.threshold !== undefined && !Number.isFinite(op.threshold))
+      fail(`threshold must be a finite number, got ${op.threshold}`);
+    const threshold = op.threshold !== undefined || (x.columns === 1 && op.binary !== 'none');
+    if (threshold && (x.columns !== 1 || op.labels.length !== 2))
+      fail(
+        `a threshold decides between 2 labels from a single score column, got ${op.labels.length} labels and ${x.columns} columns`,
+      );
+    if (!threshold && x.columns !== op.labels.length)
       fail(`has ${op.labels.length} labels for ${x.columns} score columns`);
-    if (single && op.labels.length !== 2)
-      fail(`a single score column needs 2 labels, got ${op.labels.length}`);
+    const expand = reported.columns === 1 && op.binary !== 'none';
     return [
       { kind: op.labels.every((l) => typeof l === 'string') ? 'string' : 'int', columns: 1 },
-      { kind: 'float', columns: single ? 2 : x.columns },
+      { kind: 'float', columns: expand ? 2 : reported.columns },
     ];
   },
 };
