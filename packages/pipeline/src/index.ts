@@ -1,3 +1,17 @@
+export {
+  CompiledPipeline,
+  type CompileOptions,
+  compile,
+  type InputColumns,
+  type PredictInput,
+  type PredictOutput,
+} from './compile/program.js';
+export type { TreeStrategyName } from './compile/trees/strategy.js';
+export { type ArrowTableLike, fromArrow } from './data/arrow.js';
+export { predictBatches, type ScoredBatch } from './data/batches.js';
+export { fromRows, type RowObject } from './data/rows.js';
 export { PipelineError } from './errors.js';
 export type * from './ir/types.js';
 export { type ValidPipeline, type ValueTable, validatePipeline } from './ir/validate.js';
+export { SoftTreeEnsemble } from './train/soft-trees.js';
+export { type TrainableOptions, TrainablePipeline, toTrainable } from './train/trainable.js';

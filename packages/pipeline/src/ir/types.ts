@@ -15,6 +15,11 @@ export interface ValueInfo {
   kind: ElementKind;
   /** Columns per row. */
   columns: number;
+  /**
+   * The source's names of the columns (scikit-learn's `feature_names_in_`, XGBoost's
+   * `feature_names`), when it has them: row objects, Arrow tables and CSV headers match on them.
+   */
+  columnNames?: string[];
 }
 
 /** One operator of the pipeline: reads `inputs` (value names), writes `outputs`. */

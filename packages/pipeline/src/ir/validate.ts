@@ -270,6 +270,11 @@ export function validatePipeline(pipeline: Pipeline): ValidPipeline {
     if (values.has(v.name)) throw new PipelineError(`input '${v.name}' is declared twice`, 'inputs');
     if (!(Number.isInteger(v.columns) && v.columns >= 1))
       throw new PipelineError(`input '${v.name}' must have at least one column, got ${v.columns}`, 'inputs');
+    if (v.columnNames && v.columnNames.length !== v.columns)
+      throw new PipelineError(
+        `input '${v.name}' names ${v.columnNames.length} columns, it has ${v.columns}`,
+        'inputs',
+      );
     values.set(v.name, v);
   }
   pipeline.nodes.forEach((node: Node, i) => {
