@@ -13,5 +13,6 @@ export { fromRows, type RowObject } from './data/rows.js';
 export { PipelineError } from './errors.js';
 export type * from './ir/types.js';
 export { type ValidPipeline, type ValueTable, validatePipeline } from './ir/validate.js';
+export { parseOnnx, SUPPORTED_ONNX_OPERATORS } from './parse/onnx/index.js';
 export { SoftTreeEnsemble } from './train/soft-trees.js';
 export { type TrainableOptions, TrainablePipeline, toTrainable } from './train/trainable.js';
