@@ -60,6 +60,11 @@ export class Attributes {
     return this.byName.has(name);
   }
 
+  /** The names of the attributes the node gives. */
+  names(): string[] {
+    return [...this.byName.keys()];
+  }
+
   float(name: string): number | undefined {
     const a = this.byName.get(name);
     return a ? (a.f ?? 0) : undefined;

@@ -120,14 +120,32 @@ function defaultValue(ctx: NodeContext, kind: 'int' | 'float' | 'string'): numbe
   return ctx.attrs.float('default_float') ?? -0;
 }
 
+const LABEL_ENCODER_V1 = ['classes_strings', 'default_int64', 'default_string'];
+
+/** Refuses the attributes of another version of LabelEncoder than the model imports. */
+function labelEncoderVersion(ctx: NodeContext): number {
+  const version = ctx.opset('ai.onnx.ml');
+  for (const name of ctx.attrs.names()) {
+    const since =
+      name === 'classes_strings' ? 1 : name.endsWith('_tensor') ? 4 : LABEL_ENCODER_V1.includes(name) ? 1 : 2;
+    const until = name === 'classes_strings' ? 1 : Number.POSITIVE_INFINITY;
+    if (version < since || version > until)
+      ctx.fail(
+        `attribute '${name}' is not part of LabelEncoder in ai.onnx.ml ${version}, the version the model imports`,
+      );
+  }
+  return version;
+}
+
 function labelEncoder(ctx: NodeContext): void {
   ctx.inputCount(1);
   const x = ctx.rows(0);
+  const version = labelEncoderVersion(ctx);
   let keys: number[] | string[];
   let values: number[] | string[];
   let fallback: number | string;
   let outKind: 'int' | 'float' | 'string';
-  if (ctx.opset('ai.onnx.ml') < 2) {
+  if (version < 2) {
     // Version 1 maps strings to their index in classes_strings, or indices back to strings.
     const classes = ctx.attrs.strings('classes_strings') ?? [];
     const indices = classes.map((_, i) => i);
@@ -152,7 +170,7 @@ function labelEncoder(ctx: NodeContext): void {
     // The first of repeated keys wins; before version 4 a NaN key matches nothing.
     const first = new Map<number | string, number | string>();
     k.data.forEach((key, i) => {
-      if (typeof key === 'number' && Number.isNaN(key) && ctx.opset('ai.onnx.ml') < 4) return;
+      if (typeof key === 'number' && Number.isNaN(key) && version < 4) return;
       if (!first.has(key)) first.set(key, v.data[i]);
     });
     keys = [...first.keys()] as number[] | string[];
@@ -160,6 +178,7 @@ function labelEncoder(ctx: NodeContext): void {
     fallback = defaultValue(ctx, v.kind);
     outKind = v.kind;
   }
+  if (keys.length === 0) ctx.fail('needs at least one key (classes_strings or keys_*)');
   if (x.head) {
     // A classifier's label mapped to new names: the same classifier with its labels mapped.
     const map = new Map<number | string, number | string>(keys.map((k, i) => [k, values[i]]));
