@@ -63,6 +63,12 @@ describe.each(list)('ONNX-ML models on %s equal onnxruntime', (_name, backend) =
   }
 });
 
+// backends() holds WebGPU when there is an adapter, and fails without one under TESSERA_REQUIRE_WEBGPU=1.
+if (!list.some(([name]) => name === 'webgpu'))
+  describe('ONNX-ML models on webgpu', () => {
+    it.skip('no WebGPU adapter on this machine', () => {});
+  });
+
 describe('the ONNX-ML fixtures', () => {
   it('are faithful exports: onnxruntime labels the held-out rows as scikit-learn does', async () => {
     let compared = 0;

@@ -11,11 +11,11 @@ function kernel(ctx: NodeContext): Pick<SvmOp, 'kernel' | 'gamma' | 'coef0' | 'd
   const name = ctx.attrs.string('kernel_type') ?? 'LINEAR';
   const kind =
     KERNELS[name] ?? ctx.fail(`kernel_type '${name}' is not one of ${Object.keys(KERNELS).join(', ')}`);
-  // onnxruntime requires the attribute, and reads its first three values.
+  // onnxruntime requires the attribute; it reads its first three values (zeros when it is empty).
   const params = ctx.attrs.floats('kernel_params') ?? ctx.fail("attribute 'kernel_params' is required");
-  if (params.length !== 3)
+  if (params.length > 0 && params.length < 3)
     ctx.fail(`kernel_params must be [gamma, coef0, degree], got ${params.length} values`);
-  const [gamma, coef0, degree] = params;
+  const [gamma, coef0, degree] = params.length ? params : [0, 0, 0];
   return { kernel: kind, gamma, coef0, degree };
 }
 
