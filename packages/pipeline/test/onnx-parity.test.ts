@@ -22,9 +22,6 @@ function tolerance(m: FixtureModel): number {
   // hundreds, large terms cancelling); onnxruntime accumulates each pair's sum in double, the
   // compiled program in float32 (observed up to 8e-6 relative on WebGPU).
   if (/svc|svr/.test(m.name)) return 1e-5;
-  // PROBIT: the compiled ErfInv approximation takes π as 3.14159 where onnxruntime 1.30 uses M_PI,
-  // up to 4e-6 apart on these scores (back to 1e-6 once the compiler uses M_PI).
-  if (m.name.endsWith('probit')) return 1e-5;
   return 1e-6;
 }
 

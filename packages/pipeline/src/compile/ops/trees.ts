@@ -21,7 +21,7 @@ export const trees: CompileRule<'trees'> = (op, { backend, strategy }) => {
       ? gemmStrategy(canonical, op.outputs, uniformOp, backend)
       : name === 'perfect_tree_traversal'
         ? perfectStrategy(canonical, op.outputs, depth, uniformOp, backend)
-        : traversalStrategy(canonical, op.outputs, depth, uniformOp, backend);
+        : traversalStrategy(canonical, op.outputs, depth, backend);
   const base = row(op.base, backend);
   const aggregate = {
     sum: (t: T.Tensor) => T.sum(t, 1),
