@@ -1,16 +1,16 @@
 import * as T from '@tessera/tensor';
 import { constants } from '../ops/rule.js';
 import type { CanonicalTree } from './canonical.js';
-import type { TreeStrategy } from './strategy.js';
+import type { Aggregate, TreeStrategy } from './strategy.js';
 import { packNodes, traverseOp } from './traverse-op.js';
 
 /**
  * Hummingbird's TreeTraversal strategy: every (row, tree) keeps the index of its current node and
  * steps one level at a time, reading the node's feature, threshold and children, as many steps as the
- * deepest tree; leaves stop the walk. All trees' nodes sit in one array. Here the walk is fused into
- * one kernel (kernels/pipeline/traverse.wgsl, and its CPU twin) where Hummingbird issues a few
- * gathers per level; then one gather of the leaves' values. Memory grows with the nodes only, so it
- * suits deep trees.
+ * deepest tree; leaves stop the walk. All trees' nodes sit in one array. Here the walks and the
+ * combination of the leaves' values are fused into one kernel (kernels/pipeline/traverse.wgsl, and
+ * its CPU twin) where Hummingbird issues a few gathers per level, then gathers and reduces. Memory
+ * grows with the nodes only, so it suits deep trees.
  */
 export function traversalStrategy(
   trees: CanonicalTree[],
@@ -36,11 +36,13 @@ export function traversalStrategy(
   const n = trees.length;
   return {
     name: 'tree_traversal',
-    perTree(x: T.Tensor): T.Tensor {
-      const rows = x.shape[0];
-      const leaf = traverseOp([T.contiguous(x), tensors.nodes, tensors.roots], { depth });
-      const index = T.cast(T.reshape(leaf, [rows * n]), 'i32');
-      return T.reshape(T.indexSelect(tensors.values, 0, index), [rows, n, outputs]);
+    run(x: T.Tensor, aggregate: Aggregate): T.Tensor {
+      const combine = aggregate === 'average' ? 'sum' : aggregate;
+      const out = traverseOp([T.contiguous(x), tensors.nodes, tensors.roots, tensors.values], {
+        depth,
+        combine,
+      });
+      return aggregate === 'average' ? T.div(out, n) : out;
     },
     dispose: () => {
       for (const t of Object.values(tensors)) t.dispose();
