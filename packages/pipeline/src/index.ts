@@ -14,6 +14,7 @@ export { PipelineError } from './errors.js';
 export type * from './ir/types.js';
 export { type ValidPipeline, type ValueTable, validatePipeline } from './ir/validate.js';
 export { MLJS_MODELS, type ParseMljsOptions, parseMljs } from './parse/mljs/index.js';
+export { parseOnnx, SUPPORTED_ONNX_OPERATORS } from './parse/onnx/index.js';
 export { parseSklearn, SKLEARN_ESTIMATORS } from './parse/sklearn/index.js';
 export { parseXgboost, XGBOOST_OBJECTIVES } from './parse/xgboost/index.js';
 export { SoftTreeEnsemble } from './train/soft-trees.js';

@@ -58,10 +58,8 @@ describe.each(list)('operators on %s', (_name, backend) => {
           Number.NaN,
         ],
       ],
-      [
-        { kind: 'normalizer', norm: 'largest' },
-        [1 / 3, -2 / 3, 1, 0, 0, 0, Number.NaN, Number.NaN, Number.NaN],
-      ],
+      // onnxruntime's running maximum skips NaN: [−4, 8, NaN] is divided by 8.
+      [{ kind: 'normalizer', norm: 'largest' }, [1 / 3, -2 / 3, 1, 0, 0, 0, -0.5, 1, Number.NaN]],
       [{ kind: 'normalizer', norm: 'max' }, [1 / 3, -2 / 3, 1, 0, 0, 0, Number.NaN, Number.NaN, Number.NaN]],
       [{ kind: 'imputer', missing: Number.NaN, fill: [7, 8, 9] }, [1, -2, 3, 0, 0, 0, -4, 8, 9]],
       [{ kind: 'imputer', missing: 0, fill: [5] }, [1, -2, 3, 5, 5, 5, -4, 8, Number.NaN]],
@@ -363,5 +361,53 @@ describe.each(list)('operators on %s', (_name, backend) => {
     expect(() => compile(p, { backend, strategy: 'fastest' as never })).toThrow(
       /strategy must be one of auto, gemm/,
     );
+  });
+});
+
+describe.each(
+  list,
+)("onnxruntime's NaN conventions and labels read by other operators on %s", (_name, backend) => {
+  it('a classifier label renamed by a label encoder, selected, and NaN in argmax, trunc, largest and keys', async () => {
+    const p: Pipeline = {
+      source: 'onnx',
+      inputs: [{ name: 'x', kind: 'float', columns: 2 }],
+      outputs: ['named', 'numeric', 'largest', 'truncated', 'keyed'],
+      nodes: [
+        {
+          name: 'head',
+          inputs: ['x'],
+          outputs: ['label', 'probabilities'],
+          op: { kind: 'classifier', labels: [10, 20], binary: 'none' },
+        },
+        {
+          name: 'rename',
+          inputs: ['label'],
+          outputs: ['named'],
+          op: { kind: 'labelEncoder', keys: [10, 20], values: ['ten', 'twenty'], fallback: '?' },
+        },
+        { name: 'pick', inputs: ['label'], outputs: ['numeric'], op: { kind: 'select', indices: [0] } },
+        { name: 'norm', inputs: ['x'], outputs: ['largest'], op: { kind: 'normalizer', norm: 'largest' } },
+        { name: 'trunc', inputs: ['x'], outputs: ['truncated'], op: { kind: 'activation', fn: 'trunc' } },
+        {
+          name: 'keys',
+          inputs: ['x'],
+          outputs: ['keyed'],
+          op: { kind: 'labelEncoder', keys: [Number.NaN, 2.5], values: [1, 2], fallback: 0 },
+        },
+      ],
+    };
+    const nan = Number.NaN;
+    const out = await run(p, backend, [0, nan, nan, 0, 2.5, -3.7]);
+    // (0, NaN) → 0 and (NaN, 0) → 0: a NaN never beats the running best, nor is a NaN first beaten.
+    expect(out.named).toEqual(['ten', 'ten', 'ten']);
+    expect([...(out.numeric as Float32Array)]).toEqual([10, 10, 10]);
+    expectClose(out.largest as Float32Array, [0, nan, nan, 0, 1, -3.7 / 2.5], 1e-6, 0, 'largest');
+    expectClose(out.truncated as Float32Array, [0, nan, nan, 0, 2, -3], 0, 0, 'trunc');
+    expect([...(out.keyed as Float32Array)]).toEqual([0, 1, 1, 0, 2, 0]);
+  });
+
+  it('a label encoder with no keys maps everything to its fallback', async () => {
+    const p = single({ kind: 'labelEncoder', keys: [], values: [], fallback: 4 }, { columns: 1 });
+    expect([...((await run(p, backend, [1, 2])).y as Float32Array)]).toEqual([4, 4]);
   });
 });

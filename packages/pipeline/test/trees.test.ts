@@ -2,7 +2,8 @@
 // (test/reference.ts), on random ensembles: every split rule, thresholds that float32 cannot hold and
 // thresholds equal to feature values (ties), NaN routed either way, ±inf features, trees of uneven
 // depth including single leaves, several outputs, every aggregate and link.
-import { describe, expect, it } from 'vitest';
+import * as T from '@tessera/tensor';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   compile,
   type Pipeline,
@@ -148,4 +149,31 @@ describe.each(list)('tree ensembles on %s', (_name, backend) => {
       program.dispose();
     }
   });
+});
+
+describe('the fused traversal over many trees within a capped loop budget', async () => {
+  const gpu = list.find(([n]) => n === 'webgpu');
+  // 200 iterations: an invocation walks ~18 of these depth-6 trees, so 50 trees take 3 dispatches.
+  const capped = gpu ? await T.createWebGPUBackend({ loopBudget: 200 }) : undefined;
+  afterAll(() => capped?.ctx.destroy());
+  it.skipIf(!capped).each(['sum', 'min', 'max'] as const)(
+    '%s over 50 trees equals the float64 reference',
+    async (aggregate) => {
+      const r = rng(77);
+      const f = 4;
+      const trees = Array.from({ length: 50 }, () => randomTree(r, 6, f, 2, ['leq', 'lt', 'gt']));
+      const op: TreeEnsembleOp = { kind: 'trees', trees, outputs: 2, aggregate, base: [0, 0], post: 'none' };
+      const x = features(r, 64, f);
+      const program = compile(ensemble(op, f), { backend: capped as T.Backend, strategy: 'tree_traversal' });
+      // Fifty leaf values summed in float32: a few ulps of the largest partial sum.
+      expectClose(
+        (await program.predict(x)).y as Float32Array,
+        predictTrees(op, x, f),
+        1e-6,
+        2e-5,
+        aggregate,
+      );
+      program.dispose();
+    },
+  );
 });

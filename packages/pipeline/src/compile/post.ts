@@ -6,15 +6,14 @@ const SQRT2 = Math.fround(1.41421356);
 
 /**
  * onnxruntime's probit: √2 · erfinv(2p − 1) with erfinv by Winitzki's approximation (a = 0.147),
- * accurate to ~2e-3, transcribed from its ml_common.h so that results match it rather than the
- * exact probit.
+ * accurate to ~2e-3, transcribed from its ml_common.h (1.30, which takes π as M_PI) so that results
+ * match it rather than the exact probit.
  */
 function probit(p: T.Tensor): T.Tensor {
   const x = T.sub(T.mul(p, 2), 1);
   const sgn = T.where(T.lt(x, 0), -1, T.onesLike(x));
   const l = T.log(T.mul(T.sub(1, x), T.add(x, 1)));
-  // biome-ignore lint/suspicious/noApproximativeNumericConstant: onnxruntime's ErfInv writes π as 3.14159f
-  const v = T.add(T.mul(l, 0.5), 2 / (Math.fround(3.14159) * Math.fround(0.147)));
+  const v = T.add(T.mul(l, 0.5), 2 / (Math.PI * 0.147));
   const v2 = T.mul(l, 1 / Math.fround(0.147));
   const v3 = T.sub(T.sqrt(T.sub(T.square(v), v2)), v);
   return T.mul(T.mul(sgn, T.sqrt(v3)), SQRT2);

@@ -5,7 +5,7 @@ import { validatePipeline } from '../ir/validate.js';
 import { RULES } from './ops/index.js';
 import type { CompiledOp, CompileRule } from './ops/rule.js';
 import type { TreeStrategyName } from './trees/strategy.js';
-import { isLabels, isStrings, type RunValue } from './value.js';
+import { isLabels, isStrings, labelsAsValues, type RunValue } from './value.js';
 
 /** Options of {@link compile}. */
 export interface CompileOptions {
@@ -72,10 +72,14 @@ export class CompiledPipeline {
       T.tidy(async () => {
         const env = new Map<string, RunValue>(values.map(([name, v]) => [name, v()]));
         for (const [i, node] of this.pipeline.nodes.entries()) {
-          const outs = await this.ops[i].run(
-            node.inputs.map((n) => env.get(n) as RunValue),
-            rows,
+          // Labels are read as their values by any operator but the output (see labelsAsValues).
+          const inputs = await Promise.all(
+            node.inputs.map((n) => {
+              const v = env.get(n) as RunValue;
+              return isLabels(v) ? labelsAsValues(v, this.backend) : v;
+            }),
           );
+          const outs = await this.ops[i].run(inputs, rows);
           node.outputs.forEach((n, k) => {
             env.set(n, outs[k]);
           });

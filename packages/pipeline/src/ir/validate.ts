@@ -134,7 +134,15 @@ const CHECKS: { [K in OperatorKind]: Check<K> } = {
     if (ins.length !== 1) fail(`takes 1 input, got ${ins.length}`);
     if (op.keys.length !== op.values.length)
       fail(`has ${op.keys.length} keys and ${op.values.length} values; they pair one to one`);
-    const keyKind = op.keys.every((k) => typeof k === 'string') ? 'string' : 'number';
+    // No keys: every value maps to the fallback, whatever the input holds.
+    const keyKind =
+      op.keys.length === 0
+        ? ins[0].kind === 'string'
+          ? 'string'
+          : 'number'
+        : op.keys.every((k) => typeof k === 'string')
+          ? 'string'
+          : 'number';
     if ((keyKind === 'string') !== (ins[0].kind === 'string'))
       fail(`keys are ${keyKind}s, the input holds ${ins[0].kind}s`);
     const outString = typeof op.fallback === 'string';

@@ -3,7 +3,7 @@ import * as T from '@tessera/tensor';
 import { RULES } from '../compile/ops/index.js';
 import type { CompiledOp, CompileRule } from '../compile/ops/rule.js';
 import { postTransform } from '../compile/post.js';
-import { isLabels, type RunValue } from '../compile/value.js';
+import { isLabels, numericLabels, type RunValue } from '../compile/value.js';
 import { PipelineError } from '../errors.js';
 import type { LinearOp, Node, Pipeline, ScalerOp, TreeEnsembleOp, ValueInfo } from '../ir/types.js';
 import { validatePipeline } from '../ir/validate.js';
@@ -189,7 +189,14 @@ export class TrainablePipeline extends Module {
         node.inputs.map((n) => {
           const v = env.get(n);
           if (!v) throw new PipelineError(`input '${n}' is missing`, 'TrainablePipeline.forward');
-          return v;
+          if (!isLabels(v)) return v;
+          const values = numericLabels(v, this.backend);
+          if (!values)
+            throw new PipelineError(
+              `'${n}' holds string labels, which a network cannot carry`,
+              `nodes (${node.name})`,
+            );
+          return values;
         }),
         rows,
         options.hard ?? false,

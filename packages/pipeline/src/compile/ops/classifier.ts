@@ -10,6 +10,16 @@ import { compiled } from './rule.js';
  * (or the first), a single column expanded to [1 − s, s] ('complement') or [−s, s] ('negate'), then
  * `post`.
  */
+/**
+ * The index of the first largest score per row as onnxruntime's std::max_element finds it: a NaN
+ * never beats the running best, and a NaN first score is never beaten (so its row gives 0).
+ */
+function firstLargest(scores: T.Tensor): T.Tensor {
+  const nan = T.ne(scores, scores);
+  const best = T.argmax(T.where(nan, Number.NEGATIVE_INFINITY, scores), 1, true);
+  return T.where(T.narrow(nan, 1, 0, 1), 0, best);
+}
+
 export const classifier: CompileRule<'classifier'> = (op) =>
   compiled(([x, reported]) => {
     const scores = x as T.Tensor;
@@ -17,7 +27,7 @@ export const classifier: CompileRule<'classifier'> = (op) =>
     const index =
       single && (op.threshold !== undefined || op.binary !== 'none')
         ? T.cast(T.gt(scores, op.threshold ?? (op.binary === 'negate' ? 0 : 0.5)), 'i32')
-        : T.argmax(scores, 1, true);
+        : firstLargest(scores);
     const r = (reported ?? x) as T.Tensor;
     const expanded =
       r.shape[1] === 1 && op.binary === 'complement'

@@ -25,7 +25,8 @@ export const normalizer: CompileRule<'normalizer'> = (op) =>
         : op.norm === 'l2'
           ? T.sqrt(T.sum(T.square(x), 1, true))
           : op.norm === 'largest'
-            ? T.max(x, 1, true)
+            ? // onnxruntime's running maximum, which a NaN never replaces
+              T.max(T.where(T.ne(x, x), Number.NEGATIVE_INFINITY, x), 1, true)
             : T.max(T.abs(x), 1, true);
     return [T.div(x, T.where(T.eq(norm, 0), 1, norm))];
   });
@@ -62,8 +63,8 @@ export const activation: CompileRule<'activation'> = (op) => {
     tanh: T.tanh,
     softmax: (x: T.Tensor) => T.softmax(x, 1),
     identity: (x: T.Tensor) => x,
-    // Toward zero through i32: exact for |x| < 2^31 (labels, category codes).
-    trunc: (x: T.Tensor) => T.cast(T.cast(x, 'i32'), 'f32'),
+    // Toward zero through i32: exact for |x| < 2^31 (labels, category codes); NaN stays NaN.
+    trunc: (x: T.Tensor) => T.where(T.ne(x, x), x, T.cast(T.cast(x, 'i32'), 'f32')),
   }[op.fn];
   return compiled((xs) => [f(input(xs))]);
 };

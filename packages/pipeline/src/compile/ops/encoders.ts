@@ -77,11 +77,16 @@ export const labelEncoder: CompileRule<'labelEncoder'> = (op, { backend }) => {
     return compiled(([x]) => {
       let out = T.fullLike(x as T.Tensor, op.fallback as number);
       keys.forEach((k, i) => {
-        out = T.where(T.eq(x as T.Tensor, Math.fround(k)), values[i], out);
+        // A NaN key matches NaN (ai.onnx.ml 4); comparing with NaN never would.
+        const hit = Number.isNaN(k)
+          ? T.ne(x as T.Tensor, x as T.Tensor)
+          : T.eq(x as T.Tensor, Math.fround(k));
+        out = T.where(hit, values[i], out);
       });
       return [out];
     });
   }
+  // Map keys compare with SameValueZero: a NaN key finds NaN.
   const map = new Map<number | string, number | string>(op.keys.map((k, i) => [k, op.values[i]]));
   return compiled(async ([x], rows) => {
     const entries = isStrings(x) ? x.strings : [...(await (x as T.Tensor).data())];

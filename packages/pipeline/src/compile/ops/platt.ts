@@ -43,8 +43,12 @@ export function coupleProbabilities(k: number, r: Float32Array): Float32Array {
       for (let j = 0; j < k; j++) Qp[i] = f(Qp[i] + f(Q[i * k + j] * p[j]));
       pQp = f(pQp + f(p[i] * Qp[i]));
     }
+    // As there: a NaN error never raises the running maximum, so NaN decisions stop at once (1/k each).
     let maxError = 0;
-    for (let i = 0; i < k; i++) maxError = Math.max(maxError, Math.abs(f(Qp[i] - pQp)));
+    for (let i = 0; i < k; i++) {
+      const error = Math.abs(f(Qp[i] - pQp));
+      if (error > maxError) maxError = error;
+    }
     if (maxError < eps) break;
     for (let i = 0; i < k; i++) {
       const diff = f(f(-Qp[i] + pQp) / Q[i * k + i]);

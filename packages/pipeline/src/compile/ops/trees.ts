@@ -21,16 +21,10 @@ export const trees: CompileRule<'trees'> = (op, { backend, strategy }) => {
       ? gemmStrategy(canonical, op.outputs, uniformOp, backend)
       : name === 'perfect_tree_traversal'
         ? perfectStrategy(canonical, op.outputs, depth, uniformOp, backend)
-        : traversalStrategy(canonical, op.outputs, depth, uniformOp, backend);
+        : traversalStrategy(canonical, op.outputs, depth, backend);
   const base = row(op.base, backend);
-  const aggregate = {
-    sum: (t: T.Tensor) => T.sum(t, 1),
-    average: (t: T.Tensor) => T.div(T.sum(t, 1), op.trees.length),
-    min: (t: T.Tensor) => T.min(t, 1),
-    max: (t: T.Tensor) => T.max(t, 1),
-  }[op.aggregate];
   const c = compiled(
-    ([x]) => [postTransform(T.add(aggregate(s.perTree(x as T.Tensor)), base), op.post)],
+    ([x]) => [postTransform(T.add(s.run(x as T.Tensor, op.aggregate), base), op.post)],
     [base],
     {
       strategy: s.name,

@@ -2,7 +2,7 @@ import * as T from '@tessera/tensor';
 import { constants } from '../ops/rule.js';
 import type { CanonicalOp, CanonicalTree } from './canonical.js';
 import { type NodeParams, nodeTest } from './node-test.js';
-import type { TreeStrategy } from './strategy.js';
+import { type Aggregate, combineTrees, type TreeStrategy } from './strategy.js';
 
 /** The padded GEMM layout of an ensemble: per-node parameters [n·I], C [n, I, L], D [n, L], E [n, L, outputs]. */
 export interface GemmLayout {
@@ -93,12 +93,12 @@ export function gemmStrategy(
   constants(...owned);
   return {
     name: 'gemm',
-    perTree(x: T.Tensor): T.Tensor {
+    run(x: T.Tensor, aggregate: Aggregate): T.Tensor {
       const rows = x.shape[0];
       const tests = T.cast(nodeTest(T.indexSelect(x, 1, featureT), params, uniformOp), 'f32'); // [rows, n·I]
       const byTree = T.transpose(T.reshape(tests, [rows, n, I]), 0, 1); // [n, rows, I]
       const hit = T.cast(T.eq(T.matmul(byTree, Ct), Dt), 'f32'); // [n, rows, L]
-      return T.transpose(T.matmul(hit, Et), 0, 1); // [rows, n, outputs]
+      return combineTrees(T.transpose(T.matmul(hit, Et), 0, 1), aggregate); // over [rows, n, outputs]
     },
     dispose: () => {
       for (const t of owned) t.dispose();

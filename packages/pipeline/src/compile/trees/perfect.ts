@@ -2,7 +2,7 @@ import * as T from '@tessera/tensor';
 import { constants } from '../ops/rule.js';
 import { type CanonicalOp, type CanonicalTree, LE } from './canonical.js';
 import { type NodeParams, nodeTest } from './node-test.js';
-import type { TreeStrategy } from './strategy.js';
+import { type Aggregate, combineTrees, type TreeStrategy } from './strategy.js';
 
 /**
  * Hummingbird's PerfectTreeTraversal strategy: every tree is padded to a perfect binary tree of the
@@ -66,7 +66,7 @@ export function perfectStrategy(
   constants(...tensors.flatMap((lv) => Object.values(lv)), valuesT, trees0);
   return {
     name: 'perfect_tree_traversal',
-    perTree(x: T.Tensor): T.Tensor {
+    run(x: T.Tensor, aggregate: Aggregate): T.Tensor {
       const rows = x.shape[0];
       let i = T.zeros([rows, n], { ...opts, dtype: 'i32' }); // index within the level, per (row, tree)
       tensors.forEach((lv, l) => {
@@ -81,7 +81,7 @@ export function perfectStrategy(
         i = T.sub(T.add(T.mul(i, 2), 1), T.cast(test, 'i32'));
       });
       const slot = T.reshape(T.add(T.mul(trees0, width), i), [rows * n]);
-      return T.reshape(T.indexSelect(valuesT, 0, slot), [rows, n, outputs]);
+      return combineTrees(T.reshape(T.indexSelect(valuesT, 0, slot), [rows, n, outputs]), aggregate);
     },
     dispose: () => {
       for (const lv of tensors) for (const t of Object.values(lv)) t.dispose();

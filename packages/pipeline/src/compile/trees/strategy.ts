@@ -1,14 +1,31 @@
-import type * as T from '@tessera/tensor';
+import * as T from '@tessera/tensor';
 
 /** The tree-compilation strategies of Hummingbird, selectable per ensemble. */
 export type TreeStrategyName = 'gemm' | 'tree_traversal' | 'perfect_tree_traversal';
 
-/** A compiled tree ensemble: each tree's output for every row. Owns its constant tensors. */
+/** How an ensemble combines its trees' leaf values per output. */
+export type Aggregate = 'sum' | 'average' | 'min' | 'max';
+
+/** A compiled tree ensemble. Owns its constant tensors. */
 export interface TreeStrategy {
   readonly name: TreeStrategyName;
-  /** x [rows, features] f32 → [rows, trees, outputs]: every tree's leaf values for every row. */
-  perTree(x: T.Tensor): T.Tensor;
+  /** x [rows, features] f32 → [rows, outputs]: the trees' leaf values for every row, combined. */
+  run(x: T.Tensor, aggregate: Aggregate): T.Tensor;
   dispose(): void;
+}
+
+/** Combines per-tree outputs [rows, trees, outputs] over the trees. */
+export function combineTrees(perTree: T.Tensor, aggregate: Aggregate): T.Tensor {
+  switch (aggregate) {
+    case 'sum':
+      return T.sum(perTree, 1);
+    case 'average':
+      return T.div(T.sum(perTree, 1), perTree.shape[1]);
+    case 'min':
+      return T.min(perTree, 1);
+    case 'max':
+      return T.max(perTree, 1);
+  }
 }
 
 /**

@@ -1,0 +1,142 @@
+import { pipeline_traverse } from '@tessera/kernels';
+import * as T from '@tessera/tensor';
+import { PipelineError } from '../../errors.js';
+import type { CanonicalTree } from './canonical.js';
+
+/** A leaf's first word in the packed node array. */
+const LEAF = 0xffffffff;
+
+/** Features a node can address: the low 28 bits of its first word. */
+const MAX_FEATURES = 1 << 28;
+
+/**
+ * Every node of every tree as four u32 words (see kernels/pipeline/traverse.wgsl): feature | op <<
+ * 28 | missing << 30 (LEAF at leaves), the threshold's float32 bits, the true and false children's
+ * indices over all trees. Returns the words and each tree's root index.
+ */
+export function packNodes(trees: CanonicalTree[]): { nodes: Uint32Array; roots: Uint32Array } {
+  const total = trees.reduce((s, t) => s + t.feature.length, 0);
+  const nodes = new Uint32Array(total * 4);
+  const roots = new Uint32Array(trees.length);
+  const bits = new Uint32Array(new Float32Array(trees.flatMap((t) => [...t.tau])).buffer);
+  let o = 0;
+  trees.forEach((t, k) => {
+    roots[k] = o;
+    for (let v = 0; v < t.feature.length; v++) {
+      const at = (o + v) * 4;
+      const f = t.feature[v];
+      if (f >= MAX_FEATURES)
+        throw new PipelineError(`feature index ${f} exceeds ${MAX_FEATURES - 1}`, 'trees');
+      nodes[at] = f < 0 ? LEAF : (f | (t.op[v] << 28) | (t.missingTrue[v] << 30)) >>> 0;
+      nodes[at + 1] = bits[o + v];
+      nodes[at + 2] = f < 0 ? o + v : o + t.trueChild[v];
+      nodes[at + 3] = f < 0 ? o + v : o + t.falseChild[v];
+    }
+    o += t.feature.length;
+  });
+  return { nodes, roots };
+}
+
+/** How traverse.wgsl combines the trees' leaf values: 0 sum, 1 min, 2 max. */
+export type Combine = 'sum' | 'min' | 'max';
+const COMBINE: Record<Combine, number> = { sum: 0, min: 1, max: 2 };
+
+/** Parameters of {@link traverseOp}. */
+export interface TraverseParams {
+  depth: number;
+  combine: Combine;
+}
+
+/** The CPU reference of traverse.wgsl: the same walks over the same packed words, the same order of combination. */
+function traverseCpu(
+  x: Float32Array,
+  xOffset: number,
+  [rows, features]: readonly number[],
+  nodes: Uint32Array,
+  roots: Uint32Array,
+  values: Float32Array,
+  outputs: number,
+  { depth, combine }: TraverseParams,
+): Float32Array {
+  const tau = new Float32Array(nodes.buffer, nodes.byteOffset, nodes.length);
+  const out = new Float32Array(rows * outputs).fill(
+    combine === 'sum' ? 0 : combine === 'min' ? Infinity : -Infinity,
+  );
+  const f = Math.fround;
+  for (let row = 0; row < rows; row++) {
+    const base = xOffset + row * features;
+    for (let t = 0; t < roots.length; t++) {
+      let v = roots[t];
+      for (let d = 0; d < depth; d++) {
+        const w = nodes[v * 4];
+        if (w === LEAF) break;
+        const xv = x[base + (w & 0x0fffffff)];
+        const op = (w >>> 28) & 3;
+        const th = tau[v * 4 + 1];
+        const go = Number.isNaN(xv) ? w >>> 30 !== 0 : op === 0 ? xv < th : op === 1 ? xv <= th : xv === th;
+        v = go ? nodes[v * 4 + 2] : nodes[v * 4 + 3];
+      }
+      for (let o = 0; o < outputs; o++) {
+        const [a, b] = [out[row * outputs + o], values[v * outputs + o]];
+        out[row * outputs + o] =
+          combine === 'sum' ? f(a + b) : combine === 'min' ? Math.min(a, b) : Math.max(a, b);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Every tree's leaf for each row, combined over the trees into [rows, outputs] (sum, min or max of
+ * the leaves' `values` [N, outputs]), walking the packed nodes (`nodes` [N, 4] u32, `roots` [trees]
+ * u32) at most `depth` steps per tree: Hummingbird's TreeTraversal fused into one kernel, where it
+ * issues a few gathers per level and then gathers and reduces the leaf values.
+ */
+export const traverseOp = T.defineOp<TraverseParams>({
+  name: 'pipeline/traverse',
+  infer: ([x, nodes, roots, values]) => {
+    if (x.dtype !== 'f32' || x.rank !== 2)
+      throw new PipelineError(
+        `x must be f32 [rows, features], got ${x.dtype} [${x.shape}]`,
+        'pipeline/traverse',
+      );
+    if (nodes.dtype !== 'u32' || roots.dtype !== 'u32' || values.dtype !== 'f32')
+      throw new PipelineError('nodes and roots must be u32, values f32', 'pipeline/traverse');
+    return { shape: [x.shape[0], values.shape[1]], dtype: 'f32' };
+  },
+  grad: {
+    nondifferentiable: 'hard trees are piecewise constant; the soft trees of toTrainable carry gradients',
+  },
+  kernels: {
+    cpu: (_out, [x, nodes, roots, values], p) =>
+      traverseCpu(
+        x.handle as Float32Array,
+        x.offset,
+        x.shape,
+        (nodes.handle as Uint32Array).subarray(nodes.offset),
+        (roots.handle as Uint32Array).subarray(roots.offset, roots.offset + roots.shape[0]),
+        (values.handle as Float32Array).subarray(values.offset),
+        values.shape[1],
+        p,
+      ),
+    webgpu(gpu, out, [x, nodes, roots, values], { depth, combine }) {
+      const [rows, features] = x.shape;
+      const [trees, outputs] = [roots.shape[0], values.shape[1]];
+      // An invocation walks `depth` steps and combines `outputs` values per tree.
+      const step = gpu.stepsPerDispatch('pipeline/traverse', depth + outputs + 2, outputs + 4);
+      const buf = gpu.alloc(out);
+      for (const [t0, t1] of T.chunks(trees, step)) {
+        const words = [rows, features, x.offset, depth, outputs, t0, t1, COMBINE[combine], t0 === 0 ? 1 : 0];
+        gpu.launch({
+          key: 'pipeline/traverse',
+          label: 'pipeline/traverse',
+          source: () => T.fill(pipeline_traverse, { PARAMS: gpu.params(5, words), WG: gpu.wg }),
+          buffers: [x.handle, nodes.handle, roots.handle, values.handle, buf],
+          words,
+          workgroups: Math.ceil(rows / gpu.wg),
+        });
+      }
+      return buf;
+    },
+  },
+});
