@@ -8,6 +8,8 @@ export interface SklearnCase {
   model: { estimator: Record<string, unknown> } & Record<string, unknown>;
   /** scikit-learn's outputs by pipeline output name: labels, or rows of float64 values. */
   expected: Record<string, (number | string)[] | number[][]>;
+  /** Per input column, whether scikit-learn raises on a row with NaN there. */
+  nan_refused: boolean[];
   /** Rows of this case when they differ from the data set's ("nan" for NaN). */
   rows?: (number | string)[][];
 }

@@ -1,8 +1,9 @@
 // parseSklearn: every fixture model (tools/fixtures/gen_pipeline_sklearn.py) parsed and evaluated
 // by the float64 IR reference agrees with scikit-learn's own outputs; ensembles keep every tree;
 // bad documents are refused naming what is wrong.
+import * as T from '@tessera/tensor';
 import { describe, expect, it } from 'vitest';
-import { type Pipeline, parseSklearn, type TreeEnsembleOp } from '../src/index.js';
+import { compile, type Pipeline, parseSklearn, type TreeEnsembleOp } from '../src/index.js';
 import { evaluate, expectOutputs } from './ir-reference.js';
 import { expectRefusal } from './refusal.js';
 import { loadSklearnFixture, rowsOf, SKLEARN_DATASETS } from './sklearn-fixtures.js';
@@ -37,8 +38,16 @@ describe.each(SKLEARN_DATASETS)('parseSklearn on %s', (dataset) => {
     const pipeline = parseSklearn(JSON.stringify(c.model));
     expect(pipeline.source).toBe('sklearn');
     expect(pipeline.outputs).toEqual(Object.keys(c.expected));
-    expect(pipeline.inputs).toEqual([{ name: 'input', kind: 'float', columns: fixture.rows[0].length }]);
+    expect(pipeline.inputs).toHaveLength(1);
+    expect(pipeline.inputs[0]).toMatchObject({
+      name: 'input',
+      kind: 'float',
+      columns: fixture.rows[0].length,
+    });
     expect(parsedTrees(pipeline)).toEqual(exportedTrees(c.model.estimator));
+    // Where scikit-learn raises on NaN, so does predict.
+    const refused = pipeline.inputs[0].refusesNaN ?? c.nan_refused.map(() => false);
+    expect(refused, 'columns that refuse NaN').toEqual(c.nan_refused);
     const got = evaluate(pipeline, rowsOf(fixture, c));
     const platt = c.name.includes('_probability_');
     expectOutputs(got, c.expected, platt ? PLATT_TOL : RTOL, platt ? PLATT_TOL : ATOL, c.name);
@@ -111,6 +120,24 @@ describe('parseSklearn structure', () => {
       'select',
     ]);
     expect(onehot.outputs).toEqual(['label', 'probabilities']);
+  });
+});
+
+describe('NaN where scikit-learn refuses it', () => {
+  it('is refused by predict, naming the row and column; where an imputer takes it, it is scored', async () => {
+    const find = (dataset: string, name: string) =>
+      loadSklearnFixture(dataset).models.find((m) => m.name === name)!;
+    const tree = compile(parseSklearn(find('iris', 'tree_depth_3').model), { backend: T.cpuBackend });
+    await expect(tree.predict(Float32Array.from([5, 3, 1, 0.2, 5, Number.NaN, 1, 0.2]))).rejects.toThrow(
+      /predict: input 'input' row 1, column 1, is NaN; the source model does not accept missing values there/,
+    );
+    tree.dispose();
+    const imputed = find('diabetes', 'imputer_forest');
+    expect(imputed.nan_refused.every((r) => !r)).toBe(true);
+    const program = compile(parseSklearn(imputed.model), { backend: T.cpuBackend });
+    const row = loadSklearnFixture('diabetes').rows[0].map((v, i) => (i % 3 === 0 ? Number.NaN : v));
+    expect((await program.predict(Float32Array.from(row))).variable).toHaveLength(1);
+    program.dispose();
   });
 });
 

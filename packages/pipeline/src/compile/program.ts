@@ -141,10 +141,26 @@ export class CompiledPipeline {
       } else {
         if (strings) throw new PipelineError(`input '${d.name}' holds numbers; got strings`, 'predict');
         const f32 = data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
+        if (d.refusesNaN) refuseNaN(d, f32);
         values.push([d.name, () => T.tensor(f32, { shape: [n, d.columns], backend: this.backend })]);
       }
     }
     return { rows, values };
+  }
+}
+
+/** Throws where a column whose source model refuses missing values holds NaN, naming row and column. */
+function refuseNaN(d: ValueInfo, data: Float32Array): void {
+  const refused = d.refusesNaN!;
+  for (let i = 0; i < data.length; i++) {
+    const c = i % d.columns;
+    if (Number.isNaN(data[i]) && refused[c]) {
+      const column = d.columnNames ? `'${d.columnNames[c]}' (column ${c})` : `column ${c}`;
+      throw new PipelineError(
+        `input '${d.name}' row ${Math.floor(i / d.columns)}, ${column}, is NaN; the source model does not accept missing values there`,
+        'predict',
+      );
+    }
   }
 }
 

@@ -20,6 +20,12 @@ export interface ValueInfo {
    * `feature_names`), when it has them: row objects, Arrow tables and CSV headers match on them.
    */
   columnNames?: string[];
+  /**
+   * Per column, whether the source runtime refuses NaN there (scikit-learn raises "Input contains
+   * NaN" where a missing value would reach an estimator that does not handle it); predict refuses
+   * such rows too. Absent: NaN is accepted everywhere (a missing value).
+   */
+  refusesNaN?: boolean[];
 }
 
 /** One operator of the pipeline: reads `inputs` (value names), writes `outputs`. */

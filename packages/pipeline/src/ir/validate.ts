@@ -283,6 +283,11 @@ export function validatePipeline(pipeline: Pipeline): ValidPipeline {
         `input '${v.name}' names ${v.columnNames.length} columns, it has ${v.columns}`,
         'inputs',
       );
+    if (v.refusesNaN && v.refusesNaN.length !== v.columns)
+      throw new PipelineError(
+        `input '${v.name}' says for ${v.refusesNaN.length} columns whether NaN is refused, it has ${v.columns}`,
+        'inputs',
+      );
     values.set(v.name, v);
   }
   pipeline.nodes.forEach((node: Node, i) => {

@@ -1,3 +1,4 @@
+import type { Operator } from '../../ir/types.js';
 import type { PipelineBuilder } from '../builder.js';
 import type { JsonReader } from '../json.js';
 
@@ -16,6 +17,8 @@ export type Converted =
 /** What a converter works with: the pipeline under construction and the converter of nested estimators. */
 export interface Context {
   b: PipelineBuilder;
+  /** Operators of estimators that take NaN as a missing value (see missing.ts). */
+  acceptsNaN: Set<Operator>;
   /** Converts a nested estimator (a Pipeline step, a ColumnTransformer part) applied to `x`. */
   convert(est: JsonReader, x: string, name: string): Converted;
 }

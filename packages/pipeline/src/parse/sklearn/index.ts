@@ -10,6 +10,7 @@ import { columnTransformer, pipeline } from './compose.js';
 import type { Context, Converted, Converter } from './context.js';
 import { pca } from './decomposition.js';
 import { linearRegressor, linearSvc, logisticRegression } from './linear.js';
+import { refusedNaN } from './missing.js';
 import { mlpClassifier, mlpRegressor } from './mlp.js';
 import {
   binarizer,
@@ -70,7 +71,8 @@ const OUTPUTS = ['label', 'probabilities', 'scores', 'variable'];
 /**
  * Parses the JSON written by the package's scikit-learn exporter (`python/export_sklearn.py`) into
  * a validated pipeline with one float input, `input` (n_features_in_ columns, named by
- * feature_names_in_ when the model was fitted on a DataFrame). A classifier's
+ * feature_names_in_ when the model was fitted on a DataFrame; `refusesNaN` marks the columns where
+ * scikit-learn would refuse a missing value). A classifier's
  * outputs are `label` (classes_[argmax]) and `probabilities` (predict_proba), or `scores` where the
  * model has no predict_proba (LinearSVC, SVC); a regressor's or a transformer's is `variable`.
  *
@@ -98,6 +100,7 @@ export function parseSklearn(json: unknown): Pipeline {
   const b = new PipelineBuilder('sklearn', [input], OUTPUTS);
   const ctx: Context = {
     b,
+    acceptsNaN: new Set(),
     convert(est, x, name) {
       const cls = est.at('class').string();
       const converter = Object.hasOwn(CONVERTERS, cls) ? CONVERTERS[cls] : undefined;
@@ -109,7 +112,11 @@ export function parseSklearn(json: unknown): Pipeline {
     },
   };
   const out: Converted = ctx.convert(doc.at('estimator'), 'input', '');
-  if (out.kind === 'classifier')
-    return b.finish([out.label, out.scores], ['label', out.probabilities ? 'probabilities' : 'scores']);
-  return b.finish([out.value], ['variable']);
+  const pipeline =
+    out.kind === 'classifier'
+      ? b.finish([out.label, out.scores], ['label', out.probabilities ? 'probabilities' : 'scores'])
+      : b.finish([out.value], ['variable']);
+  const refused = refusedNaN(pipeline, ctx.acceptsNaN);
+  if (refused) input.refusesNaN = refused;
+  return pipeline;
 }

@@ -82,30 +82,40 @@ const treesOf = (est: JsonReader, forest: boolean) =>
         .map((e) => e.at('tree_'))
     : [est.at('tree_')];
 
+/** Whether every tree learned where missing values go (scikit-learn >= 1.3 writes missing_go_to_left). */
+const learnedMissing = (trees: JsonReader[]) =>
+  trees.length > 0 && trees.every((t) => t.has('missing_go_to_left'));
+
 function ensemble(trees: Tree[], outputs: number, forest: boolean): TreeEnsembleOp {
   const base = new Array<number>(outputs).fill(0);
   return { kind: 'trees', trees, outputs, aggregate: forest ? 'average' : 'sum', base, post: 'none' };
 }
 
 function treeClassifier(forest: boolean): Converter {
-  return (est, x, name, { b }: Context): Converted => {
+  return (est, x, name, { b, acceptsNaN }: Context): Converted => {
     singleOutput(est);
     const labels = est.at('classes_').labels();
     const k = labels.length;
-    const trees = treesOf(est, forest).map((t) => readTree(t, k, classFractions(t, k)));
+    const sources = treesOf(est, forest);
+    const trees = sources.map((t) => readTree(t, k, classFractions(t, k)));
     if (trees.length === 0) est.at('estimators_').fail('a forest needs at least one tree');
-    const probs = b.add1(name, ensemble(trees, k, forest), [x]);
+    const op = ensemble(trees, k, forest);
+    if (learnedMissing(sources)) acceptsNaN.add(op);
+    const probs = b.add1(name, op, [x]);
     const [label, scores] = b.classify(`${name}:classes`, probs, labels, 'none');
     return { kind: 'classifier', label, scores, probabilities: true };
   };
 }
 
 function treeRegressor(forest: boolean): Converter {
-  return (est, x, name, { b }: Context): Converted => {
+  return (est, x, name, { b, acceptsNaN }: Context): Converted => {
     const outputs = est.at('n_outputs_').integer(1, 1 << 16);
-    const trees = treesOf(est, forest).map((t) => readTree(t, outputs, targetMeans(t, outputs)));
+    const sources = treesOf(est, forest);
+    const trees = sources.map((t) => readTree(t, outputs, targetMeans(t, outputs)));
     if (trees.length === 0) est.at('estimators_').fail('a forest needs at least one tree');
-    return { kind: 'regressor', value: b.add1(name, ensemble(trees, outputs, forest), [x]) };
+    const op = ensemble(trees, outputs, forest);
+    if (learnedMissing(sources)) acceptsNaN.add(op);
+    return { kind: 'regressor', value: b.add1(name, op, [x]) };
   };
 }
 
