@@ -12,7 +12,9 @@ const INCLUDE = /^\/\/ #include (\S+\.wgsl)$/gm;
 /** A WGSL file with its `// #include` lines replaced by the files they name (recursively). */
 const withIncludes = (path, seen = []) => {
   if (seen.includes(path)) throw new Error(`kernels: ${[...seen, path].join(' -> ')} includes itself`);
-  return readFileSync(join(root, path), 'utf8').replace(INCLUDE, (_, inc) => withIncludes(inc, [...seen, path]));
+  return readFileSync(join(root, path), 'utf8').replace(INCLUDE, (_, inc) =>
+    withIncludes(inc, [...seen, path]),
+  );
 };
 const js = [];
 const dts = [];
