@@ -13,6 +13,7 @@ export { fromRows, type RowObject } from './data/rows.js';
 export { PipelineError } from './errors.js';
 export type * from './ir/types.js';
 export { type ValidPipeline, type ValueTable, validatePipeline } from './ir/validate.js';
+export { detectFormat, type ModelFormat, parseModel } from './parse/detect.js';
 export { MLJS_MODELS, type ParseMljsOptions, parseMljs } from './parse/mljs/index.js';
 export { parseOnnx, SUPPORTED_ONNX_OPERATORS } from './parse/onnx/index.js';
 export { parseSklearn, SKLEARN_ESTIMATORS } from './parse/sklearn/index.js';
