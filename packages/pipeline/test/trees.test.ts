@@ -177,3 +177,54 @@ describe('the fused traversal over many trees within a capped loop budget', asyn
     },
   );
 });
+
+describe.each(list)('a scaler feeding trees, folded into their thresholds, on %s', (_name, backend) => {
+  it('decides as float32((x − offset)·scale) computed in float64, for every strategy, at the boundaries', async () => {
+    const r = rng(31);
+    const f = 3;
+    const offset = [0.1, -2.5, 1 / 3];
+    const scale = [1.7, -0.3, 1 / 7]; // a negative scale reverses the order
+    const trees = Array.from({ length: 6 }, () => randomTree(r, 4, f, 1, ['leq', 'lt', 'gt', 'gte']));
+    const op: TreeEnsembleOp = {
+      kind: 'trees',
+      trees,
+      outputs: 1,
+      aggregate: 'sum',
+      base: [0],
+      post: 'none',
+    };
+    // Rows from the grid, plus raw values whose scaled value lands on or an ulp beside a threshold.
+    const x = Array.from(features(r, 200, f));
+    for (const t of trees) {
+      for (let v = 0; v < t.feature.length; v++) {
+        const j = t.feature[v];
+        if (j < 0) continue;
+        const raw = t.threshold[v] / scale[j] + offset[j];
+        for (const d of [-2e-7, 0, 2e-7]) {
+          const row = [0, 0, 0];
+          row[j] = Math.fround(raw * (1 + d));
+          x.push(...row);
+        }
+      }
+    }
+    const xs = Float32Array.from(x);
+    // The reference: scale each row in float64, round to float32, walk the trees by their rules.
+    const scaled = xs.map((v, i) => Math.fround((v - offset[i % f]) * scale[i % f]));
+    const want = predictTrees(op, scaled, f);
+    const p: Pipeline = {
+      source: 'sklearn',
+      inputs: [{ name: 'x', kind: 'float', columns: f }],
+      outputs: ['y'],
+      nodes: [
+        { name: 'scale', inputs: ['x'], outputs: ['s'], op: { kind: 'scaler', offset, scale } },
+        { name: 'trees', inputs: ['s'], outputs: ['y'], op },
+      ],
+    };
+    for (const strategy of STRATEGIES) {
+      const program = compile(p, { backend, strategy });
+      expect(program.pipeline.nodes.map((n) => n.op.kind)).toEqual(['trees']);
+      expectClose((await program.predict(xs)).y as Float32Array, want, 1e-6, 1e-5, strategy);
+      program.dispose();
+    }
+  });
+});

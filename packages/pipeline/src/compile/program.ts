@@ -2,6 +2,7 @@ import * as T from '@tessera/tensor';
 import { PipelineError } from '../errors.js';
 import type { Pipeline, ValueInfo } from '../ir/types.js';
 import { validatePipeline } from '../ir/validate.js';
+import { foldScalersIntoTrees } from './fold-scalers.js';
 import { RULES } from './ops/index.js';
 import type { CompiledOp, CompileRule } from './ops/rule.js';
 import type { TreeStrategyName } from './trees/strategy.js';
@@ -172,18 +173,23 @@ async function readOut(v: RunValue): Promise<Float32Array | (number | string)[]>
 }
 
 /**
- * Compiles a pipeline into tensor programs on a backend: it is validated first, then each operator
- * uploads its parameters once. Tree ensembles use `strategy` (or the depth heuristic).
+ * Compiles a pipeline into tensor programs on a backend: it is validated first, scalers that feed
+ * tree ensembles are folded into the trees' thresholds (exact where a float32 scaling is not), then
+ * each operator uploads its parameters once. Tree ensembles use `strategy` (or the depth heuristic).
+ * `program.pipeline` is the pipeline as compiled.
  */
 export function compile(pipeline: Pipeline, options: CompileOptions = {}): CompiledPipeline {
   const strategy = options.strategy ?? 'auto';
   if (!STRATEGIES.includes(strategy))
     throw new PipelineError(`strategy must be one of ${STRATEGIES.join(', ')}, got '${strategy}'`, 'compile');
-  const { values } = validatePipeline(pipeline);
+  validatePipeline(pipeline);
+  // Exactness first: scalers feeding trees become the trees' thresholds (see fold-scalers.ts).
+  const program = foldScalersIntoTrees(pipeline);
+  const { values } = validatePipeline(program);
   const backend = options.backend ?? T.getBackend();
   const ops: CompiledOp[] = [];
   try {
-    for (const node of pipeline.nodes) {
+    for (const node of program.nodes) {
       const rule = RULES[node.op.kind] as CompileRule<typeof node.op.kind>;
       const inputs = node.inputs.map((n) => values.get(n) as ValueInfo);
       ops.push(rule(node.op as never, { backend, inputs, strategy }));
@@ -192,5 +198,5 @@ export function compile(pipeline: Pipeline, options: CompileOptions = {}): Compi
     for (const op of ops) op.dispose();
     throw e;
   }
-  return new CompiledPipeline(pipeline, backend, ops);
+  return new CompiledPipeline(program, backend, ops);
 }
