@@ -3,6 +3,7 @@
 import * as T from '@tessera/tensor';
 import { Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_MEAN_SIZE, patchCommand } from './patch.js';
+import { pipelinePredict } from './pipeline.js';
 
 const number = (what: string, min: number) => (v: string) => {
   const n = Number(v);
@@ -35,16 +36,49 @@ program
   .option('--limit <bytes>', 'bytes of the file to patch', number('--limit', 1), 400)
   .option('--backend <name>', 'cpu, webgpu or auto', 'auto')
   .action(async (file: string, opts) => {
-    // Which backend runs, and when 'auto' fell back to the CPU, why (T.init's reason).
-    let fallback = '';
-    const backend = await T.init({
-      backend: opts.backend,
-      onFallback: (why) => {
-        fallback = `; ${why.replace(/^tessera: /, '')}`;
-      },
-    });
-    console.log(`backend: ${backend.name} (${backend.description})${fallback}`);
+    const backend = await chooseBackend(opts.backend, (line) => console.log(line));
     await patchCommand(file, opts, backend);
+  });
+
+/** Picks the backend, says which runs and, after a fallback to the CPU, why (T.init's reason). */
+async function chooseBackend(name: string, print: (line: string) => void): Promise<T.Backend> {
+  let fallback = '';
+  const backend = await T.init({
+    backend: name as 'auto',
+    onFallback: (why) => {
+      fallback = `; ${why.replace(/^tessera: /, '')}`;
+    },
+  });
+  print(`backend: ${backend.name} (${backend.description})${fallback}`);
+  return backend;
+}
+
+const STRATEGIES = ['auto', 'gemm', 'tree_traversal', 'perfect_tree_traversal'];
+const pipeline = program
+  .command('pipeline')
+  .description('trained classical ML models compiled to tensor programs');
+pipeline
+  .command('predict')
+  .description(
+    'score the rows of a CSV file with a model (ONNX-ML, XGBoost JSON, scikit-learn export or ml.js JSON): one output row per input row, the label then each class probability, or the predicted value(s)',
+  )
+  .argument('<model>', 'the model file (the format is read from its content)')
+  .argument(
+    '<data>',
+    "a CSV file of the model's input columns (a header row naming them, or in the model's order)",
+  )
+  .option('-o, --out <path>', 'write the predictions here (default: standard output)')
+  .option('--batch <rows>', 'rows scored at a time', number('--batch', 1), 10_000)
+  .option('--strategy <name>', `tree strategy: ${STRATEGIES.join(', ')}`, (v: string) => {
+    if (!STRATEGIES.includes(v))
+      throw new InvalidArgumentError(`--strategy must be one of ${STRATEGIES.join(', ')}, got '${v}'`);
+    return v;
+  })
+  .option('--backend <name>', 'cpu, webgpu or auto', 'auto')
+  .action(async (model: string, data: string, opts) => {
+    // Progress and the backend line go to standard error: the predictions may be on standard output.
+    const backend = await chooseBackend(opts.backend, (line) => console.error(line));
+    await pipelinePredict(model, data, { ...opts, batch: Math.floor(opts.batch) }, backend);
   });
 
 program.parseAsync().then(
