@@ -86,6 +86,7 @@ describe('the release', () => {
       'packages/gpu',
       'packages/nn',
       'packages/patching',
+      'packages/pipeline',
       'packages/quant',
       'packages/tensor',
     ]);
