@@ -1,12 +1,2 @@
-// Seeded randomness for the tests, so that a failing case can be replayed.
-
-/** mulberry32: uniform numbers in [0, 1) from a 32-bit seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Seeded randomness for the tests, so that a failing case can be replayed: the tensor tests' PRNG.
+export { rng } from '../../tensor/test/helpers.js';
