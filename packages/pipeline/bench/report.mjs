@@ -38,39 +38,41 @@ const names = (models, batches) => models.flatMap((m) => batches.map((b) => [m, 
 export function printThroughput(records, { models, mljsModels, batches }) {
   const { get, best } = lookup(records);
   const label = (v) => (v ? `${rate(v.value)}${v.strategy ? ` (${v.strategy})` : ''}` : '—');
-  console.log(
-    '\nrows/s, scikit-learn models (Tessera: its fastest tree strategy; speed-up = Tessera / peer)',
-  );
-  printTable(
-    [
-      'model',
-      'batch',
-      'tessera-cpu',
-      'tessera-webgpu',
-      'onnxruntime',
-      'scikit-learn',
-      'cpu/ort',
-      'gpu/ort',
-      'cpu/sklearn',
-      'gpu/sklearn',
-    ],
-    names(models, batches).map(([m, b, n]) => {
-      const [cpu, gpu] = [best(n, 'tessera-cpu'), best(n, 'tessera-webgpu')];
-      const [ort, sk] = [get(n, 'onnxruntime-cpu'), get(n, 'scikit-learn predict')];
-      return [
-        m,
-        b.toLocaleString('en'),
-        label(cpu),
-        label(gpu),
-        rate(ort),
-        rate(sk),
-        ratio(cpu?.value, ort),
-        ratio(gpu?.value, ort),
-        ratio(cpu?.value, sk),
-        ratio(gpu?.value, sk),
-      ];
-    }),
-  );
+  if (models.length) {
+    console.log(
+      '\nrows/s, scikit-learn models (Tessera: its fastest tree strategy; speed-up = Tessera / peer)',
+    );
+    printTable(
+      [
+        'model',
+        'batch',
+        'tessera-cpu',
+        'tessera-webgpu',
+        'onnxruntime',
+        'scikit-learn',
+        'cpu/ort',
+        'gpu/ort',
+        'cpu/sklearn',
+        'gpu/sklearn',
+      ],
+      names(models, batches).map(([m, b, n]) => {
+        const [cpu, gpu] = [best(n, 'tessera-cpu'), best(n, 'tessera-webgpu')];
+        const [ort, sk] = [get(n, 'onnxruntime-cpu'), get(n, 'scikit-learn predict')];
+        return [
+          m,
+          b.toLocaleString('en'),
+          label(cpu),
+          label(gpu),
+          rate(ort),
+          rate(sk),
+          ratio(cpu?.value, ort),
+          ratio(gpu?.value, ort),
+          ratio(cpu?.value, sk),
+          ratio(gpu?.value, sk),
+        ];
+      }),
+    );
+  }
   console.log('\nrows/s, ml.js models (Tessera compiled from the same ml.js model)');
   printTable(
     ['model', 'batch', 'tessera-cpu', 'tessera-webgpu', 'ml.js', 'cpu/ml.js', 'gpu/ml.js'],

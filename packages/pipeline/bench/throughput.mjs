@@ -58,6 +58,13 @@ export async function timeTessera({
   notes,
 }) {
   const trees = pipeline.nodes.some((n) => n.op.kind === 'trees');
+  if (trees) {
+    const auto = compile(pipeline, { backend: backends[0][1] });
+    notes.push(
+      `${model}: 'auto' (Hummingbird's choice by depth) compiles ${Object.values(auto.strategies).join(', ')}`,
+    );
+    auto.dispose();
+  }
   for (const [impl, backend] of backends) {
     for (const strategy of trees ? STRATEGIES : [undefined]) {
       const program = compile(pipeline, { backend, strategy });

@@ -4,6 +4,9 @@
 // bench/sklearn_peer.py fixture), translated into a network, fine-tuned with the bench's procedure
 // and settings (fewer epochs) on the training rows, stopped on the validation rows; the original
 // and the fine-tuned pipelines scored on the test rows, which neither training nor stopping saw.
+// This is the bench's seed 0, where fine-tuning helps; over its five seeds this pipeline gains
+// little on breast_cancer (seed 3's test log-loss goes from 0.161 to 0.212), so the test pins this
+// seed's behaviour, not a general improvement.
 import { readFileSync } from 'node:fs';
 import * as T from '@tessera/tensor';
 import { describe, expect, it } from 'vitest';
