@@ -53,7 +53,7 @@ async function chooseBackend(name: string, print: (line: string) => void): Promi
   return backend;
 }
 
-const STRATEGIES = ['auto', 'gemm', 'tree_traversal', 'perfect_tree_traversal'];
+const STRATEGIES = ['auto', 'hummingbird', 'gemm', 'tree_traversal', 'perfect_tree_traversal'];
 const pipeline = program
   .command('pipeline')
   .description('trained classical ML models compiled to tensor programs');

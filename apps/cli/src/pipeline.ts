@@ -12,7 +12,7 @@ import {
   compile,
   parseModel,
   predictBatches,
-  type TreeStrategyName,
+  type StrategyChoice,
 } from '@tessera/pipeline';
 import { readCsvBatches } from '@tessera/pipeline/node';
 import type * as T from '@tessera/tensor';
@@ -24,7 +24,7 @@ export interface PredictCommandOptions {
   out?: string;
   /** Rows per batch. */
   batch: number;
-  strategy?: TreeStrategyName | 'auto';
+  strategy?: StrategyChoice;
   /** Where progress goes (standard error: the predictions may be on standard output). */
   progress?: NodeJS.WriteStream;
 }

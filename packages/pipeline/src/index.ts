@@ -6,7 +6,7 @@ export {
   type PredictInput,
   type PredictOutput,
 } from './compile/program.js';
-export type { TreeStrategyName } from './compile/trees/strategy.js';
+export type { StrategyChoice, TreeStrategyName } from './compile/trees/strategy.js';
 export { type ArrowTableLike, fromArrow } from './data/arrow.js';
 export { predictBatches, type ScoredBatch } from './data/batches.js';
 export { fromRows, type RowObject } from './data/rows.js';

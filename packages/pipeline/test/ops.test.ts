@@ -359,7 +359,7 @@ describe.each(list)('operators on %s', (_name, backend) => {
     program.dispose();
     await expect(program.predict([1, 2])).rejects.toThrow(/disposed/);
     expect(() => compile(p, { backend, strategy: 'fastest' as never })).toThrow(
-      /strategy must be one of auto, gemm/,
+      /strategy must be one of auto, hummingbird, gemm/,
     );
   });
 });

@@ -183,3 +183,31 @@ describe.each(list)('trainable pipelines on %s', (_name, backend) => {
     net.dispose();
   });
 });
+
+describe('trainable pipelines through encoders', () => {
+  it('a one-hot encoder of numeric categories (unknown: zeros) runs inside the network', async () => {
+    const p: Pipeline = {
+      source: 'sklearn',
+      inputs: [{ name: 'x', kind: 'float', columns: 1 }],
+      outputs: ['y'],
+      nodes: [
+        {
+          name: 'hot',
+          inputs: ['x'],
+          outputs: ['h'],
+          op: { kind: 'oneHot', categories: [[1, 2, 3]], unknown: 'zeros' },
+        },
+        {
+          name: 'lin',
+          inputs: ['h'],
+          outputs: ['y'],
+          op: { kind: 'linear', weights: [[1, 2, 3]], bias: [0.5], post: 'none' },
+        },
+      ],
+    };
+    const net = toTrainable(p, { backend: T.cpuBackend });
+    const y = net.forward(T.tensor(Float32Array.from([2, 3, 9]), { shape: [3, 1], backend: T.cpuBackend })).y;
+    expect([...(await y.data())]).toEqual([2.5, 3.5, 0.5]);
+    net.dispose();
+  });
+});

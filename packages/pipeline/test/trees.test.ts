@@ -131,7 +131,7 @@ describe.each(list)('tree ensembles on %s', (_name, backend) => {
     }
   });
 
-  it('chooses GEMM up to depth 3, the perfect traversal to 10, the plain traversal beyond', () => {
+  it("'hummingbird' chooses GEMM up to depth 3, the perfect traversal to 10, the traversal beyond; 'auto' the traversal", () => {
     for (const [depth, expected] of [
       [2, 'gemm'],
       [3, 'gemm'],
@@ -141,12 +141,16 @@ describe.each(list)('tree ensembles on %s', (_name, backend) => {
     ] as const) {
       // A full tree of exactly `depth` (r = 0.6 never stops early).
       const tree = randomTree(() => 0.6, depth, 3, 1, ['leq']);
-      const program = compile(
-        ensemble({ kind: 'trees', trees: [tree], outputs: 1, aggregate: 'sum', base: [0], post: 'none' }, 3),
-        { backend },
+      const p = ensemble(
+        { kind: 'trees', trees: [tree], outputs: 1, aggregate: 'sum', base: [0], post: 'none' },
+        3,
       );
+      const program = compile(p, { backend, strategy: 'hummingbird' });
       expect(program.strategies).toEqual({ trees: expected });
       program.dispose();
+      const auto = compile(p, { backend });
+      expect(auto.strategies).toEqual({ trees: 'tree_traversal' });
+      auto.dispose();
     }
   });
 });

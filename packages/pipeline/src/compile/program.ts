@@ -5,7 +5,7 @@ import { validatePipeline } from '../ir/validate.js';
 import { foldScalersIntoTrees } from './fold-scalers.js';
 import { RULES } from './ops/index.js';
 import type { CompiledOp, CompileRule } from './ops/rule.js';
-import type { TreeStrategyName } from './trees/strategy.js';
+import type { StrategyChoice, TreeStrategyName } from './trees/strategy.js';
 import { isLabels, isStrings, labelsAsValues, type RunValue } from './value.js';
 
 /** Options of {@link compile}. */
@@ -13,10 +13,11 @@ export interface CompileOptions {
   /** Where the program's constants live and it runs. Default: the backend chosen by `T.init()`. */
   backend?: T.Backend;
   /**
-   * How tree ensembles compile: Hummingbird's GEMM, TreeTraversal or PerfectTreeTraversal, or
-   * 'auto' (default) to choose by depth (GEMM <= 3, perfect <= 10, traversal beyond).
+   * How tree ensembles compile: Hummingbird's GEMM, TreeTraversal or PerfectTreeTraversal by name;
+   * 'auto' (default), the traversal, the fastest here at every depth and batch measured; or
+   * 'hummingbird', Hummingbird's choice by depth (GEMM <= 3, perfect <= 10, traversal beyond).
    */
-  strategy?: TreeStrategyName | 'auto';
+  strategy?: StrategyChoice;
 }
 
 /** One input's rows: row-major numbers (a Float32Array keeps its float32 values) or strings. */
@@ -36,7 +37,7 @@ function exclusive<R>(f: () => Promise<R>): Promise<R> {
   return run;
 }
 
-const STRATEGIES = ['auto', 'gemm', 'tree_traversal', 'perfect_tree_traversal'];
+const STRATEGIES = ['auto', 'hummingbird', 'gemm', 'tree_traversal', 'perfect_tree_traversal'];
 
 /**
  * A pipeline compiled to tensor programs on one backend. Holds its parameters on the device until

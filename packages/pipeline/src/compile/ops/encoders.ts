@@ -41,25 +41,30 @@ export const oneHot: CompileRule<'oneHot'> = (op, { backend }) => {
       },
     ),
   );
-  return compiled(async ([x]: RunValue[], rows) => {
+  const hot = (x: RunValue, rows: number) => {
     const values = isStrings(x)
       ? T.cast(stringCodes(x, op.categories as string[][], rows, backend), 'f32')
       : (x as T.Tensor);
-    const hits = cats.map((c, col) => T.cast(T.eq(T.narrow(values, 1, col, 1), c), 'f32'));
-    if (op.unknown === 'error') {
-      // 1 where a row's value in a column is one of its categories.
-      const known = await T.concat(
-        hits.map((h) => T.max(h, 1, true)),
-        1,
-      ).data();
-      const bad = known.indexOf(0);
-      if (bad >= 0) {
-        const [r, c] = [Math.floor(bad / cats.length), bad % cats.length];
-        throw new PipelineError(
-          `row ${r}, column ${c}: the value is not one of the encoder's categories`,
-          'oneHot',
-        );
-      }
+    return cats.map((c, col) => T.cast(T.eq(T.narrow(values, 1, col, 1), c), 'f32'));
+  };
+  if (op.unknown !== 'error') {
+    // Synchronous (nothing read back), so that a trained network can run through it.
+    return compiled(([x], rows) => [T.concat(hot(x, rows), 1)], cats);
+  }
+  return compiled(async ([x], rows) => {
+    const hits = hot(x, rows);
+    // 1 where a row's value in a column is one of its categories.
+    const known = await T.concat(
+      hits.map((h) => T.max(h, 1, true)),
+      1,
+    ).data();
+    const bad = known.indexOf(0);
+    if (bad >= 0) {
+      const [r, c] = [Math.floor(bad / cats.length), bad % cats.length];
+      throw new PipelineError(
+        `row ${r}, column ${c}: the value is not one of the encoder's categories`,
+        'oneHot',
+      );
     }
     return [T.concat(hits, 1)];
   }, cats);

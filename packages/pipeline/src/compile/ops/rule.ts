@@ -1,14 +1,14 @@
 import * as T from '@tessera/tensor';
 import type { OperatorKind, OperatorOf, ValueInfo } from '../../ir/types.js';
-import type { TreeStrategyName } from '../trees/strategy.js';
+import type { StrategyChoice, TreeStrategyName } from '../trees/strategy.js';
 import type { RunValue } from '../value.js';
 
 /** What compiling an operator may use: the backend its constants live on, its inputs' types. */
 export interface CompileContext {
   backend: T.Backend;
   inputs: ValueInfo[];
-  /** The tree strategy asked for, or 'auto' for Hummingbird's choice by depth. */
-  strategy: TreeStrategyName | 'auto';
+  /** The tree strategy asked for, or a rule that chooses one (see chooseStrategy). */
+  strategy: StrategyChoice;
 }
 
 /** An operator ready to run: its constants uploaded, its computation a function of its inputs. */

@@ -15,7 +15,7 @@ import { compiled } from './rule.js';
  */
 export const trees: CompileRule<'trees'> = (op, { backend, strategy }) => {
   const { trees: canonical, depth, uniformOp } = canonicalEnsemble(op);
-  const name = strategy === 'auto' ? chooseStrategy(depth) : strategy;
+  const name = chooseStrategy(strategy, depth);
   const s: TreeStrategy =
     name === 'gemm'
       ? gemmStrategy(canonical, op.outputs, uniformOp, backend)
