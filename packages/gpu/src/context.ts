@@ -44,6 +44,8 @@ export class GpuContext {
   compiledPipelines = 0;
   /** Command buffers submitted so far. */
   submits = 0;
+  /** Compute dispatches recorded so far (a kernel split to fit the adapter's limits counts each part). */
+  dispatches = 0;
 
   private readonly pool: BufferPool;
   private readonly pipelines = new Map<string, Kernel>();
@@ -256,6 +258,7 @@ export class GpuContext {
     this.pass.setBindGroup(0, bindGroup);
     this.pass.dispatchWorkgroups(workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1);
     this.batchLabels.push(kernel.label);
+    this.dispatches++;
     if (this.batchLabels.length >= this.maxBatch) this.flush();
   }
 

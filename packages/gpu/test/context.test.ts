@@ -82,7 +82,9 @@ describe.skipIf(!ctx)('GpuContext on the real adapter', () => {
     const buf = c.createBuffer(400);
     c.write(buf, new Float32Array(100));
     const submits = c.submits;
+    const dispatches = c.dispatches;
     for (let i = 0; i < 5; i++) c.dispatch(k1, [buf], [2]);
+    expect(c.dispatches).toBe(dispatches + 5);
     expect(c.submits).toBe(submits); // still recorded, not submitted
     const out = new Float32Array(await c.read(buf, 400));
     expect(c.submits).toBe(submits + 1);
