@@ -12,7 +12,7 @@ export const TESSERA_BACKENDS = ['cpu', 'wasm', 'webgpu'];
  * @param {string} name
  * @returns {Promise<object | string>} the backend, or the reason it was skipped
  */
-export async function tesseraBackend(T, name) {
+async function tesseraBackend(T, name) {
   const factoryKey = Object.keys(T).find((k) => k.toLowerCase() === `create${name}backend`);
   const source = T[`${name}Backend`] ?? (factoryKey && T[factoryKey]);
   if (source === undefined)
@@ -24,4 +24,24 @@ export async function tesseraBackend(T, name) {
   } catch (e) {
     return String(e?.message ?? e);
   }
+}
+
+/**
+ * Every Tessera backend this build and machine can make, in {@link TESSERA_BACKENDS} order, each
+ * printed with its description; those that cannot be made are printed with the reason and left out.
+ * @param {typeof import('@tessera/tensor')} T
+ * @returns {Promise<{ name: string, impl: string, backend: object }[]>}
+ */
+export async function tesseraBackends(T) {
+  const found = [];
+  for (const name of TESSERA_BACKENDS) {
+    const backend = await tesseraBackend(T, name);
+    const impl = `tessera-${name}`;
+    if (typeof backend === 'string') console.log(`${impl}: skipped (${backend})`);
+    else {
+      console.log(`${impl}: ${backend.description}`);
+      found.push({ name, impl, backend });
+    }
+  }
+  return found;
 }

@@ -2,12 +2,13 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TESSERA_BACKENDS, tesseraBackend } from './backends.mjs';
+import { tesseraBackends } from './backends.mjs';
 import { printTable } from './table.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const RESULTS = join(ROOT, 'bench', 'results', 'latest.json');
 export const QUICK = process.env.BENCH_QUICK === '1';
+export { tesseraBackends };
 
 /**
  * Times `run` (which returns a promise that resolves when its work is done, data read back):
@@ -75,15 +76,7 @@ export function saveRecords(pkg, records) {
  */
 export async function runSuite(pkg, suite, { T, findAdapter }) {
   const records = [];
-  for (const name of TESSERA_BACKENDS) {
-    const backend = await tesseraBackend(T, name);
-    if (typeof backend === 'string') {
-      console.log(`tessera-${name}: skipped (${backend})`);
-      continue;
-    }
-    console.log(`tessera-${name}: ${backend.description}`);
-    await suite.tessera(backend, `tessera-${name}`, records);
-  }
+  for (const { impl, backend } of await tesseraBackends(T)) await suite.tessera(backend, impl, records);
   // A WebGPU adapter hands out one device, so each peer gets a fresh one; both are found before
   // either peer defines navigator.gpu (which findAdapter would otherwise return).
   const fresh = () =>
