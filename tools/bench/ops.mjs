@@ -1,13 +1,14 @@
-// One op timed alike on every library: random inputs made once, then each repetition runs the op and
-// reads its result back (so lazy and queued GPU work is included), and the inputs are freed after.
-// A case is { name, flops?, shapes, shapesFor?: { tessera?, tfjs?, jax? }, tessera, tfjs, jax }, the
-// last three being the op written with each library (taking the inputs, returning the output).
+// One op timed alike on every library: random inputs made once and computed before timing (a lazy
+// library would otherwise regenerate them inside each timed run), then each repetition runs the op
+// and reads its result back (so lazy and queued GPU work is included), and the inputs are freed after.
+// A case is { name, flops?, shapes, tessera, tfjs, jax }, the last three being the op written with
+// each library (taking the inputs, returning the output).
 import { time } from './index.mjs';
 import { jax } from './jax.mjs';
 import { tf } from './tfjs.mjs';
 
 /**
- * @typedef {{ randn: (shape: number[], seed: number) => any, prepare: (op: Function) => Function,
+ * @typedef {{ randn: (shape: number[], seed: number) => Promise<any>, prepare: (op: Function) => Function,
  *   run: (op: Function, inputs: any[]) => Promise<void>, free: (inputs: any[], op: Function) => void }} Library
  */
 
@@ -16,7 +17,11 @@ import { tf } from './tfjs.mjs';
  * @returns {Library}
  */
 export const tesseraLibrary = (T, backend) => ({
-  randn: (shape, seed) => T.randn(shape, { backend, generator: new T.Generator(seed) }),
+  randn: async (shape, seed) => {
+    const x = T.randn(shape, { backend, generator: new T.Generator(seed) });
+    await x.data();
+    return x;
+  },
   prepare: (op) => op,
   run: async (op, xs) => {
     const y = T.tidy(() => op(...xs));
@@ -30,7 +35,11 @@ export const tesseraLibrary = (T, backend) => ({
 
 /** TensorFlow.js on its current backend. @type {Library} */
 export const tfjsLibrary = {
-  randn: (shape) => tf.randomNormal(shape),
+  randn: async (shape) => {
+    const x = tf.randomNormal(shape);
+    await x.data();
+    return x;
+  },
   prepare: (op) => op,
   run: async (op, xs) => {
     const y = tf.tidy(() => op(...xs));
@@ -46,7 +55,11 @@ export const tfjsLibrary = {
  * @type {Library}
  */
 export const jaxLibrary = {
-  randn: (shape, seed) => jax.random.normal(jax.random.key(seed), shape),
+  randn: async (shape, seed) => {
+    const x = jax.random.normal(jax.random.key(seed), shape);
+    await x.blockUntilReady();
+    return x;
+  },
   prepare: (op) => jax.jit(op),
   run: async (op, xs) => {
     await op(...xs.map((x) => x.ref)).data();
@@ -61,7 +74,7 @@ export const jaxLibrary = {
  * Times every case on one library and pushes the median ms (and GFLOP/s where a case counts flops).
  * @param {string} pkg
  * @param {string} impl the record's impl, e.g. `jax-wasm`
- * @param {'tessera' | 'tfjs' | 'jax'} key which op and input shapes of each case to use
+ * @param {'tessera' | 'tfjs' | 'jax'} key which of each case's ops to run
  * @param {Library} library
  * @param {object[]} cases
  * @param {import('./index.mjs').BenchRecord[]} records
@@ -89,10 +102,10 @@ export async function measureCases(pkg, impl, key, library, cases, records) {
 
 /** Median ms of one case on one library, its inputs and compiled op freed after. */
 async function timeCase(c, key, library) {
-  const inputs = (c.shapesFor?.[key] ?? c.shapes).map((shape, i) => library.randn(shape, i + 1));
+  const inputs = await Promise.all(c.shapes.map((shape, i) => library.randn(shape, i + 1)));
   const op = library.prepare(c[key]);
   try {
-    return await time(() => library.run(op, inputs), c.timing);
+    return await time(() => library.run(op, inputs));
   } finally {
     library.free(inputs, op);
   }
