@@ -80,13 +80,17 @@ export function registerMatmulSource(t: RegisterTiling, batchRank: number, param
     for (const j of cols) setup.push(`let bv${j} = be${j} / 4u;`);
     for (const j of cols) step.push(`let b${j} = B[bv${j} + k / 4u];`);
     for (const i of rows) {
-      const ai = a === 'vec4-k' ? `a${i}` : vec4(kks.map((kk) => aAt(i, kk)));
-      step.push(`let ak${i} = ${ai};`);
+      // Row i of A over k .. k + 3: loaded as one vec4 already, or gathered from its scalars.
+      let ak = `a${i}`;
+      if (a !== 'vec4-k') {
+        ak = `ak${i}`;
+        step.push(`let ak${i} = ${vec4(kks.map((kk) => aAt(i, kk)))};`);
+      }
       for (const q of quads) {
         const m = `mat4x4<f32>(${range(4)
           .map((l) => `b${4 * q + l}`)
           .join(', ')})`;
-        step.push(`acc${i}_${q} = acc${i}_${q} + ak${i} * ${m};`);
+        step.push(`acc${i}_${q} = acc${i}_${q} + ${ak} * ${m};`);
       }
     }
   } else {
