@@ -44,6 +44,21 @@ describe('matmul variant selection', () => {
     expect(rows).toEqual([1, 2, 4, 4, 8, 8, 8, 8]);
   });
 
+  it('computes four columns per invocation when N ≤ 4, and uses small workgroups for few blocks', () => {
+    const pick = (M: number, N: number, batches = 1) => {
+      const v = chooseMatmulVariant(problem(M, 64, N, { batches })) as RegisterTiling;
+      return [v.tn, v.wg];
+    };
+    expect(pick(64, 4)).toEqual([4, 16]);
+    expect(pick(64, 5)).toEqual([8, 16]);
+    // 4 × 64 blocks of 8 × 8: four workgroups of 64.
+    expect(pick(256, 64)).toEqual([8, 64]);
+    expect(pick(248, 64)).toEqual([8, 16]);
+    // Batches count: 31 or 32 matrices of 8 blocks.
+    expect(pick(8, 64, 31)).toEqual([8, 16]);
+    expect(pick(8, 64, 32)).toEqual([8, 64]);
+  });
+
   it('loads vec4s along the contiguous dimension of aligned operands, scalars otherwise', () => {
     const loads = (p: MatmulProblem) => {
       const v = chooseMatmulVariant(p) as RegisterTiling;
