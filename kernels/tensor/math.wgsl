@@ -56,6 +56,44 @@ fn log_f(x: f32) -> f32 {
   return log(x);
 }
 
+// log(1 + x) and exp(x) − 1 near 0 by their series (to x⁷: under 1e-8 relative for |x| < 0.1), and
+// from log and exp elsewhere, where rounding 1 + x or the result costs under 1e-6 relative. The
+// usual cancelling tricks ((u − 1) against log u) do not survive compilers that reassociate floats.
+fn log1p_f(x: f32) -> f32 {
+  if (abs(x) < 0.1) {
+    return x * (1.0 - x * (0.5 - x * (0.33333333 - x * (0.25 - x * (0.2 - x * (0.16666667 - x * 0.14285714))))));
+  }
+  return log_f(1.0 + x);
+}
+fn expm1_f(x: f32) -> f32 {
+  if (abs(x) < 0.1) {
+    return x * (1.0 + x * (0.5 + x * (0.16666667 + x * (0.041666668 + x * (0.008333334 + x * (0.0013888889 + x * 0.0001984127))))));
+  }
+  return exp(x) - 1.0;
+}
+// arctan as Cephes' atanf (about 1 ulp): WGSL's builtin may be coarse (and 0 at NaN) on some adapters.
+fn atan_f(x: f32) -> f32 {
+  if (is_nan(x)) { return x; }
+  let a = abs(x);
+  var y = 0.0;
+  var t = a;
+  if (a > 2.414213562373095) { y = 1.5707963267948966; t = -1.0 / a; }
+  else if (a > 0.4142135623730950) { y = 0.7853981633974483; t = (a - 1.0) / (a + 1.0); }
+  let z = t * t;
+  let r = y + ((((8.05374449538e-2 * z - 1.38776856032e-1) * z + 1.99777106478e-1) * z - 3.33329491539e-1) * z * t + t);
+  return select(r, -r, x < 0.0);
+}
+// asin and acos through atan_f (WGSL's builtins may be coarse), with the square roots of
+// (1 − x)(1 + x) that keep their accuracy near ±1; NaN outside [−1, 1], as in C.
+fn asin_f(x: f32) -> f32 {
+  if (!(abs(x) <= 1.0)) { return nan_f(); }
+  return atan_f(x / sqrt((1.0 - x) * (1.0 + x)));
+}
+fn acos_f(x: f32) -> f32 {
+  if (!(abs(x) <= 1.0)) { return nan_f(); }
+  return 2.0 * atan_f(sqrt((1.0 - x) / (1.0 + x)));
+}
+
 // C's pow (what PyTorch computes): WGSL's pow is exp2(b·log2(a)), undefined for a <= 0.
 // Zero, infinite and negative bases and infinite exponents follow C99 Annex F.
 fn pow_f(a: f32, b: f32) -> f32 {
@@ -169,6 +207,8 @@ fn trig_f(x: f32, shift: u32) -> f32 {
   return select(v, -v, negative && shift == 0u);
 }
 fn sin_f(x: f32) -> f32 { return trig_f(x, 0u); }
+// tan from the exactly reduced sin and cos: within a few ulp away from the poles.
+fn tan_f(x: f32) -> f32 { return trig_f(x, 0u) / trig_f(x, 1u); }
 fn cos_f(x: f32) -> f32 { return trig_f(x, 1u); }
 
 // NaN tested on the bits: WGSL lets compilers assume floats are never NaN, so `x != x` may fold.

@@ -2,6 +2,7 @@ import { isGradEnabled } from './autograd.js';
 import type { Backend } from './backend.js';
 import { BackendError } from './errors.js';
 import { fusedStorage, prologueOf } from './fusion/fuse.js';
+import { composer } from './fusion/views.js';
 import type { Exp } from './ir/exp.js';
 import { REDUCE_GROUP } from './opgroups.js';
 import type { KernelOp, OpName, OpParams, PrologueOp, View } from './opset.js';
@@ -22,6 +23,27 @@ export const viewOf = (t: Tensor): View => ({
   offset: t.offset,
   dtype: t.dtype,
 });
+
+/**
+ * What a built-in kernel reads of `t` (they all take strided views): a pending copy is not made,
+ * its source is read through the composed window instead, when one exists.
+ */
+function kernelViewOf(t: Tensor): View {
+  const r = t.storage.pending;
+  if (r && r.exp.op === 'input') {
+    const src = r.sources[r.exp.arg];
+    const w = composer(r.out.shape, t.shape, t)?.compose(src);
+    if (w)
+      return {
+        handle: src.storage.handle,
+        shape: t.shape,
+        strides: w.strides,
+        offset: w.offset,
+        dtype: t.dtype,
+      };
+  }
+  return viewOf(t);
+}
 
 /** @internal Checks the inputs are alive and on one backend, and returns it. */
 export function backendOf(op: string, inputs: readonly Tensor[], backend?: Backend): Backend {
@@ -68,7 +90,7 @@ export function apply<K extends OpName>(
     // Reductions and row ops read a pending first input through its expression (a prologue).
     const prologue = PROLOGUE_OPS.has(op) ? prologueOf(b, inputs[0]) : undefined;
     try {
-      const views = inputs.map((t, i) => (i === 0 && prologue ? prologue.input : viewOf(t)));
+      const views = inputs.map((t, i) => (i === 0 && prologue ? prologue.input : kernelViewOf(t)));
       const handle = kernel(spec, views, params);
       out = new Tensor(new Storage(b, handle), spec.shape, contiguousStrides(spec.shape), 0, spec.dtype);
     } finally {

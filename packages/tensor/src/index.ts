@@ -13,14 +13,21 @@ export { keep, type MemoryInfo, memory, tidy } from './memory.js';
 export * from './ops/index.js';
 export {
   BINARY_OPS,
+  type BinaryOp,
   COMPARE_OPS,
+  type CompareOp,
   type KernelOp,
   type KernelParams,
+  LOGICAL_OPS,
+  type LogicalOp,
   type MapOp,
   type MapParams,
   type OpName,
   type OutSpec,
+  PREDICATE_OPS,
+  type PredicateOp,
   UNARY_OPS,
+  type UnaryOp,
   type View,
   type ViewOp,
 } from './opset.js';

@@ -19,7 +19,24 @@ export const UNARY_OPS = [
   'gelu',
   'silu',
   'erf',
+  'log1p',
+  'expm1',
+  'log2',
+  'tan',
+  'asin',
+  'acos',
+  'atan',
+  'floor',
+  'ceil',
+  'round',
+  'trunc',
+  'reciprocal',
+  'softplus',
 ] as const;
+/** Tests of each element (any dtype in, `u8` out): not differentiable. */
+export const PREDICATE_OPS = ['isnan', 'isinf', 'isfinite', 'logical_not'] as const;
+/** Logical ops with broadcasting: nonzero is true; they return `u8`. */
+export const LOGICAL_OPS = ['logical_and', 'logical_or', 'logical_xor'] as const;
 /** Binary elementwise ops with NumPy broadcasting. */
 export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum'] as const;
 /** Comparisons with broadcasting; they return `u8` (0 or 1). */
@@ -32,6 +49,8 @@ export const ARG_REDUCE_OPS = ['argmax', 'argmin'] as const;
 export type UnaryOp = (typeof UNARY_OPS)[number];
 export type BinaryOp = (typeof BINARY_OPS)[number];
 export type CompareOp = (typeof COMPARE_OPS)[number];
+export type PredicateOp = (typeof PREDICATE_OPS)[number];
+export type LogicalOp = (typeof LOGICAL_OPS)[number];
 export type ReduceOp = (typeof REDUCE_OPS)[number];
 export type ArgReduceOp = (typeof ARG_REDUCE_OPS)[number];
 
@@ -41,7 +60,16 @@ type Each<U extends string, P> = { [K in U]: P };
  * Parameters of the ops defined by an expression (see `rules/elementwise.ts`): each backend renders
  * the expression, and chains of them fuse into one kernel. Adding one is a rule, not a kernel.
  */
-export interface MapParams extends Each<UnaryOp, {}>, Each<BinaryOp, {}>, Each<CompareOp, {}> {
+export interface MapParams
+  extends Each<UnaryOp, {}>,
+    Each<BinaryOp, {}>,
+    Each<CompareOp, {}>,
+    Each<PredicateOp, {}>,
+    Each<LogicalOp, {}> {
+  /** x for x > 0, slope·x otherwise. */
+  leaky_relu: { slope: number };
+  /** x for x > 0, alpha·(eˣ − 1) otherwise. */
+  elu: { alpha: number };
   full: { shape: number[]; dtype: DType; value: number };
   arange: { shape: number[]; dtype: DType; start: number; step: number };
   /** Uniform [0, 1) from a counter-based hash of (seed, offset + i): the same numbers on every backend. */

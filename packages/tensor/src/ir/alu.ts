@@ -93,6 +93,30 @@ export const ALU = {
     wgsl: (_, a) => `sigmoid_f(${a})`,
   },
   erf: float1('lib.erf', 'erf_f'),
+  log1p: float1('Math.log1p', 'log1p_f'),
+  expm1: float1('Math.expm1', 'expm1_f'),
+  log2: float1('Math.log2', 'log2_f'),
+  tan: float1('Math.tan', 'tan_f'),
+  asin: float1('Math.asin', 'asin_f'),
+  acos: float1('Math.acos', 'acos_f'),
+  atan: float1('Math.atan', 'atan_f'),
+  floor: float1('Math.floor', 'floor'),
+  ceil: float1('Math.ceil', 'ceil'),
+  trunc: float1('Math.trunc', 'trunc'),
+  /** To the nearest integer, ties to even, as PyTorch (and WGSL's round). */
+  round: float1('lib.roundEven', 'round'),
+  isnan: {
+    arity: 1,
+    result: flag,
+    js: (_, a) => `(${a} !== ${a} ? 1 : 0)`,
+    wgsl: (_, a) => `select(0u, 1u, is_nan(${a}))`,
+  },
+  isinf: {
+    arity: 1,
+    result: flag,
+    js: (_, a) => `(${a} === Infinity || ${a} === -Infinity ? 1 : 0)`,
+    wgsl: (_, a) => `select(0u, 1u, is_inf(${a}))`,
+  },
   // NaN and −0 stay themselves, as in PyTorch (WGSL's max may drop a NaN, so it selects).
   relu: {
     arity: 1,

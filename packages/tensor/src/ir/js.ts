@@ -12,6 +12,10 @@ export const lib = {
   pow,
   uniform,
   normal,
+  roundEven: (x: number) => {
+    const r = Math.round(x);
+    return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  },
   maximum: (a: number, b: number) => (a > b || Number.isNaN(a) ? a : b),
   minimum: (a: number, b: number) => (a < b || Number.isNaN(a) ? a : b),
 };

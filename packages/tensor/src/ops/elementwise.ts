@@ -1,7 +1,7 @@
 import { apply } from '../apply.js';
 import type { DType } from '../dtype.js';
 import { DTypeError } from '../errors.js';
-import type { BinaryOp, CompareOp, UnaryOp } from '../opset.js';
+import type { BinaryOp, CompareOp, LogicalOp, PredicateOp, UnaryOp } from '../opset.js';
 import { broadcastShapes, sameShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { full } from './creation.js';
@@ -72,6 +72,54 @@ export const gelu = unary('gelu');
 export const silu = unary('silu');
 /** The error function. */
 export const erf = unary('erf');
+/** ln(1 + x), accurate for small x. */
+export const log1p = unary('log1p');
+/** eˣ − 1, accurate for small x. */
+export const expm1 = unary('expm1');
+/** log₂ x */
+export const log2 = unary('log2');
+/** tan x */
+export const tan = unary('tan');
+/** arcsin x (NaN outside [−1, 1]). */
+export const asin = unary('asin');
+/** arccos x (NaN outside [−1, 1]). */
+export const acos = unary('acos');
+/** arctan x */
+export const atan = unary('atan');
+/** Largest integer ≤ x. */
+export const floor = unary('floor');
+/** Smallest integer ≥ x. */
+export const ceil = unary('ceil');
+/** Nearest integer, ties to even (as PyTorch). */
+export const round = unary('round');
+/** x rounded toward zero. */
+export const trunc = unary('trunc');
+/** 1/x */
+export const reciprocal = unary('reciprocal');
+/** ln(1 + eˣ), and x itself above 20 (PyTorch's default beta 1, threshold 20). */
+export const softplus = unary('softplus');
+/** x for x > 0, `slope`·x otherwise (PyTorch's default slope 0.01). */
+export const leakyRelu = (x: Tensor, slope = 0.01): Tensor => apply('leaky_relu', [x], { slope });
+/** x for x > 0, `alpha`·(eˣ − 1) otherwise. */
+export const elu = (x: Tensor, alpha = 1): Tensor => apply('elu', [x], { alpha });
+
+const predicate = (op: PredicateOp) => (x: Tensor) => apply(op, [x], {});
+/** Whether each element is NaN, as u8. */
+export const isnan = predicate('isnan');
+/** Whether each element is ±inf, as u8. */
+export const isinf = predicate('isinf');
+/** Whether each element is neither NaN nor ±inf, as u8. */
+export const isfinite = predicate('isfinite');
+/** 1 where the element is zero, as u8. */
+export const logicalNot = predicate('logical_not');
+
+const logical = (op: LogicalOp) => (a: TensorLike, b: TensorLike) => apply(op, broadcast(op, a, b), {});
+/** Both nonzero, as u8, broadcasting. */
+export const logicalAnd = logical('logical_and');
+/** Either nonzero, as u8, broadcasting. */
+export const logicalOr = logical('logical_or');
+/** Exactly one nonzero, as u8, broadcasting. */
+export const logicalXor = logical('logical_xor');
 
 const binary = (op: BinaryOp | CompareOp) => (a: TensorLike, b: TensorLike) =>
   apply(op, broadcast(op, a, b), {});

@@ -1,8 +1,9 @@
 import type { DType } from '../dtype.js';
 import { type Exp, ex } from '../ir/exp.js';
+import { zerosLike } from '../ops/creation.js';
 import * as E from '../ops/elementwise.js';
-import type { BinaryOp, CompareOp, UnaryOp } from '../opset.js';
-import { BINARY_OPS, COMPARE_OPS } from '../opset.js';
+import type { BinaryOp, CompareOp, LogicalOp, PredicateOp, UnaryOp } from '../opset.js';
+import { BINARY_OPS, COMPARE_OPS, LOGICAL_OPS, PREDICATE_OPS } from '../opset.js';
 import type { Tensor } from '../tensor.js';
 import { needDType, sameDType, sameShapes } from './check.js';
 import type { Backward, MapRule, MapRules } from './types.js';
@@ -35,7 +36,28 @@ const unaryGrad: Record<UnaryOp, Backward<UnaryOp> | { nondifferentiable: string
     return [E.mul(g, E.mul(s, E.add(E.mul(x, E.sub(1, s)), 1)))];
   },
   erf: (g, { inputs: [x] }) => [E.mul(g, E.mul(E.exp(E.neg(E.square(x))), 2 / Math.sqrt(Math.PI)))],
+  log1p: (g, { inputs: [x] }) => [E.div(g, E.add(x, 1))],
+  expm1: (g, { out }) => [E.mul(g, E.add(out, 1))],
+  log2: (g, { inputs: [x] }) => [E.div(g, E.mul(x, Math.LN2))],
+  tan: (g, { out }) => [E.mul(g, E.add(E.square(out), 1))],
+  asin: (g, { inputs: [x] }) => [E.mul(g, E.rsqrt(E.sub(1, E.square(x))))],
+  acos: (g, { inputs: [x] }) => [E.neg(E.mul(g, E.rsqrt(E.sub(1, E.square(x)))))],
+  atan: (g, { inputs: [x] }) => [E.div(g, E.add(E.square(x), 1))],
+  // Piecewise constant: PyTorch gives zeros (not NaN where g is NaN).
+  floor: (g) => [zerosLike(g)],
+  ceil: (g) => [zerosLike(g)],
+  round: (g) => [zerosLike(g)],
+  trunc: (g) => [zerosLike(g)],
+  reciprocal: (g, { out }) => [E.neg(E.mul(g, E.square(out)))],
+  // PyTorch's softplus_backward: g past the threshold, g·z/(z + 1) with z = eˣ below it.
+  softplus: (g, { inputs: [x] }) => {
+    const z = E.exp(x);
+    return [E.where(E.gt(x, SOFTPLUS_THRESHOLD), g, E.div(E.mul(g, z), E.add(z, 1)))];
+  },
 };
+
+/** Above it softplus is x itself, as in PyTorch (beta 1, threshold 20). */
+const SOFTPLUS_THRESHOLD = 20;
 
 const f32 = (v: number) => ex.const(v, 'f32');
 const alu1 =
@@ -53,7 +75,18 @@ const alu1 =
       | 'tanh'
       | 'sigmoid'
       | 'relu'
-      | 'erf',
+      | 'erf'
+      | 'log1p'
+      | 'expm1'
+      | 'log2'
+      | 'tan'
+      | 'asin'
+      | 'acos'
+      | 'atan'
+      | 'floor'
+      | 'ceil'
+      | 'round'
+      | 'trunc',
   ) =>
   (a: Exp) =>
     ex.alu(op, a);
@@ -85,6 +118,42 @@ const unaryExp: Record<UnaryOp, (a: Exp) => Exp> = {
     ),
   silu: (x) => ex.alu('mul', x, ex.alu('sigmoid', x)),
   erf: alu1('erf'),
+  log1p: alu1('log1p'),
+  expm1: alu1('expm1'),
+  log2: alu1('log2'),
+  tan: alu1('tan'),
+  asin: alu1('asin'),
+  acos: alu1('acos'),
+  atan: alu1('atan'),
+  floor: alu1('floor'),
+  ceil: alu1('ceil'),
+  round: alu1('round'),
+  trunc: alu1('trunc'),
+  reciprocal: (x) => ex.alu('div', f32(1), x),
+  softplus: (x) =>
+    ex.alu('where', ex.alu('gt', x, f32(SOFTPLUS_THRESHOLD)), x, ex.alu('log1p', ex.alu('exp', x))),
+};
+
+const u8 = (v: number) => ex.const(v, 'u8');
+const zeroOf = (x: Exp) => ex.const(0, x.dtype);
+/** Nonzero as u8 1, zero (and −0) as 0; NaN is nonzero. */
+const truthy = (x: Exp) => ex.alu('ne', x, zeroOf(x));
+
+/** Each predicate: an expression of the element (integers are never NaN or infinite). */
+const predicateExp: Record<PredicateOp, (x: Exp) => Exp> = {
+  isnan: (x) => (x.dtype === 'f32' ? ex.alu('isnan', x) : u8(0)),
+  isinf: (x) => (x.dtype === 'f32' ? ex.alu('isinf', x) : u8(0)),
+  isfinite: (x) =>
+    x.dtype === 'f32'
+      ? ex.alu('eq', ex.alu('maximum', ex.alu('isnan', x), ex.alu('isinf', x)), u8(0))
+      : u8(1),
+  logical_not: (x) => ex.alu('eq', x, zeroOf(x)),
+};
+
+const logicalExp: Record<LogicalOp, (a: Exp, b: Exp) => Exp> = {
+  logical_and: (a, b) => ex.alu('mul', truthy(a), truthy(b)),
+  logical_or: (a, b) => ex.alu('maximum', truthy(a), truthy(b)),
+  logical_xor: (a, b) => ex.alu('ne', truthy(a), truthy(b)),
 };
 
 const binaryGrad: Record<BinaryOp, Backward<BinaryOp>> = {
@@ -153,10 +222,59 @@ const compareRule = (op: CompareOp): MapRule<CompareOp> => ({
 const fromKeys = <U extends string, V>(keys: readonly U[], f: (k: U) => V) =>
   Object.fromEntries(keys.map((k) => [k, f(k)])) as Record<U, V>;
 
-export const elementwiseRules: MapRules<UnaryOp | BinaryOp | CompareOp | 'cast' | 'where'> = {
+const predicateRule = (op: PredicateOp): MapRule<PredicateOp> => ({
+  exp: ([a]) => predicateExp[op](a),
+  infer: ([x]) => ({ shape: x.shape, dtype: 'u8' }),
+  grad: { nondifferentiable: 'a test of each element gives 0 or 1' },
+});
+
+const logicalRule = (op: LogicalOp): MapRule<LogicalOp> => ({
+  exp: ([a, b]) => logicalExp[op](a, b),
+  infer: (inputs) => {
+    sameShapes(op, inputs);
+    sameDType(op, inputs, ['a', 'b']);
+    return { shape: inputs[0].shape, dtype: 'u8' };
+  },
+  grad: { nondifferentiable: 'a logical op gives 0 or 1' },
+});
+
+const floatOnly = <K extends 'leaky_relu' | 'elu'>(op: K) => ({
+  infer: ([x]: readonly Tensor[]) => {
+    needDType(op, x, 'input', ['f32']);
+    return { shape: x.shape, dtype: x.dtype };
+  },
+});
+
+export const elementwiseRules: MapRules<
+  UnaryOp | BinaryOp | CompareOp | PredicateOp | LogicalOp | 'leaky_relu' | 'elu' | 'cast' | 'where'
+> = {
   ...fromKeys(Object.keys(unaryGrad) as UnaryOp[], unaryRule),
   ...fromKeys(BINARY_OPS, binaryRule),
   ...fromKeys(COMPARE_OPS, compareRule),
+  ...fromKeys(PREDICATE_OPS, predicateRule),
+  ...fromKeys(LOGICAL_OPS, logicalRule),
+  // As PyTorch: x > 0 picks x (NaN takes the other branch, and stays NaN there).
+  leaky_relu: {
+    ...floatOnly('leaky_relu'),
+    exp: ([x], { slope }, param) =>
+      ex.alu('where', ex.alu('gt', x, f32(0)), x, ex.alu('mul', x, param(slope, 'f32'))),
+    grad: (g, { inputs: [x], params: { slope } }) => [E.where(E.gt(x, 0), g, E.mul(g, slope))],
+  },
+  elu: {
+    ...floatOnly('elu'),
+    // + 0 gives +0 for −0, as PyTorch's elu does.
+    exp: ([x], { alpha }, param) =>
+      ex.alu(
+        'where',
+        ex.alu('gt', x, f32(0)),
+        x,
+        ex.alu('add', ex.alu('mul', ex.alu('expm1', x), param(alpha, 'f32')), f32(0)),
+      ),
+    // g where x > 0, g·alpha·eˣ elsewhere (so NaN at NaN, as PyTorch gives).
+    grad: (g, { inputs: [x], params: { alpha } }) => [
+      E.where(E.gt(x, 0), g, E.mul(g, E.mul(E.exp(x), alpha))),
+    ],
+  },
   cast: {
     exp: ([a], { dtype }) => ex.cast(a, dtype),
     infer: ([x], { dtype }) => ({ shape: x.shape, dtype }),
