@@ -1,0 +1,129 @@
+// The WebAssembly matmul against the JavaScript CPU kernel, on shapes that cross every edge of the
+// C kernel's blocking (6x8 register tiles, 96-row A blocks, 256-deep K blocks, 2048-wide B blocks)
+// and through every path (sgemm, sgemv on a row or on a column, strided and gathered operands).
+import { afterAll, describe, expect, it } from 'vitest';
+import * as T from '../src/index.js';
+import { createWasmBackend } from '../src/wasm/index.js';
+import { randomTensor, rng } from './helpers.js';
+
+const cpu = T.cpuBackend;
+// One thread, and more threads than this machine's cores, so products split unevenly.
+const variants = [await createWasmBackend({ threads: 1 }), await createWasmBackend({ threads: 3 })];
+afterAll(() => {
+  for (const v of variants) v.close();
+});
+
+it('describes how it runs', () => {
+  expect(variants[0].description).toBe('WebAssembly SIMD, single-threaded');
+  expect(variants[1].description).toBe('WebAssembly SIMD, 3 threads');
+  expect(() => createWasmBackend({ threads: 0 })).rejects.toThrow(
+    /createWasmBackend: threads must be a positive integer, got 0/,
+  );
+});
+
+describe.each(variants.map((v) => [v.description, v] as const))('%s matmul', (_, wasm) => {
+  /** Asserts the wasm product equals the CPU kernel's: same non-finite values, finite ones close. */
+  async function agree(a: T.Tensor, b: T.Tensor, what: string): Promise<void> {
+    const got = await T.matmul(await a.to(wasm), await b.to(wasm)).data();
+    const want = await T.matmul(a, b).data();
+    expect(got.length, what).toBe(want.length);
+    for (let i = 0; i < want.length; i++) {
+      const [g, w] = [got[i], want[i]];
+      if (!Number.isFinite(w) || !Number.isFinite(g)) {
+        expect(Object.is(g, w) || (Number.isNaN(g) && Number.isNaN(w)), `${what} [${i}]: ${g} vs ${w}`).toBe(
+          true,
+        );
+        continue;
+      }
+      // Both sum K f32 products of values in [-1, 1), in different orders (the C kernel by K blocks
+      // and SIMD lanes): the rounding difference is a few ulps of sums up to ~sqrt(K) in size.
+      if (Math.abs(g - w) > 2e-5 * (1 + Math.abs(w)))
+        throw new Error(`${what} element ${i}: wasm ${g}, cpu ${w}`);
+    }
+  }
+
+  const r = rng(12);
+
+  it('matches the CPU kernel across tile and block edges', async () => {
+    const shapes = [
+      [1, 1, 1],
+      [5, 3, 7],
+      [6, 8, 8],
+      [7, 9, 9],
+      [13, 255, 17],
+      [97, 257, 15],
+      [95, 513, 33],
+      [2, 3, 2049],
+      [192, 31, 2],
+      // Big enough to split between threads, by columns of B.
+      [40, 300, 200],
+      [3, 0, 5],
+    ];
+    for (const [M, K, N] of shapes) {
+      await agree(randomTensor(r, [M, K], cpu), randomTensor(r, [K, N], cpu), `${M}x${K}x${N}`);
+    }
+  });
+
+  it('runs the vector paths for one row or one column, in every layout', async () => {
+    for (const [M, K, N] of [
+      [1, 37, 29],
+      [1, 260, 3],
+      [31, 258, 1],
+      [1, 1, 9],
+      // Big enough to split between threads (by columns of B, by rows of A).
+      [1, 1030, 1100],
+      [1500, 1030, 1],
+    ]) {
+      const a = randomTensor(r, [M, K], cpu);
+      const b = randomTensor(r, [K, N], cpu);
+      await agree(a, b, `row-major ${M}x${K}x${N}`);
+      // Transposed (column-major) operands: sgemv's dot-product path.
+      const at = T.transpose(randomTensor(r, [K, M], cpu));
+      const bt = T.transpose(randomTensor(r, [N, K], cpu));
+      await agree(at, bt, `transposed ${M}x${K}x${N}`);
+      // Neither stride is 1: a strided slice, run through sgemm's general packing.
+      if (K * N > 1e5) continue;
+      const bs = T.slice(randomTensor(r, [2 * K, 2 * N], cpu), [{ step: 2 }, { step: 2 }]);
+      await agree(a, bs, `strided ${M}x${K}x${N}`);
+    }
+  });
+
+  it('broadcasts batch dims and reads transposed and sliced views', async () => {
+    const a = randomTensor(r, [2, 1, 7, 19], cpu);
+    const b = randomTensor(r, [3, 19, 10], cpu);
+    await agree(a, b, 'broadcast batch');
+    const x = randomTensor(r, [4, 19, 7], cpu);
+    await agree(T.transpose(x), T.transpose(randomTensor(r, [4, 11, 19], cpu)), 'batched transposed');
+    // A thin column slice of a large buffer is gathered rather than copied whole.
+    const wide = randomTensor(r, [300, 400], cpu);
+    await agree(T.slice(wide, [null, { start: 5, end: 8 }]), randomTensor(r, [3, 6], cpu), 'thin slice');
+  });
+
+  it('propagates NaN and infinities as the CPU kernel does', async () => {
+    const a = randomTensor(r, [9, 300], cpu);
+    const b = randomTensor(r, [300, 11], cpu);
+    const av = await a.data();
+    const bv = await b.data();
+    av[2 * 300 + 7] = Number.NaN;
+    av[5 * 300 + 280] = Number.POSITIVE_INFINITY;
+    bv[100 * 11 + 3] = Number.NEGATIVE_INFINITY;
+    const an = T.tensor(av, { shape: [9, 300], backend: cpu });
+    const bn = T.tensor(bv, { shape: [300, 11], backend: cpu });
+    await agree(an, bn, 'non-finite');
+    const c = await T.matmul(await an.to(wasm), await bn.to(wasm)).data();
+    // Row 2 is all NaN; row 5 is ±inf (or NaN in column 3, where inf meets -inf).
+    expect(Array.from(c.slice(2 * 11, 3 * 11)).every(Number.isNaN)).toBe(true);
+    expect(c.slice(5 * 11, 6 * 11).filter((v) => !Number.isFinite(v)).length).toBe(11);
+  });
+
+  it('keeps buffers and its memory flat across repeated calls', async () => {
+    const a = randomTensor(r, [70, 130], wasm);
+    const b = randomTensor(r, [130, 90], wasm);
+    T.matmul(a, b).dispose();
+    const live = wasm.liveBuffers();
+    const bytes = wasm.memory.buffer.byteLength;
+    for (let i = 0; i < 20; i++) T.matmul(a, b).dispose();
+    expect(wasm.liveBuffers()).toBe(live);
+    expect(wasm.memory.buffer.byteLength).toBe(bytes);
+  });
+});
