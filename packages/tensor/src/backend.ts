@@ -1,5 +1,6 @@
 import type { DType, TypedArray } from './dtype.js';
 import type { ExtensionKernels } from './extension.js';
+import type { Exp } from './ir/exp.js';
 import type { KernelTable, OutSpec, View } from './opset.js';
 
 /**
@@ -26,6 +27,13 @@ export interface Backend<H = any> {
   resetPeakBytes(): void;
   /** Waits for queued work and surfaces asynchronous errors. */
   sync(): Promise<void>;
+  /**
+   * Runs an elementwise kernel: a new contiguous buffer of `out` whose element at each row-major
+   * position is `exp`, with input slot j read from `inputs[j]` (a strided view over `out.shape`,
+   * broadcast by zero strides) and param slot k from `params[k]` (already a value of its dtype).
+   */
+  map(exp: Exp, out: OutSpec, inputs: View<H>[], params: number[]): H;
+  /** The kernels of the ops that are not expressions (reductions, matmul, indexing, …). */
   readonly kernels: KernelTable<H>;
   /** Runs an extension op's kernel for this backend (see `defineOp`), counting its buffer like a built-in kernel's. */
   extension<P>(kernels: ExtensionKernels<P>, out: OutSpec, inputs: View<H>[], params: P): H;

@@ -72,3 +72,17 @@ export function dtypeOf(a: ArrayBufferView, op = 'tensor'): DType {
     `${op}: cannot make a tensor from a ${a.constructor.name}; give a Float32Array, Float64Array, Int8/16/32Array, Uint8/16/32Array or a plain array`,
   );
 }
+
+/** A number as a value of `dtype`, as storing it in that dtype's array would make it (f32 rounding, integer wrap). */
+export function wrapScalar(v: number, dtype: DType): number {
+  switch (dtype) {
+    case 'f32':
+      return Math.fround(v);
+    case 'i32':
+      return v | 0;
+    case 'u32':
+      return v >>> 0;
+    case 'u8':
+      return v & 255;
+  }
+}

@@ -36,15 +36,10 @@ export type ArgReduceOp = (typeof ARG_REDUCE_OPS)[number];
 type Each<U extends string, P> = { [K in U]: P };
 
 /**
- * Parameters of every op a backend computes. Adding a key here without a kernel on each backend
- * and a rule in `rules/` is a compile error.
+ * Parameters of the ops defined by an expression (see `rules/elementwise.ts`): each backend renders
+ * the expression, and chains of them fuse into one kernel. Adding one is a rule, not a kernel.
  */
-export interface KernelParams
-  extends Each<UnaryOp, {}>,
-    Each<BinaryOp, {}>,
-    Each<CompareOp, {}>,
-    Each<ReduceOp, { axes: number[] }>,
-    Each<ArgReduceOp, { axis: number }> {
+export interface MapParams extends Each<UnaryOp, {}>, Each<BinaryOp, {}>, Each<CompareOp, {}> {
   full: { shape: number[]; dtype: DType; value: number };
   arange: { shape: number[]; dtype: DType; start: number; step: number };
   /** Uniform [0, 1) from a counter-based hash of (seed, offset + i): the same numbers on every backend. */
@@ -53,6 +48,15 @@ export interface KernelParams
   randn: { shape: number[]; dtype: DType; seed: number; offset: number };
   cast: { dtype: DType };
   where: {};
+}
+
+/**
+ * Parameters of every op a backend computes with a kernel of its own. Adding a key here without a
+ * kernel on each backend and a rule in `rules/` is a compile error.
+ */
+export interface KernelParams
+  extends Each<ReduceOp, { axes: number[] }>,
+    Each<ArgReduceOp, { axis: number }> {
   cumsum: { axis: number };
   softmax: { axis: number };
   log_softmax: { axis: number };
@@ -98,10 +102,11 @@ export interface ViewParams {
   slice: { starts: number[]; steps: number[]; shape: number[] };
 }
 
+export type MapOp = keyof MapParams;
 export type KernelOp = keyof KernelParams;
 export type ViewOp = keyof ViewParams;
-export type OpName = KernelOp | ViewOp;
-export type OpParams = KernelParams & ViewParams;
+export type OpName = MapOp | KernelOp | ViewOp;
+export type OpParams = MapParams & KernelParams & ViewParams;
 
 /** A strided window onto a backend buffer: what kernels read. */
 export interface View<H = unknown> {

@@ -51,3 +51,11 @@ export const randomWord = (seed: number, i: number): number => pcg((pcg(seed >>>
 
 /** Uniform in [0, 1) with 24 random bits: exactly representable in f32, so both backends agree bit for bit. */
 export const uniform = (seed: number, i: number): number => (randomWord(seed, i) >>> 8) / 16777216;
+
+/** Standard normal number `i` of the stream of `seed`, by Box–Muller over words 2i and 2i + 1 (WGSL `normal_f`). */
+export function normal(seed: number, i: number): number {
+  const k = (i * 2) >>> 0;
+  const u1 = ((randomWord(seed, k) >>> 8) + 1) / 16777216;
+  const u2 = uniform(seed, (k + 1) >>> 0);
+  return Math.sqrt(-2 * Math.log(Math.fround(u1))) * Math.cos(2 * Math.PI * u2);
+}

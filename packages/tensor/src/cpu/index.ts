@@ -1,8 +1,9 @@
 import type { Backend } from '../backend.js';
 import { allocArray, type DType, type TypedArray } from '../dtype.js';
+import { runMap } from '../ir/js.js';
 import type { KernelTable } from '../opset.js';
+import { numel } from '../shape.js';
 import { attentionCpu } from './attention.js';
-import { creationCpu, elementwiseCpu } from './elementwise.js';
 import { indexingCpu } from './indexing.js';
 import { matmulCpu } from './matmul.js';
 import { movementCpu } from './movement.js';
@@ -24,8 +25,6 @@ export function counted<A extends TypedArray>(a: A): A {
 }
 
 const kernels: KernelTable<TypedArray> = {
-  ...creationCpu,
-  ...elementwiseCpu,
   ...movementCpu,
   ...reduceCpu,
   ...matmulCpu,
@@ -61,6 +60,11 @@ export const cpuBackend: Backend<TypedArray> = {
     peakBytes = liveBytes;
   },
   sync: async () => {},
+  map: (exp, out, inputs, params) => {
+    const r = counted(allocArray(out.dtype, numel(out.shape)));
+    runMap(exp, r, out.shape, inputs, params);
+    return r;
+  },
   kernels: countedKernels,
   extension: (k, out, inputs, params) => counted(k.cpu(out, inputs, params)),
 };

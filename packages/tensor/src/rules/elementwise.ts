@@ -1,10 +1,11 @@
 import type { DType } from '../dtype.js';
+import { type Exp, ex } from '../ir/exp.js';
 import * as E from '../ops/elementwise.js';
 import type { BinaryOp, CompareOp, UnaryOp } from '../opset.js';
 import { BINARY_OPS, COMPARE_OPS } from '../opset.js';
 import type { Tensor } from '../tensor.js';
 import { needDType, sameDType, sameShapes } from './check.js';
-import type { Backward, KernelRule, KernelRules } from './types.js';
+import type { Backward, MapRule, MapRules } from './types.js';
 
 // Unary ops that also take integers; every other one is float-only.
 const INTEGER_OK = new Set<UnaryOp>(['neg', 'abs', 'sign', 'relu']);
@@ -34,6 +35,56 @@ const unaryGrad: Record<UnaryOp, Backward<UnaryOp> | { nondifferentiable: string
     return [E.mul(g, E.mul(s, E.add(E.mul(x, E.sub(1, s)), 1)))];
   },
   erf: (g, { inputs: [x] }) => [E.mul(g, E.mul(E.exp(E.neg(E.square(x))), 2 / Math.sqrt(Math.PI)))],
+};
+
+const f32 = (v: number) => ex.const(v, 'f32');
+const alu1 =
+  (
+    op:
+      | 'neg'
+      | 'abs'
+      | 'sign'
+      | 'exp'
+      | 'log'
+      | 'sqrt'
+      | 'rsqrt'
+      | 'sin'
+      | 'cos'
+      | 'tanh'
+      | 'sigmoid'
+      | 'relu'
+      | 'erf',
+  ) =>
+  (a: Exp) =>
+    ex.alu(op, a);
+
+/** Each unary op's element: an ALU op, or a composition of them. */
+const unaryExp: Record<UnaryOp, (a: Exp) => Exp> = {
+  neg: alu1('neg'),
+  abs: alu1('abs'),
+  sign: alu1('sign'),
+  exp: alu1('exp'),
+  log: alu1('log'),
+  sqrt: alu1('sqrt'),
+  rsqrt: alu1('rsqrt'),
+  sin: alu1('sin'),
+  cos: alu1('cos'),
+  tanh: alu1('tanh'),
+  sigmoid: alu1('sigmoid'),
+  relu: alu1('relu'),
+  // x·Φ(x) = ½x(1 + erf(x/√2)), PyTorch's default (exact) form; + 0 turns −0 into +0 as PyTorch's does.
+  gelu: (x) =>
+    ex.alu(
+      'add',
+      ex.alu(
+        'mul',
+        ex.alu('mul', x, f32(0.5)),
+        ex.alu('add', f32(1), ex.alu('erf', ex.alu('mul', x, f32(Math.SQRT1_2)))),
+      ),
+      f32(0),
+    ),
+  silu: (x) => ex.alu('mul', x, ex.alu('sigmoid', x)),
+  erf: alu1('erf'),
 };
 
 const binaryGrad: Record<BinaryOp, Backward<BinaryOp>> = {
@@ -68,7 +119,8 @@ function splitTies(
   return [E.where(aLoses(a, b), 0, share), E.where(bLoses(a, b), 0, share)];
 }
 
-const unaryRule = (op: UnaryOp): KernelRule<UnaryOp> => ({
+const unaryRule = (op: UnaryOp): MapRule<UnaryOp> => ({
+  exp: ([a]) => unaryExp[op](a),
   infer: ([x]) => {
     if (!INTEGER_OK.has(op)) needDType(op, x, 'input', ['f32']);
     if (op === 'neg' || op === 'sign') needDType(op, x, 'input', ['f32', 'i32']);
@@ -77,7 +129,8 @@ const unaryRule = (op: UnaryOp): KernelRule<UnaryOp> => ({
   grad: unaryGrad[op],
 });
 
-const binaryRule = (op: BinaryOp): KernelRule<BinaryOp> => ({
+const binaryRule = (op: BinaryOp): MapRule<BinaryOp> => ({
+  exp: ([a, b]) => ex.alu(op, a, b),
   infer: (inputs) => {
     sameShapes(op, inputs);
     const dtype = sameDType(op, inputs, ['a', 'b']);
@@ -87,7 +140,8 @@ const binaryRule = (op: BinaryOp): KernelRule<BinaryOp> => ({
   grad: binaryGrad[op],
 });
 
-const compareRule = (op: CompareOp): KernelRule<CompareOp> => ({
+const compareRule = (op: CompareOp): MapRule<CompareOp> => ({
+  exp: ([a, b]) => ex.alu(op, a, b),
   infer: (inputs) => {
     sameShapes(op, inputs);
     sameDType(op, inputs, ['a', 'b']);
@@ -99,15 +153,17 @@ const compareRule = (op: CompareOp): KernelRule<CompareOp> => ({
 const fromKeys = <U extends string, V>(keys: readonly U[], f: (k: U) => V) =>
   Object.fromEntries(keys.map((k) => [k, f(k)])) as Record<U, V>;
 
-export const elementwiseRules: KernelRules<UnaryOp | BinaryOp | CompareOp | 'cast' | 'where'> = {
+export const elementwiseRules: MapRules<UnaryOp | BinaryOp | CompareOp | 'cast' | 'where'> = {
   ...fromKeys(Object.keys(unaryGrad) as UnaryOp[], unaryRule),
   ...fromKeys(BINARY_OPS, binaryRule),
   ...fromKeys(COMPARE_OPS, compareRule),
   cast: {
+    exp: ([a], { dtype }) => ex.cast(a, dtype),
     infer: ([x], { dtype }) => ({ shape: x.shape, dtype }),
     grad: (g, { inputs: [x], out }) => [x.dtype === 'f32' && out.dtype === 'f32' ? g : null],
   },
   where: {
+    exp: ([c, a, b]) => ex.alu('where', c, a, b),
     infer: (inputs) => {
       sameShapes('where', inputs);
       needDType('where', inputs[0], 'cond', ['u8']);
@@ -127,10 +183,30 @@ const creationInfer = (_: unknown, p: { shape: number[]; dtype: DType }) => ({
   dtype: p.dtype,
 });
 const constant = { nondifferentiable: 'creates a tensor from constants, it has no inputs' };
+/** The counter of the element: the stream's offset plus its position. */
+const counter = (offset: number, param: (v: number, d: DType) => Exp) =>
+  ex.alu('add', param(offset, 'u32'), ex.index());
 
-export const creationRules: KernelRules<'full' | 'arange' | 'rand' | 'randn'> = {
-  full: { infer: creationInfer, grad: constant },
-  arange: { infer: creationInfer, grad: constant },
-  rand: { infer: creationInfer, grad: constant },
-  randn: { infer: creationInfer, grad: constant },
+export const creationRules: MapRules<'full' | 'arange' | 'rand' | 'randn'> = {
+  full: { infer: creationInfer, grad: constant, exp: (_, p, param) => param(p.value, p.dtype) },
+  arange: {
+    infer: creationInfer,
+    grad: constant,
+    exp: (_, p, param) =>
+      ex.alu(
+        'add',
+        param(p.start, p.dtype),
+        ex.alu('mul', ex.cast(ex.index(), p.dtype), param(p.step, p.dtype)),
+      ),
+  },
+  rand: {
+    infer: creationInfer,
+    grad: constant,
+    exp: (_, p, param) => ex.alu('uniform', param(p.seed, 'u32'), counter(p.offset, param)),
+  },
+  randn: {
+    infer: creationInfer,
+    grad: constant,
+    exp: (_, p, param) => ex.alu('normal', param(p.seed, 'u32'), counter(p.offset, param)),
+  },
 };

@@ -1,4 +1,6 @@
-import type { KernelOp, OpName, OpParams, OutSpec, ViewOp } from '../opset.js';
+import type { DType } from '../dtype.js';
+import type { Exp } from '../ir/exp.js';
+import type { KernelOp, MapOp, OpName, OpParams, OutSpec, ViewOp } from '../opset.js';
 import type { GradCtxOf, Tensor } from '../tensor.js';
 
 /** What a backward rule sees of the forward call. */
@@ -19,6 +21,18 @@ interface BaseRule<K extends OpName> {
   grad: Backward<K> | NonDifferentiable;
 }
 
+/** Makes a run-time parameter leaf holding `value` (a scalar that does not change the kernel's source). */
+export type ParamFn = (value: number, dtype: DType) => Exp;
+
+/** An op defined by an expression over its inputs' elements, which every backend renders. */
+export interface MapRule<K extends MapOp> extends BaseRule<K> {
+  /**
+   * The output element as an expression of the input elements `x` (of the inputs' dtypes), of
+   * the dtype `infer` gives. Run-time scalars come from `param`.
+   */
+  exp(x: readonly Exp[], params: OpParams[K], param: ParamFn): Exp;
+}
+
 /** An op computed by a backend kernel. */
 export type KernelRule<K extends KernelOp> = BaseRule<K>;
 
@@ -28,7 +42,12 @@ export interface ViewRule<K extends ViewOp> extends BaseRule<K> {
 }
 
 /** The rule of every op; a missing one is a compile error. */
-export type RuleTable = { [K in KernelOp]: KernelRule<K> } & { [K in ViewOp]: ViewRule<K> };
+export type RuleTable = { [K in MapOp]: MapRule<K> } & { [K in KernelOp]: KernelRule<K> } & {
+  [K in ViewOp]: ViewRule<K>;
+};
+
+/** A table of rules for a group of expression ops. */
+export type MapRules<U extends MapOp> = { [K in U]: MapRule<K> };
 
 /** A table of rules for a group of kernel ops. */
 export type KernelRules<U extends KernelOp> = { [K in U]: KernelRule<K> };

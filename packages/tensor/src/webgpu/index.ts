@@ -2,9 +2,9 @@ import { GpuContext, type GpuContextOptions } from '@tessera/gpu';
 import type { Backend } from '../backend.js';
 import { allocArray, type DType, type TypedArray } from '../dtype.js';
 import { attentionGpu } from './attention.js';
-import { creationGpu, elementwiseGpu } from './elementwise.js';
 import { Gpu, toWords } from './gpu.js';
 import { indexingGpu } from './indexing.js';
+import { map } from './map.js';
 import { matmulGpu } from './matmul.js';
 import { movementGpu } from './movement.js';
 import { reduceGpu } from './reduce.js';
@@ -43,9 +43,8 @@ export async function createWebGPUBackend(options: GpuContextOptions = {}): Prom
       await ctx.sync();
       await g.checkFault();
     },
+    map: (exp, out, inputs, params) => map(g, exp, out, inputs, params),
     kernels: {
-      ...creationGpu(g),
-      ...elementwiseGpu(g),
       ...movementGpu(g),
       ...reduceGpu(g),
       ...matmulGpu(g),

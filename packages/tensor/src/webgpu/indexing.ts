@@ -12,8 +12,8 @@ import type { IndexingGroup } from '../opgroups.js';
 import type { KernelFn, View } from '../opset.js';
 import { axesLast, contiguousStrides, numel } from '../shape.js';
 import { fill, StridedViews, wgslType } from './codegen.js';
-import { map } from './elementwise.js';
 import type { Gpu } from './gpu.js';
+import { copy } from './map.js';
 
 type H = GPUBuffer;
 type Addressing = Pick<View, 'shape' | 'strides' | 'offset'>;
@@ -95,7 +95,7 @@ function gather(g: Gpu, op: string, x: View<H>, index: View<H>, axis: number, dt
 }
 
 function scatterAdd(g: Gpu, op: string, x: View<H>, index: View<H>, src: View<H>, axis: number): H {
-  const out = map(g, 'copy', { shape: x.shape, dtype: x.dtype }, [x], ['a'], 'a');
+  const out = copy(g, x);
   const n = numel(index.shape);
   const strides = contiguousStrides(x.shape);
   const dst = { shape: x.shape, strides, offset: 0 };
