@@ -68,6 +68,11 @@ describe.skipIf(!present)('in Chromium', () => {
       ]);
       expect(r.rowSumError as number).toBeLessThan(1e-5);
       expect(r.attentionError as number).toBeLessThan(1e-5);
+      // The page is not cross-origin isolated, so it has no SharedArrayBuffer for worker threads.
+      expect(r.wasmDescription).toBe('WebAssembly SIMD, single-threaded (no SharedArrayBuffer)');
+      // float32 sums of 300 products of normal values against the CPU kernel's (another order).
+      expect(r.wasmMatmulError as number).toBeLessThan(1e-3);
+      expect(r.wasmSoftmaxError as number).toBeLessThan(1e-6);
     } finally {
       await browser.close();
       server.close();

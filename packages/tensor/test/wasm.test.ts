@@ -127,3 +127,61 @@ describe.each(variants.map((v) => [v.description, v] as const))('%s matmul', (_,
     expect(wasm.memory.buffer.byteLength).toBe(bytes);
   });
 });
+
+describe.each(variants.map((v) => [v.description, v] as const))('%s row kernels', (_, wasm) => {
+  const r = rng(13);
+
+  /** Asserts the wasm result of `f` equals the CPU kernel's within `tol` (relative to 1 + |value|). */
+  async function agree(f: (x: T.Tensor) => T.Tensor, x: T.Tensor, tol: number, what: string): Promise<void> {
+    const got = await f(await x.to(wasm)).data();
+    const want = await f(x).data();
+    for (let i = 0; i < want.length; i++) {
+      if (Number.isNaN(want[i]) && Number.isNaN(got[i])) continue;
+      if (!(Math.abs(got[i] - want[i]) <= tol * (1 + Math.abs(want[i]))))
+        throw new Error(`${what} element ${i}: wasm ${got[i]}, cpu ${want[i]}`);
+    }
+  }
+
+  // The CPU kernels compute in float64, these in float32 with a polynomial exp (~2 ulp): a few
+  // float32 ulps of the result.
+  const TOL = 2e-6;
+
+  it('match the CPU kernels on row lengths around the SIMD width and along any axis', async () => {
+    for (const [rows, len] of [
+      [3, 1],
+      [5, 3],
+      [4, 4],
+      [2, 5],
+      [7, 17],
+      [3, 300],
+      // Enough rows to split between threads.
+      [300, 1000],
+    ]) {
+      const x = randomTensor(r, [rows, len], cpu, { lo: -6, hi: 6 });
+      await agree((t) => T.softmax(t, -1), x, TOL, `softmax ${rows}x${len}`);
+      await agree((t) => T.logSoftmax(t, -1), x, TOL, `logSoftmax ${rows}x${len}`);
+      await agree((t) => T.layerNorm(t, [len]), x, TOL, `layerNorm ${rows}x${len}`);
+      await agree((t) => T.rmsNorm(t, [len]), x, TOL, `rmsNorm ${rows}x${len}`);
+    }
+    // Rows along a middle axis, and of a transposed view: gathered, then scattered back.
+    const y = randomTensor(r, [4, 9, 6], cpu, { lo: -6, hi: 6 });
+    await agree((t) => T.softmax(t, 1), y, TOL, 'softmax axis 1');
+    await agree((t) => T.logSoftmax(T.transpose(t), -1), y, TOL, 'logSoftmax transposed');
+    await agree((t) => T.layerNorm(T.transpose(t), [9]), y, TOL, 'layerNorm transposed');
+  });
+
+  it('exponentiates accurately across the float range softmax sees', async () => {
+    // Scores from -100 to 0: e^x spans every binade down to the subnormals (flushed to 0 below -87.3).
+    const data = Array.from({ length: 401 }, (_, i) => -i / 4);
+    const x = T.tensor(data, { shape: [1, 401], backend: cpu });
+    const got = await T.softmax(await x.to(wasm), -1).data();
+    const sum = data.reduce((s, v) => s + Math.exp(v), 0);
+    let worst = 0;
+    for (const [i, v] of data.entries()) {
+      const want = Math.exp(v) / sum;
+      if (want < 1e-37) expect(got[i]).toBeLessThan(2e-37);
+      else worst = Math.max(worst, Math.abs(got[i] - want) / want);
+    }
+    expect(worst).toBeLessThan(1e-6);
+  });
+});

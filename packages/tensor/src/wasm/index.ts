@@ -4,6 +4,7 @@ import type { TypedArray } from '../dtype.js';
 import type { KernelFn, KernelOp, KernelTable } from '../opset.js';
 import { wasmMatmul } from './matmul.js';
 import { instantiate, threadSupport } from './module.js';
+import { wasmRows } from './rows.js';
 
 /** The WebAssembly SIMD backend, with the memory its kernels work in (for memory reports and tests). */
 export interface WasmBackend extends Backend<TypedArray> {
@@ -26,8 +27,8 @@ export interface WasmBackendOptions {
 
 /**
  * A WebAssembly SIMD backend: the CPU backend's storage (host TypedArrays, counted by the same
- * counters) and all its kernels, with the hot ones — matmul — replaced by C compiled for wasm32
- * SIMD. Every op without a WebAssembly kernel runs the CPU backend's JavaScript kernel.
+ * counters) and all its kernels, with the hot ones — matmul, softmax, log-softmax, layer and RMS
+ * norm — replaced by C compiled for wasm32 SIMD. Every op without a WebAssembly kernel runs the CPU backend's JavaScript kernel.
  */
 export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
   const support = await threadSupport();
@@ -37,6 +38,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   const rt = await instantiate(threads, support.reason);
   const overrides: Partial<KernelTable<TypedArray>> = {
     matmul: wasmMatmul(rt) as KernelFn<TypedArray, 'matmul'>,
+    ...(wasmRows(rt) as Partial<KernelTable<TypedArray>>),
   };
   const kernels = { ...cpuBackend.kernels };
   for (const [op, fn] of Object.entries(overrides) as [KernelOp, KernelFn<TypedArray, KernelOp>][]) {
