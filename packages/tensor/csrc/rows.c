@@ -5,13 +5,15 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-// e^x for four lanes: x = n·ln2 + r with |r| <= ln2/2, a degree-6 polynomial for e^r, 2^n from the
-// exponent bits. Below -87.3 it is 0 (e^-inf must be exactly 0: masked scores), above 88.7 +inf;
-// NaN stays NaN (every comparison with it is false).
+// e^x for four lanes, for x <= 88 (softmax feeds it x - max <= 0): x = n·ln2 + r with |r| <= ln2/2
+// (n rounded by adding 1.5·2^23, whose low mantissa bits are then n itself), a degree-6 polynomial
+// for e^r, 2^n from the exponent bits. Below -87.3 it is exactly 0 (e^-inf must be: masked scores);
+// NaN stays NaN through every step.
 static inline v128_t exp4(v128_t x) {
-  const v128_t hi = wasm_f32x4_splat(88.7228f), lo = wasm_f32x4_splat(-87.3365f);
-  v128_t xc = wasm_f32x4_pmax(wasm_f32x4_pmin(x, hi), lo);
-  v128_t n = wasm_f32x4_floor(wasm_f32x4_add(wasm_f32x4_mul(xc, wasm_f32x4_splat(1.44269504f)), wasm_f32x4_splat(0.5f)));
+  const v128_t lo = wasm_f32x4_splat(-87.3365f), magic = wasm_f32x4_splat(12582912.0f);
+  v128_t xc = wasm_f32x4_pmax(x, lo);
+  v128_t t = wasm_f32x4_add(wasm_f32x4_mul(xc, wasm_f32x4_splat(1.44269504f)), magic);
+  v128_t n = wasm_f32x4_sub(t, magic);
   v128_t r = wasm_f32x4_sub(xc, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f)));
   r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
   v128_t p = wasm_f32x4_splat(1.9875691500e-4f);
@@ -21,12 +23,8 @@ static inline v128_t exp4(v128_t x) {
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.6666665459e-1f));
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(5.0000001201e-1f));
   p = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(p, r), r), r), wasm_f32x4_splat(1.0f));
-  v128_t scale = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
-  v128_t e = wasm_f32x4_mul(p, scale);
-  e = wasm_v128_andnot(e, wasm_f32x4_lt(x, lo));
-  e = wasm_v128_bitselect(wasm_f32x4_splat(__builtin_inff()), e, wasm_f32x4_gt(x, hi));
-  // NaN lanes: pmin/pmax kept NaN as the comparison-selected operand, the polynomial keeps it.
-  return wasm_v128_bitselect(x, e, wasm_f32x4_ne(x, x));
+  v128_t scale = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_sub(t, magic), wasm_i32x4_splat(127)), 23);
+  return wasm_v128_andnot(wasm_f32x4_mul(p, scale), wasm_f32x4_lt(x, lo));
 }
 
 static inline float exp1(float x) { return wasm_f32x4_extract_lane(exp4(wasm_f32x4_splat(x)), 0); }
@@ -52,17 +50,18 @@ static inline float hsum(v128_t v) {
          (wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3));
 }
 
-// The largest value of a row; NaN when it holds one (as max(NaN, ·) in the CPU reference).
+static inline float max_nan(float m, float v) { return (v > m || v != v) ? v : m; }
+
+// The largest value of a row (or NaN, from the scalar tail).
 static float row_max(const float *x, int len) {
   v128_t m4 = wasm_f32x4_splat(-__builtin_inff());
   int j = 0;
-  for (; j + 4 <= len; j += 4) m4 = wasm_f32x4_max(m4, wasm_v128_load(x + j));
-  float m = wasm_f32x4_extract_lane(m4, 0);
-  for (int l = 1; l < 4; l++) {
-    float v = l == 1 ? wasm_f32x4_extract_lane(m4, 1) : l == 2 ? wasm_f32x4_extract_lane(m4, 2) : wasm_f32x4_extract_lane(m4, 3);
-    m = (v > m || v != v) ? v : m;
-  }
-  for (; j < len; j++) m = (x[j] > m || x[j] != x[j]) ? x[j] : m;
+  // pmax skips NaN (cheaper than max's NaN rule on x86): a NaN element still makes the whole row NaN
+  // through its exp in the sum, as the CPU reference's NaN maximum does.
+  for (; j + 4 <= len; j += 4) m4 = wasm_f32x4_pmax(m4, wasm_v128_load(x + j));
+  float m = max_nan(max_nan(wasm_f32x4_extract_lane(m4, 0), wasm_f32x4_extract_lane(m4, 1)),
+                    max_nan(wasm_f32x4_extract_lane(m4, 2), wasm_f32x4_extract_lane(m4, 3)));
+  for (; j < len; j++) m = max_nan(m, x[j]);
   return m;
 }
 

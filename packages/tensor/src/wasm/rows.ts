@@ -16,9 +16,8 @@ export function wasmRows(rt: KernelRuntime): { [K in RowOp]: KernelFn<Float32Arr
   // Runs `routine` on the rows along `axis`, its arguments (x, y, rows, len, ...extra).
   const run = (x: CpuView, axis: number, routine: number, extra: number[]) => {
     const n = numel(x.shape);
-    const out = new Float32Array(n);
     const len = x.shape[axis];
-    if (n === 0) return out;
+    if (n === 0) return new Float32Array(0);
     const rows = n / len;
     const { arena } = rt;
     arena.reset();
@@ -36,8 +35,9 @@ export function wasmRows(rt: KernelRuntime): { [K in RowOp]: KernelFn<Float32Arr
     });
     runCalls(rt, calls);
     const res = arena.f32(ptr, n);
-    if (map) for (let i = 0; i < n; i++) out[map.dst[i]] = res[i];
-    else out.set(res);
+    if (!map) return res.slice();
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[map.dst[i]] = res[i];
     return out;
   };
   const f32Bits = (v: number) => new Int32Array(new Float32Array([v]).buffer)[0];
