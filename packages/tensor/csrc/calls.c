@@ -9,12 +9,17 @@ void sgemm(int M, int N, int K, const float *a, int rsa, int csa, const float *b
 int sgemv(int N, int K, const float *x, int incx, const float *b, int rsb, int csb, float *y);
 void softmax_rows(const float *x, float *y, int rows, int len, int log);
 void norm_rows(const float *x, float *y, int rows, int len, float eps, int center);
+void attention_rows(const void *args, int start, int count, float *scratch);
 
 #define SGEMM 0
 #define SGEMV 1
 #define SOFTMAX 2
 #define NORM 3
-/** Ints per record of run_calls' table: the routine (SGEMM, …), then its arguments in order. */
+#define ATTENTION 4
+/**
+ * Ints per record of run_calls' table: the routine (SGEMM, …), then its arguments in order; the
+ * last is the calling thread's scratch for the routines that take one.
+ */
 #define RECORD 13
 
 static inline float *ptr(int p) { return (float *)(uintptr_t)(unsigned)p; }
@@ -40,6 +45,9 @@ EXPORT void run_calls(const int *table, int count) {
       break;
     case NORM:
       norm_rows(ptr(t[0]), ptr(t[1]), t[2], t[3], bits_to_float(t[4]), t[5]);
+      break;
+    case ATTENTION:
+      attention_rows(ptr(t[0]), t[1], t[2], ptr(t[11]));
       break;
     }
   }

@@ -5,11 +5,11 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-// e^x for four lanes, for x <= 88 (softmax feeds it x - max <= 0): x = n·ln2 + r with |r| <= ln2/2
+// e^x for four lanes (shared with attention.c), for x <= 88 (softmax feeds it x - max <= 0): x = n·ln2 + r with |r| <= ln2/2
 // (n rounded by adding 1.5·2^23, whose low mantissa bits are then n itself), a degree-6 polynomial
 // for e^r, 2^n from the exponent bits. Below -87.3 it is exactly 0 (e^-inf must be: masked scores);
 // NaN stays NaN through every step.
-static inline v128_t exp4(v128_t x) {
+v128_t tessera_exp4(v128_t x) {
   const v128_t lo = wasm_f32x4_splat(-87.3365f), magic = wasm_f32x4_splat(12582912.0f);
   v128_t xc = wasm_f32x4_pmax(x, lo);
   v128_t t = wasm_f32x4_add(wasm_f32x4_mul(xc, wasm_f32x4_splat(1.44269504f)), magic);
@@ -27,7 +27,7 @@ static inline v128_t exp4(v128_t x) {
   return wasm_v128_andnot(wasm_f32x4_mul(p, scale), wasm_f32x4_lt(x, lo));
 }
 
-static inline float exp1(float x) { return wasm_f32x4_extract_lane(exp4(wasm_f32x4_splat(x)), 0); }
+static inline float exp1(float x) { return wasm_f32x4_extract_lane(tessera_exp4(wasm_f32x4_splat(x)), 0); }
 
 // ln(s) for s > 0: s = m·2^e with m in [√½, √2), ln m = 2·atanh((m-1)/(m+1)) by its odd series.
 static float log1(float s) {
@@ -72,7 +72,7 @@ EXPORT void softmax_rows(const float *x, float *y, int rows, int len, int log) {
     v128_t m4 = wasm_f32x4_splat(mx), s4 = wasm_f32x4_splat(0.0f);
     int j = 0;
     for (; j + 4 <= len; j += 4) {
-      v128_t e = exp4(wasm_f32x4_sub(wasm_v128_load(x + j), m4));
+      v128_t e = tessera_exp4(wasm_f32x4_sub(wasm_v128_load(x + j), m4));
       if (!log) wasm_v128_store(y + j, e);
       s4 = wasm_f32x4_add(s4, e);
     }

@@ -65,6 +65,9 @@ describe.each(variants.map((v) => [v.description, v] as const))('%s matmul', (_,
   });
 
   it('runs the vector paths for one row or one column, in every layout', async () => {
+    // Uniform [-1, 1) from the library's generator: typed arrays, quick at a million elements.
+    const gen = new T.Generator(15);
+    const random = (shape: number[]) => T.sub(T.mul(T.rand(shape, { backend: cpu, generator: gen }), 2), 1);
     for (const [M, K, N] of [
       [1, 37, 29],
       [1, 260, 3],
@@ -74,16 +77,15 @@ describe.each(variants.map((v) => [v.description, v] as const))('%s matmul', (_,
       [1, 1030, 1100],
       [1500, 1030, 1],
     ]) {
-      const a = randomTensor(r, [M, K], cpu);
-      const b = randomTensor(r, [K, N], cpu);
+      const a = random([M, K]);
+      const b = random([K, N]);
       await agree(a, b, `row-major ${M}x${K}x${N}`);
       // Transposed (column-major) operands: sgemv's dot-product path.
-      const at = T.transpose(randomTensor(r, [K, M], cpu));
-      const bt = T.transpose(randomTensor(r, [N, K], cpu));
+      const at = T.transpose(random([K, M]));
+      const bt = T.transpose(random([N, K]));
       await agree(at, bt, `transposed ${M}x${K}x${N}`);
       // Neither stride is 1: a strided slice, run through sgemm's general packing.
-      if (K * N > 1e5) continue;
-      const bs = T.slice(randomTensor(r, [2 * K, 2 * N], cpu), [{ step: 2 }, { step: 2 }]);
+      const bs = T.slice(random([2 * K, 2 * N]), [{ step: 2 }, { step: 2 }]);
       await agree(a, bs, `strided ${M}x${K}x${N}`);
     }
   });
@@ -183,5 +185,60 @@ describe.each(variants.map((v) => [v.description, v] as const))('%s row kernels'
       else worst = Math.max(worst, Math.abs(got[i] - want) / want);
     }
     expect(worst).toBeLessThan(1e-6);
+  });
+});
+
+describe.each(variants.map((v) => [v.description, v] as const))('%s attention', (_, wasm) => {
+  const r = rng(14);
+  type Opts = Parameters<typeof T.scaledDotProductAttention>[3];
+
+  /** The wasm kernel against the CPU one: float32 sums of D products in another order. */
+  async function agree(q: T.Tensor, k: T.Tensor, v: T.Tensor, opts: Opts, what: string): Promise<void> {
+    const on = async (t: T.Tensor | undefined) => (t ? await t.to(wasm) : undefined);
+    const wopts = opts && {
+      ...opts,
+      keyPaddingMask: await on(opts.keyPaddingMask),
+      segments: await on(opts.segments),
+    };
+    const got = await T.scaledDotProductAttention(
+      await q.to(wasm),
+      await k.to(wasm),
+      await v.to(wasm),
+      wopts,
+    ).data();
+    const want = await T.scaledDotProductAttention(q, k, v, opts).data();
+    for (let i = 0; i < want.length; i++)
+      if (!(Math.abs(got[i] - want[i]) <= 1e-5 * (1 + Math.abs(want[i]))))
+        throw new Error(`${what} element ${i}: wasm ${got[i]}, cpu ${want[i]}`);
+  }
+
+  it('matches the CPU kernel under every mask, grouped heads and odd head sizes', async () => {
+    const [B, H, Hkv, S, D, Dv] = [2, 4, 2, 13, 7, 5];
+    const q = randomTensor(r, [B, H, S, D], cpu, { lo: -2, hi: 2 });
+    const k = randomTensor(r, [B, Hkv, S, D], cpu, { lo: -2, hi: 2 });
+    const v = randomTensor(r, [B, Hkv, S, Dv], cpu);
+    const mask = T.tensor(
+      Array.from({ length: B * S }, (_, i) => (i % 5 === 3 ? 1 : 0)),
+      { shape: [B, S], dtype: 'u8', backend: cpu },
+    );
+    const docs = T.tensor(
+      Array.from({ length: B * S }, (_, i) => Math.floor((i % S) / 4)),
+      { shape: [B, S], dtype: 'i32', backend: cpu },
+    );
+    await agree(q, k, v, {}, 'plain');
+    await agree(q, k, v, { causal: true }, 'causal');
+    await agree(q, k, v, { causal: true, window: 3 }, 'window');
+    await agree(q, k, v, { keyPaddingMask: mask }, 'padding');
+    await agree(q, k, v, { causal: true, segments: docs }, 'documents');
+    // The last 4 queries of a 13-key cache, and a query view that is not contiguous.
+    const tail = T.slice(q, [null, null, { start: S - 4 }]);
+    await agree(tail, k, v, { causal: true, qOffset: S - 4 }, 'query offset');
+    const qt = T.transpose(randomTensor(r, [B, H, D, S], cpu), -1, -2);
+    await agree(qt, k, v, { causal: true }, 'transposed queries');
+  });
+
+  it('matches the CPU kernel on rows split between threads', async () => {
+    const [q, k, v] = [0, 1, 2].map(() => randomTensor(r, [2, 4, 96, 32], cpu));
+    await agree(q, k, v, { causal: true }, 'causal 2x4x96x32');
   });
 });

@@ -75,4 +75,14 @@ export class Arena {
   }
 }
 
+/** Copies a view's elements, row-major and contiguous, into the arena as `kind`; returns the address. */
+export function placeContiguous(arena: Arena, v: CpuView, kind: 'f32' | 'i32'): number {
+  const n = numel(v.shape);
+  const data = materialize(v);
+  const ptr = arena.alloc(Math.max(n, 1) * 4);
+  const view = kind === 'f32' ? arena.f32(ptr, n) : new Int32Array(arena.memory.buffer, ptr, n);
+  view.set(data);
+  return ptr;
+}
+
 const align = (p: number): number => Math.ceil(p / ALIGN) * ALIGN;

@@ -5,20 +5,23 @@ export const SGEMM = 0;
 export const SGEMV = 1;
 export const SOFTMAX = 2;
 export const NORM = 3;
-/** Ints per record: the routine, then its arguments (an SGEMM's last one, its scratch, is filled in per thread). */
+export const ATTENTION = 4;
+/** Ints per record: the routine, then its arguments; the last is the thread's scratch, filled in per thread. */
 const RECORD = 13;
 /** A thread's share below this much work (flops, or elements for row kernels) costs more in waking it than it saves. */
 const MIN_SHARE = 1 << 20;
 
-/** One call for some thread to run, and its cost (for balancing). */
+/** One call for some thread to run, its cost (for balancing) and the scratch bytes it needs. */
 export interface Call {
   readonly record: number[];
   readonly cost: number;
+  readonly scratch: number;
 }
 
-export const call = (routine: number, args: number[], cost: number): Call => ({
+export const call = (routine: number, args: number[], cost: number, scratch = 0): Call => ({
   record: [routine, ...args, ...new Array<number>(RECORD - 1 - args.length).fill(0)],
   cost,
+  scratch,
 });
 
 /** Into how many parts to split one piece of work costing `cost`: 1 unless each part is worth a thread. */
@@ -37,12 +40,12 @@ export function ranges(n: number, parts: number, unit: number): [number, number]
 
 /**
  * Runs `calls` (whose pointers are into the arena): split into consecutive runs of about equal
- * cost, one per thread, each with its own sgemm scratch, written to a table in the arena.
+ * cost, one per thread, each with its own scratch, written to a table in the arena.
  */
 export function runCalls(rt: KernelRuntime, calls: Call[]): void {
   const { exports: wasm, arena, pool } = rt;
   const groups = balance(calls, pool?.threads ?? 1);
-  const scratchBytes = calls.some((c) => c.record[0] === SGEMM) ? wasm.sgemm_scratch_floats() * 4 : 0;
+  const scratchBytes = Math.max(0, ...calls.map((c) => c.scratch));
   const scratch = arena.alloc(scratchBytes * groups.length);
   const table = arena.alloc(calls.length * RECORD * 4);
   const words = new Int32Array(arena.memory.buffer, table, calls.length * RECORD);
@@ -52,7 +55,7 @@ export function runCalls(rt: KernelRuntime, calls: Call[]): void {
     slices.push([table + at * RECORD * 4, group.length]);
     for (const c of group) {
       words.set(c.record, at * RECORD);
-      if (c.record[0] === SGEMM) words[at * RECORD + RECORD - 1] = scratch + g * scratchBytes;
+      if (c.scratch > 0) words[at * RECORD + RECORD - 1] = scratch + g * scratchBytes;
       at++;
     }
   }

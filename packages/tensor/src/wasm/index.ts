@@ -2,6 +2,7 @@ import type { Backend } from '../backend.js';
 import { counted, cpuBackend } from '../cpu/index.js';
 import type { TypedArray } from '../dtype.js';
 import type { KernelFn, KernelOp, KernelTable } from '../opset.js';
+import { wasmAttention } from './attention.js';
 import { wasmMatmul } from './matmul.js';
 import { instantiate, threadSupport } from './module.js';
 import { wasmRows } from './rows.js';
@@ -28,7 +29,7 @@ export interface WasmBackendOptions {
 /**
  * A WebAssembly SIMD backend: the CPU backend's storage (host TypedArrays, counted by the same
  * counters) and all its kernels, with the hot ones — matmul, softmax, log-softmax, layer and RMS
- * norm — replaced by C compiled for wasm32 SIMD. Every op without a WebAssembly kernel runs the CPU backend's JavaScript kernel.
+ * norm, attention — replaced by C compiled for wasm32 SIMD. Every op without a WebAssembly kernel runs the CPU backend's JavaScript kernel.
  */
 export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
   const support = await threadSupport();
@@ -39,6 +40,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   const overrides: Partial<KernelTable<TypedArray>> = {
     matmul: wasmMatmul(rt) as KernelFn<TypedArray, 'matmul'>,
     ...(wasmRows(rt) as Partial<KernelTable<TypedArray>>),
+    attention: wasmAttention(rt).attention as KernelFn<TypedArray, 'attention'>,
   };
   const kernels = { ...cpuBackend.kernels };
   for (const [op, fn] of Object.entries(overrides) as [KernelOp, KernelFn<TypedArray, KernelOp>][]) {

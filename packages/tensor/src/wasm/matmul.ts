@@ -20,6 +20,9 @@ const NR = 8;
 export function wasmMatmul(rt: KernelRuntime): KernelFn<Float32Array, MatmulGroup> {
   const { arena } = rt;
   const threads = rt.pool?.threads ?? 1;
+  const scratch = rt.exports.sgemm_scratch_floats() * 4;
+  const gemm = (m: number, n: number, k: number, ...args: number[]): Call =>
+    call(SGEMM, [m, n, k, ...args], 2 * m * n * k, scratch);
   return (out, [a, b]) => {
     const r = a.shape.length;
     const [M, K, N] = [a.shape[r - 2], a.shape[r - 1], b.shape[r - 1]];
@@ -67,9 +70,6 @@ export function wasmMatmul(rt: KernelRuntime): KernelFn<Float32Array, MatmulGrou
 const gemvReads = (incx: number, rsb: number, csb: number): boolean => csb === 1 || (rsb === 1 && incx === 1);
 
 const gemv = (n: number, k: number, ...args: number[]): Call => call(SGEMV, [n, k, ...args], 2 * n * k);
-
-const gemm = (m: number, n: number, k: number, ...args: number[]): Call =>
-  call(SGEMM, [m, n, k, ...args], 2 * m * n * k);
 
 /** Element offset (from `p.ptr`) of each batch's matrix, row-major over the batch dims. */
 function batchOffsets(p: Placed, batchShape: number[]): Int32Array {
