@@ -4,8 +4,18 @@ import * as T from '../../src/index.js';
 declare global {
   interface Window {
     runTessera: () => Promise<Record<string, unknown>>;
+    runWasmWorker: () => Promise<Record<string, unknown>>;
   }
 }
+
+/** The WebAssembly backend inside a dedicated worker (browser/wasm-worker.ts): its result. */
+window.runWasmWorker = () =>
+  new Promise((resolve, reject) => {
+    const worker = new Worker('/wasm-worker.js', { type: 'module' });
+    worker.onmessage = (e) => resolve(e.data);
+    worker.onerror = (e) => reject(new Error(e.message));
+    worker.postMessage(null);
+  });
 
 window.runTessera = async () => {
   const backend = await T.init({ backend: 'webgpu' });
