@@ -2,10 +2,13 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tesseraBackends } from './backends.mjs';
+import { printTable } from './table.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const RESULTS = join(ROOT, 'bench', 'results', 'latest.json');
 export const QUICK = process.env.BENCH_QUICK === '1';
+export { tesseraBackends };
 
 /**
  * Times `run` (which returns a promise that resolves when its work is done, data read back):
@@ -26,7 +29,10 @@ export async function time(run, { warmup = 2, minReps = 5, minMs = QUICK ? 300 :
 }
 
 /**
- * @typedef {{ package: string, name: string, impl: string, metric: 'ms' | 'gflops', value: number, unit: string }} BenchRecord
+ * One measurement. `metric` is what was measured: `ms` (median time), `gflops`, `dispatches` (GPU
+ * compute dispatches of one step, unit `count`), or a package's own metric named with its unit
+ * (`GB/s`, `bpb`, …).
+ * @typedef {{ package: string, name: string, impl: string, metric: 'ms' | 'gflops' | 'dispatches' | (string & {}), value: number, unit: string }} BenchRecord
  */
 
 /**
@@ -50,57 +56,63 @@ export function saveRecords(pkg, records) {
 }
 
 /**
- * Prints one row per benchmark with each impl's time and Tessera's speed-up against each peer
- * (peer time / Tessera time: > 1 means Tessera is faster).
- * @param {BenchRecord[]} records
+ * @typedef {{
+ *   tessera: (backend: object, impl: string, records: BenchRecord[]) => Promise<void>,
+ *   tfjs?: (impl: string, records: BenchRecord[]) => Promise<void>,
+ *   jax?: (impl: string, records: BenchRecord[]) => Promise<void>,
+ * }} Suite a package's benchmarks written for Tessera and for each peer it is compared with
  */
-export function printTable(records) {
-  const ms = records.filter((r) => r.metric === 'ms');
-  const names = [...new Set(ms.map((r) => r.name))];
-  const impls = ['tessera-cpu', 'tfjs-cpu', 'tfjs-wasm', 'tessera-webgpu', 'tfjs-webgpu'];
-  const get = (n, i) => ms.find((r) => r.name === n && r.impl === i)?.value;
-  const fmt = (v) => (v === undefined ? '—' : v < 10 ? v.toFixed(2) : v.toFixed(1));
-  const ratio = (a, b) => (a === undefined || b === undefined ? '—' : `${(b / a).toFixed(2)}×`);
-  const header = ['benchmark (ms)', ...impls, 'cpu vs tfjs-cpu', 'cpu vs tfjs-wasm', 'webgpu vs tfjs-webgpu'];
-  const rows = names.map((n) => [
-    n,
-    ...impls.map((i) => fmt(get(n, i))),
-    ratio(get(n, 'tessera-cpu'), get(n, 'tfjs-cpu')),
-    ratio(get(n, 'tessera-cpu'), get(n, 'tfjs-wasm')),
-    ratio(get(n, 'tessera-webgpu'), get(n, 'tfjs-webgpu')),
-  ]);
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-  const line = (r) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  ');
-  console.log(line(header));
-  for (const r of rows) console.log(line(r));
-}
 
 /**
- * Runs a package's benchmarks on every implementation in one process — Tessera's CPU and WebGPU
- * backends, then TensorFlow.js cpu, wasm and webgpu (on a fresh handle to the same adapter) — and
- * saves and prints the records. An implementation that cannot start is reported and skipped.
+ * Runs a package's benchmarks on every implementation in one process and saves and prints the
+ * records: each Tessera backend this build has (`tessera-cpu`, `tessera-wasm`, `tessera-webgpu`),
+ * then TensorFlow.js cpu, wasm and webgpu, then jax-js wasm and webgpu (each WebGPU peer on a fresh
+ * handle to the same Dawn adapter). An implementation that cannot start is reported and skipped.
  * The caller passes its own `@tessera/tensor` and `@tessera/gpu` modules (this harness depends on no
  * Tessera package, which keeps the workspace graph acyclic).
  * @param {string} pkg
- * @param {{ tessera: (backend: object, impl: string, records: BenchRecord[]) => Promise<void>, tfjs: (impl: string, records: BenchRecord[]) => Promise<void> }} suite
+ * @param {Suite} suite
  * @param {{ T: typeof import('@tessera/tensor'), findAdapter: typeof import('@tessera/gpu').findAdapter }} tessera
  */
 export async function runSuite(pkg, suite, { T, findAdapter }) {
-  const { shareAdapter, useTfjs } = await import('./tfjs.mjs');
   const records = [];
-  await suite.tessera(T.cpuBackend, 'tessera-cpu', records);
-  const gpu = await T.webgpuBackend().catch((e) => console.log(`tessera-webgpu: skipped (${e.message})`));
-  if (gpu) {
-    console.log(`webgpu adapter: ${gpu.description}`);
-    await suite.tessera(gpu, 'tessera-webgpu', records);
-    // A WebGPU adapter hands out one device, so tfjs gets a fresh handle on the same adapter.
-    await shareAdapter((await findAdapter()).adapter);
-  }
-  for (const impl of ['cpu', 'wasm', ...(gpu ? ['webgpu'] : [])]) {
-    const ok = await useTfjs(impl);
-    if (ok !== true) console.log(`tfjs-${impl}: skipped (${ok})`);
-    else await suite.tfjs(`tfjs-${impl}`, records);
-  }
+  for (const { impl, backend } of await tesseraBackends(T)) await suite.tessera(backend, impl, records);
+  // A WebGPU adapter hands out one device, so each peer gets a fresh one; both are found before
+  // either peer defines navigator.gpu (which findAdapter would otherwise return).
+  const fresh = () =>
+    findAdapter().then(
+      (f) => f.adapter,
+      (e) => String(e?.message ?? e),
+    );
+  const adapters = { tfjs: await fresh(), jax: await fresh() };
+  await runPeer('tfjs', ['cpu', 'wasm', 'webgpu'], adapters.tfjs, suite.tfjs, records);
+  await runPeer('jax', ['wasm', 'webgpu'], adapters.jax, suite.jax, records);
   saveRecords(pkg, records);
   printTable(records);
+}
+
+/** Runs `measure` on each of a peer's devices that starts; a WebGPU one needs `adapter` (or its failure). */
+async function runPeer(peer, devices, adapter, measure, records) {
+  if (!measure) {
+    console.log(`${peer}: skipped (these benchmarks have no ${peer} version)`);
+    return;
+  }
+  const { useTfjs, shareAdapter } = await import('./tfjs.mjs');
+  const { useJax, describeJax } = await import('./jax.mjs');
+  for (const device of devices) {
+    const impl = `${peer}-${device}`;
+    let ok;
+    if (device === 'webgpu' && typeof adapter === 'string') ok = `no WebGPU adapter: ${adapter}`;
+    else if (peer === 'jax') ok = await useJax(device, adapter);
+    else {
+      if (device === 'webgpu') await shareAdapter(adapter);
+      ok = await useTfjs(device);
+    }
+    if (ok !== true) {
+      console.log(`${impl}: skipped (${ok})`);
+      continue;
+    }
+    if (peer === 'jax') console.log(`${impl}: ${describeJax(device)}`);
+    await measure(impl, records);
+  }
 }

@@ -1,26 +1,22 @@
-// TensorFlow.js, the named peer: its cpu, wasm and webgpu backends, the last on the same Dawn
-// adapter as Tessera (navigator.gpu is pointed at Tessera's Dawn instance in Node).
+// TensorFlow.js, a named peer: its cpu, wasm and webgpu backends, the last on the same Dawn
+// adapter as Tessera (navigator.gpu is pointed at a fresh handle on it in Node).
 // The union package: its Node bundle registers every op's gradient (tfjs-core alone does not).
 
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { defineNavigator, gpuFor } from './navigator.mjs';
 
 const require = createRequire(import.meta.url);
 
 /**
- * Makes tfjs-webgpu find the adapter Tessera uses: it calls navigator.gpu.requestAdapter(), so
- * wrap the adapter Tessera found (same Dawn instance, same backend and feature level).
+ * Makes tfjs-webgpu find `adapter` (a fresh handle from Tessera's `findAdapter()`, so the same Dawn
+ * backend and feature level): it calls navigator.gpu.requestAdapter().
  * @param {GPUAdapter} adapter
  */
 export async function shareAdapter(adapter) {
-  const gpu = {
-    requestAdapter: async () => adapter,
-    getPreferredCanvasFormat: () => 'rgba8unorm',
-    wgslLanguageFeatures: new Set(),
-  };
-  Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+  defineNavigator(gpuFor(adapter));
   // The backend registers itself at import only when navigator.gpu exists.
   await import('@tensorflow/tfjs-backend-webgpu');
 }

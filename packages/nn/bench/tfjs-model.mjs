@@ -1,12 +1,13 @@
 // The same small causal LM as @tessera/nn's CausalLM (RMSNorm, RoPE, causal attention, SwiGLU),
 // written with TensorFlow.js ops, loading Tessera's weights so both do identical work.
 import { tf } from '@tessera/bench/tfjs';
+import { lmTables } from './lm-tables.mjs';
 
-/** tfjs variables from a Tessera state dict (name → Tensor). */
-export async function tfjsWeights(stateDict) {
+/** tfjs variables from host weights (name → { data, shape }). */
+function tfjsWeights(weights) {
   const out = {};
-  for (const [k, t] of Object.entries(stateDict))
-    out[k] = tf.variable(tf.tensor(await t.data(), [...t.shape]), true);
+  for (const [k, { data, shape }] of Object.entries(weights))
+    out[k] = tf.variable(tf.tensor(data, shape), true);
   return out;
 }
 
@@ -29,7 +30,7 @@ function rope(x, cos, sin) {
 }
 
 /** Mean next-token cross-entropy of ids [B, S + 1] (int32) under weights `W`. */
-export function tfjsLoss(W, ids, cfg, tables) {
+function tfjsLoss(W, ids, cfg, tables) {
   const [B, S1] = ids.shape;
   const S = S1 - 1;
   const { dim: D, heads: H, layers } = cfg;
@@ -58,21 +59,29 @@ export function tfjsLoss(W, ids, cfg, tables) {
   return tf.losses.softmaxCrossEntropy(tf.oneHot(targets, cfg.vocabSize), logits);
 }
 
-/** RoPE tables [S, Dh] (rotate_half layout) and the causal mask [S, S] as additive −1e9. */
-export function tfjsTables(S, Dh, base = 10000) {
-  const half = Dh / 2;
-  const cos = new Float32Array(S * Dh);
-  const sin = new Float32Array(S * Dh);
-  for (let p = 0; p < S; p++) {
-    for (let i = 0; i < half; i++) {
-      const a = p / base ** ((2 * i) / Dh);
-      for (const j of [i, i + half]) {
-        cos[p * Dh + j] = Math.cos(a);
-        sin[p * Dh + j] = Math.sin(a);
-      }
-    }
-  }
-  const mask = new Float32Array(S * S);
-  for (let i = 0; i < S; i++) for (let j = i + 1; j < S; j++) mask[i * S + j] = -1e9;
+/** RoPE tables [S, Dh] (rotate_half layout) and the causal mask [S, S] as additive −1e9, as tfjs tensors. */
+function tfjsTables(S, Dh) {
+  const { cos, sin, mask } = lmTables(S, Dh);
   return { cos: tf.tensor(cos, [S, Dh]), sin: tf.tensor(sin, [S, Dh]), mask: tf.tensor(mask, [S, S]) };
+}
+
+/**
+ * The model at `weights` on tfjs's current backend, trained on `ids` [batch, seq + 1]: its loss
+ * there, and `step()`, one Adam step (tfjs has no AdamW; Adam without weight decay does the same
+ * work per parameter, and the Tessera run uses weight decay 0) that resolves once its loss is read.
+ */
+export async function tfjsTrainStep(weights, { ids, config, batch, seq }) {
+  const W = tfjsWeights(weights);
+  const tables = tfjsTables(seq, config.dim / config.heads);
+  const x = tf.tensor(ids, [batch, seq + 1], 'int32');
+  const first = tf.tidy(() => tfjsLoss(W, x, config, tables));
+  const loss = (await first.data())[0];
+  first.dispose();
+  const opt = tf.train.adam(1e-3);
+  const step = async () => {
+    const l = opt.minimize(() => tfjsLoss(W, x, config, tables), true, Object.values(W));
+    await l.data();
+    l.dispose();
+  };
+  return { loss, step };
 }

@@ -1,8 +1,9 @@
-// @tessera/quant benchmarks, one process: the fused 4-bit GEMV/GEMM against f32 matmul of the same
-// shape on the same backend and against onnxruntime-node's MatMulNBits (CPU, the nearest peer that
-// runs here); quantize throughput; then QLoRA's claims at small scale (reproduce.mjs).
+// @tessera/quant benchmarks, one process: the fused 4-bit GEMV/GEMM on each Tessera backend this
+// build has, against f32 matmul of the same shape on the same backend and against onnxruntime-node's
+// MatMulNBits (CPU, the nearest peer that runs here); quantize throughput; then QLoRA's claims at
+// small scale (reproduce.mjs).
 // `pnpm --filter @tessera/quant bench` (BENCH_QUICK=1: smaller shapes, shorter reproduction).
-import { QUICK, saveRecords, time } from '@tessera/bench';
+import { QUICK, saveRecords, tesseraBackends, time } from '@tessera/bench';
 import { matmul4, QuantizedWeight, quantize4bit, quantizeTensor } from '@tessera/quant';
 import * as T from '@tessera/tensor';
 import { matMulNBitsSession, matMulSession, toMatMulNBits } from './ort-peer.mjs';
@@ -104,7 +105,8 @@ function printKernels() {
     records.find((r) => r.name === name && r.impl === impl && r.metric === m)?.value;
   for (const name of [...new Set(ms.map((r) => r.name))].filter((n) => !n.startsWith('quantize'))) {
     console.log(`\n${name}`);
-    for (const impl of ['tessera-cpu', 'tessera-webgpu', 'onnxruntime-cpu']) {
+    const impls = [...new Set(ms.map((r) => r.impl.replace(/ (4bit|f32)$/, '')))];
+    for (const impl of impls) {
       const [q, f] = [get(name, `${impl} 4bit`), get(name, `${impl} f32`)];
       if (q === undefined) continue;
       const peer = get(name, 'onnxruntime-cpu 4bit');
@@ -117,16 +119,13 @@ function printKernels() {
     console.log(`\n${r.name} on ${r.impl}: ${r.value.toFixed(1)} Melem/s`);
 }
 
-await kernels(T.cpuBackend, 'tessera-cpu');
-const gpu = await T.webgpuBackend().catch((e) => console.log(`tessera-webgpu: skipped (${e.message})`));
-if (gpu) {
-  console.log(`webgpu adapter: ${gpu.description}`);
-  await kernels(gpu, 'tessera-webgpu');
-}
+const backends = await tesseraBackends(T);
+for (const { backend, impl } of backends) await kernels(backend, impl);
 await ort();
 printKernels();
 
 // QLoRA's claims at small scale, on the best backend (peak memory is that backend's).
+const gpu = backends.find((b) => b.name === 'webgpu')?.backend;
 const backend = gpu ?? T.cpuBackend;
 const big = !QUICK;
 const r = await reproduce({

@@ -1,104 +1,61 @@
-// @tessera/tensor against TensorFlow.js (cpu, wasm, webgpu on the same Dawn adapter), in one process.
+// @tessera/tensor on each of its backends against TensorFlow.js (cpu, wasm, webgpu) and jax-js (wasm,
+// webgpu), the WebGPU peers on the same Dawn adapter, in one process.
 // `pnpm --filter @tessera/tensor bench` (BENCH_QUICK=1 for a short run). Every timed call reads its
-// result back, so queued GPU work is included.
-import { QUICK, runSuite, time } from '@tessera/bench';
+// result back, so lazy and queued GPU work is included.
+import { QUICK, runSuite } from '@tessera/bench';
+import { jax } from '@tessera/bench/jax';
+import { jaxLibrary, measureCases, tesseraLibrary, tfjsLibrary } from '@tessera/bench/ops';
 import { tf } from '@tessera/bench/tfjs';
 import { findAdapter } from '@tessera/gpu';
 import * as T from '@tessera/tensor';
 
 const PKG = '@tessera/tensor';
+const { numpy: np, nn } = jax;
 
-/** Each case: a name, flops (for GFLOP/s) and how to build/run it on Tessera and on tfjs. */
+/** A product of `a` by `b` (batched when 3-D), timed with its flops. */
+const matmul = (name, a, b) => ({
+  name,
+  flops: 2 * a.slice(0, -1).reduce((x, y) => x * y, 1) * a.at(-1) * b.at(-1),
+  shapes: [a, b],
+  tessera: (x, y) => T.matmul(x, y),
+  tfjs: (x, y) => tf.matMul(x, y),
+  jax: (x, y) => np.matmul(x, y),
+});
+
 const sizes = QUICK ? [256, 512] : [256, 512, 1024];
 const cases = [
-  ...sizes.map((n) => ({
-    name: `matmul ${n}x${n}x${n}`,
-    flops: 2 * n ** 3,
-    tessera: (b) => {
-      const a = T.randn([n, n], { backend: b });
-      const c = T.randn([n, n], { backend: b });
-      return () => T.matmul(a, c);
-    },
-    tfjs: () => {
-      const a = tf.randomNormal([n, n]);
-      const c = tf.randomNormal([n, n]);
-      return () => tf.matMul(a, c);
-    },
-  })),
-  {
-    name: 'matmul batched 16x128x128x128',
-    flops: 2 * 16 * 128 ** 3,
-    tessera: (b) => {
-      const a = T.randn([16, 128, 128], { backend: b });
-      const c = T.randn([16, 128, 128], { backend: b });
-      return () => T.matmul(a, c);
-    },
-    tfjs: () => {
-      const a = tf.randomNormal([16, 128, 128]);
-      const c = tf.randomNormal([16, 128, 128]);
-      return () => tf.matMul(a, c);
-    },
-  },
+  ...sizes.map((n) => matmul(`matmul ${n}x${n}x${n}`, [n, n], [n, n])),
+  matmul('matmul batched 16x128x128x128', [16, 128, 128], [16, 128, 128]),
+  // M = 1 through the general matmul entry point: what a decoder's token-by-token step issues.
+  matmul('GEMV 1x4096x4096 f32', [1, 4096], [4096, 4096]),
   {
     name: 'softmax 512x1024',
-    tessera: (b) => {
-      const x = T.randn([512, 1024], { backend: b });
-      return () => T.softmax(x, -1);
-    },
-    tfjs: () => {
-      const x = tf.randomNormal([512, 1024]);
-      return () => tf.softmax(x, -1);
-    },
+    shapes: [[512, 1024]],
+    tessera: (x) => T.softmax(x, -1),
+    tfjs: (x) => tf.softmax(x, -1),
+    jax: (x) => nn.softmax(x, -1),
   },
   {
     name: 'layer_norm 512x1024',
-    tessera: (b) => {
-      const x = T.randn([512, 1024], { backend: b });
-      const w = T.ones([1024], { backend: b });
-      const bias = T.zeros([1024], { backend: b });
-      return () => T.layerNorm(x, [1024], w, bias);
+    shapes: [[512, 1024], [1024], [1024]],
+    tessera: (x, w, b) => T.layerNorm(x, [1024], w, b),
+    // tfjs-core has no fused layer norm: moments then normalize, as tfjs-layers' LayerNormalization does.
+    tfjs: (x, w, b) => {
+      const { mean, variance } = tf.moments(x, -1, true);
+      return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-5))), w), b);
     },
-    tfjs: () => {
-      const x = tf.randomNormal([512, 1024]);
-      const w = tf.ones([1024]);
-      const bias = tf.zeros([1024]);
-      // tfjs-core has no fused layer norm: moments then normalize, as tfjs-layers' LayerNormalization does.
-      return () =>
-        tf.tidy(() => {
-          const { mean, variance } = tf.moments(x, -1, true);
-          return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-5))), w), bias);
-        });
-    },
+    // jax-js (as JAX) has no layer-norm op: flax's LayerNorm is standardize, then scale and shift.
+    jax: (x, w, b) => nn.standardize(x, -1, { epsilon: 1e-5 }).mul(w).add(b),
   },
 ];
-
-/** Times every case with `make` building its run function, recording ms (and GFLOP/s). */
-async function measure(impl, records, make, scope) {
-  for (const c of cases) {
-    const run = make(c);
-    const ms = await time(async () => {
-      const out = scope(run);
-      await out.data();
-      out.dispose();
-    });
-    records.push({ package: PKG, name: c.name, impl, metric: 'ms', value: ms, unit: 'ms' });
-    if (c.flops)
-      records.push({
-        package: PKG,
-        name: c.name,
-        impl,
-        metric: 'gflops',
-        value: c.flops / ms / 1e6,
-        unit: 'GFLOP/s',
-      });
-  }
-}
 
 await runSuite(
   PKG,
   {
-    tessera: (backend, impl, records) => measure(impl, records, (c) => c.tessera(backend), T.tidy),
-    tfjs: (impl, records) => measure(impl, records, (c) => c.tfjs(), tf.tidy),
+    tessera: (backend, impl, records) =>
+      measureCases(PKG, impl, 'tessera', tesseraLibrary(T, backend), cases, records),
+    tfjs: (impl, records) => measureCases(PKG, impl, 'tfjs', tfjsLibrary, cases, records),
+    jax: (impl, records) => measureCases(PKG, impl, 'jax', jaxLibrary, cases, records),
   },
   { T, findAdapter },
 );

@@ -1,13 +1,14 @@
 import { isGradEnabled } from './autograd.js';
 import type { Backend } from './backend.js';
-import { wrapScalar } from './dtype.js';
 import { BackendError } from './errors.js';
-import { ex } from './ir/exp.js';
-import { Storage } from './memory.js';
+import { fusedStorage } from './fusion/fuse.js';
+import type { Exp } from './ir/exp.js';
 import type { KernelOp, OpName, OpParams, View } from './opset.js';
 import { RULES } from './rules/index.js';
+import type { ParamFn } from './rules/types.js';
 import { getBackend } from './runtime.js';
 import { contiguousStrides } from './shape.js';
+import { Storage } from './storage.js';
 import { Tensor } from './tensor.js';
 
 /** @internal The strided window a kernel reads of a tensor. */
@@ -51,16 +52,14 @@ export function apply<K extends OpName>(
     const v = rule.view(inputs[0], params as never);
     out = new Tensor(inputs[0].storage, spec.shape, v.strides, v.offset, spec.dtype);
   } else if ('exp' in rule) {
-    const values: number[] = [];
-    const exp = rule.exp(
-      inputs.map((t, j) => ex.input(j, t.dtype)),
-      params as never,
-      (v, d) => ex.param(values.push(wrapScalar(v, d)) - 1, d),
-    );
-    if (exp.dtype !== spec.dtype)
-      throw new Error(`internal: '${op}' gives ${exp.dtype}, its rule says ${spec.dtype}`);
-    const handle = b.map(exp, spec, inputs.map(viewOf), values);
-    out = new Tensor(new Storage(b, handle), spec.shape, contiguousStrides(spec.shape), 0, spec.dtype);
+    const build = (x: readonly Exp[], param: ParamFn) => {
+      const e = rule.exp(x, params as never, param);
+      if (e.dtype !== spec.dtype)
+        throw new Error(`internal: '${op}' gives ${e.dtype}, its rule says ${spec.dtype}`);
+      return e;
+    };
+    const storage = fusedStorage(b, build, inputs, spec);
+    out = new Tensor(storage, spec.shape, contiguousStrides(spec.shape), 0, spec.dtype);
   } else {
     const kernel = b.kernels[op as KernelOp] as (o: typeof spec, i: View[], p: unknown) => unknown;
     const handle = kernel(spec, inputs.map(viewOf), params);

@@ -33,6 +33,8 @@ export interface Backend<H = any> {
    * broadcast by zero strides) and param slot k from `params[k]` (already a value of its dtype).
    */
   map(exp: Exp, out: OutSpec, inputs: View<H>[], params: number[]): H;
+  /** The most inputs one {@link map} kernel may read (fusion stays within it). */
+  readonly maxMapInputs: number;
   /** The kernels of the ops that are not expressions (reductions, matmul, indexing, …). */
   readonly kernels: KernelTable<H>;
   /** Runs an extension op's kernel for this backend (see `defineOp`), counting its buffer like a built-in kernel's. */

@@ -1,10 +1,10 @@
 import { backendOf, viewOf } from './apply.js';
 import { isGradEnabled } from './autograd.js';
 import type { TypedArray } from './dtype.js';
-import { Storage } from './memory.js';
 import type { OutSpec, View } from './opset.js';
 import type { NonDifferentiable } from './rules/types.js';
 import { contiguousStrides } from './shape.js';
+import { Storage } from './storage.js';
 import { type GradCtxOf, Tensor } from './tensor.js';
 import type { Gpu } from './webgpu/gpu.js';
 

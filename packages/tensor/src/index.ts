@@ -7,13 +7,16 @@ export { cpuBackend } from './cpu/index.js';
 export { DTYPES, type DType, type TypedArray } from './dtype.js';
 export { BackendError, DisposedError, DTypeError, IndexError, ShapeError, TensorError } from './errors.js';
 export { defineOp, type ExtensionKernels, type ExtensionOp } from './extension.js';
-export { keep, type MemoryInfo, memory, Storage, tidy } from './memory.js';
+export { setFusion } from './fusion/fuse.js';
+export { keep, type MemoryInfo, memory, tidy } from './memory.js';
 export * from './ops/index.js';
 export {
   BINARY_OPS,
   COMPARE_OPS,
   type KernelOp,
   type KernelParams,
+  type MapOp,
+  type MapParams,
   type OpName,
   type OutSpec,
   UNARY_OPS,
@@ -32,6 +35,7 @@ export {
   wasmBackend,
   webgpuBackend,
 } from './runtime.js';
+export { type Recipe, type Source, Storage } from './storage.js';
 export { type GradCtxOf, type NestedArray, Tensor } from './tensor.js';
 export type { WasmBackend, WasmBackendOptions } from './wasm/index.js';
 export { f32Bits, fill, wgslType } from './webgpu/codegen.js';

@@ -4,25 +4,8 @@ import type { Backend } from './backend.js';
 export interface Disposable {
   dispose(): void;
   readonly isDisposed: boolean;
-}
-
-/**
- * A backend buffer shared by a tensor and its views; freed when the last of them is disposed.
- * The one owner of every buffer: tensors only hold references to it.
- */
-export class Storage<H = unknown> {
-  private refs = 0;
-  constructor(
-    readonly backend: Backend<H>,
-    readonly handle: H,
-  ) {}
-  retain(): this {
-    this.refs++;
-    return this;
-  }
-  release(): void {
-    if (--this.refs === 0) this.backend.free(this.handle);
-  }
+  /** Computes anything pending, so that what it reads can be freed (tensors: see `realize`). */
+  realize?(): void;
 }
 
 const scopes: Set<Disposable>[] = [];
@@ -40,9 +23,13 @@ export function untrack(t: Disposable): void {
   for (const s of scopes) s.delete(t);
 }
 
-/** Takes a tensor out of every enclosing {@link tidy} scope, so it outlives them. Returns it. */
+/**
+ * Takes a tensor out of every enclosing {@link tidy} scope, so it outlives them, and computes it if
+ * pending (so that what it reads is freed with the scopes). Returns it.
+ */
 export function keep<T extends Disposable>(t: T): T {
   for (const s of scopes) s.delete(t);
+  if (!t.isDisposed) t.realize?.();
   return t;
 }
 
@@ -70,6 +57,8 @@ function closeScope(scope: Set<Disposable>, result: unknown): void {
   const kept = new Set<Disposable>();
   collect(result, kept);
   scopes.pop();
+  // Results made in the scope are computed before the intermediates they read are disposed.
+  for (const t of kept) if (scope.has(t) && !t.isDisposed) t.realize?.();
   for (const t of scope) if (!kept.has(t)) t.dispose();
   // Returned tensors belong to the enclosing scope now.
   const parent = scopes[scopes.length - 1];

@@ -48,6 +48,8 @@ export interface MapParams extends Each<UnaryOp, {}>, Each<BinaryOp, {}>, Each<C
   randn: { shape: number[]; dtype: DType; seed: number; offset: number };
   cast: { dtype: DType };
   where: {};
+  /** A copy in row-major order (as an expression, a copy fuses into whatever reads it). */
+  contiguous: {};
 }
 
 /**
@@ -65,7 +67,6 @@ export interface KernelParams
   /** Normalizes over the last axis: x / sqrt(mean(x²) + eps). */
   rms_norm: { eps: number };
   matmul: {};
-  contiguous: {};
   concat: { axis: number };
   pad: { before: number[]; after: number[]; value: number };
   /** Places the input at `starts + i * steps` of a zero tensor of the output shape (the adjoint of slice). */

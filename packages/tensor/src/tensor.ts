@@ -1,12 +1,13 @@
 import type { Backend } from './backend.js';
 import { allocArray, type DType, type TypedArray } from './dtype.js';
 import { DisposedError, fmt } from './errors.js';
-import { type Disposable, keep, type Storage, track, untrack } from './memory.js';
+import { type Disposable, keep, track, untrack } from './memory.js';
 import type { TensorLike as TL } from './ops/elementwise.js';
 import type { SliceSpec } from './ops/movement.js';
 import type { Axes } from './ops/reduce.js';
 import type { OpName, OpParams } from './opset.js';
 import { isContiguous, numel, sameShape } from './shape.js';
+import type { Storage } from './storage.js';
 
 /** Nested arrays of numbers, as `toArray()` returns them. */
 export type NestedArray = number | NestedArray[];
@@ -128,6 +129,8 @@ export class Tensor implements Disposable {
       );
     }
     const c = src.isContiguous ? src : contiguousCopy(src);
+    // State kept across steps is computed now, not held as a recipe over the previous step.
+    c.storage.realize();
     c.storage.retain();
     this._storage.release();
     this._storage = c.storage;
@@ -199,13 +202,27 @@ export class Tensor implements Disposable {
       throw new TypeError(`requireGrad: only f32 tensors can require gradients, got ${this.dtype}`);
     }
     this.requiresGrad = flag;
+    // A leaf that trains is state: compute it now rather than at its first use.
+    if (flag) this._storage.realize();
     return this;
   }
 
   /** @internal Replaces the gradient, keeping it out of enclosing tidy scopes. */
   setGrad(g: Tensor | null): void {
     if (this.grad && this.grad !== g) this.grad.dispose();
+    // A gradient outlives the step that made it: compute it now rather than hold what it reads.
+    g?.realize();
     this.grad = g ? keep(g) : null;
+  }
+
+  /**
+   * Computes this tensor's buffer now if its elementwise op is still pending (waiting to fuse
+   * into the ops that consume it), so that what it reads can be freed. Returns this tensor.
+   */
+  realize(): this {
+    this.assertAlive('realize');
+    this._storage.realize();
+    return this;
   }
 
   /** The elements in row-major order, as a new host array. */

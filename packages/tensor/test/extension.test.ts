@@ -86,8 +86,9 @@ describe.each(list)('extension ops on %s', (_name, backend) => {
   });
 
   it('validate before allocating and count buffers like built-in kernels', async () => {
-    const x = T.ones([4, 3], { backend });
-    const bad = T.ones([2], { backend });
+    // Realized, so that they hold buffers before counting (a pending ones holds none).
+    const x = T.ones([4, 3], { backend }).realize();
+    const bad = T.ones([2], { backend }).realize();
     const before = T.memory(backend);
     expect(() => scaleShift([x, bad], { scale: 1 })).toThrow(/b must be \[3\], got \[2\]/);
     expect(T.memory(backend)).toEqual(before);

@@ -65,6 +65,8 @@ export const cpuBackend: Backend<TypedArray> = {
     runMap(exp, r, out.shape, inputs, params);
     return r;
   },
+  // Compiled loops take their inputs as arguments; past a few dozen, fusing more gains nothing.
+  maxMapInputs: 32,
   kernels: countedKernels,
   extension: (k, out, inputs, params) => counted(k.cpu(out, inputs, params)),
 };

@@ -5,8 +5,7 @@ import { materialize, offsets } from './strided.js';
 
 type H = TypedArray;
 
-export const movementCpu: { [K in 'contiguous' | 'concat' | 'pad' | 'unslice']: KernelFn<H, K> } = {
-  contiguous: (_out, [x]) => materialize(x).slice(),
+export const movementCpu: { [K in 'concat' | 'pad' | 'unslice']: KernelFn<H, K> } = {
   concat: (out, inputs, { axis }) => {
     const r = allocArray(out.dtype, numel(out.shape));
     const strides = contiguousStrides(out.shape);

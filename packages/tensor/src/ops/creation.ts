@@ -2,9 +2,9 @@ import { apply } from '../apply.js';
 import type { Backend } from '../backend.js';
 import { checkDType, type DType, dtypeOf, toArray } from '../dtype.js';
 import { DTypeError, ShapeError } from '../errors.js';
-import { Storage } from '../memory.js';
 import { getBackend } from '../runtime.js';
 import { checkShape, contiguousStrides, numel } from '../shape.js';
+import { Storage } from '../storage.js';
 import { type NestedArray, Tensor } from '../tensor.js';
 
 /** Where and as what a new tensor is made. */

@@ -10,7 +10,7 @@ import { attentionRules } from './attention.js';
 import { creationRules, elementwiseRules } from './elementwise.js';
 import { indexingRules } from './indexing.js';
 import { matmulRules } from './matmul.js';
-import { movementRules, viewRules } from './movement.js';
+import { copyRules, movementRules, viewRules } from './movement.js';
 import { reduceRules } from './reduce.js';
 import type { GradCtx, RuleTable } from './types.js';
 
@@ -19,6 +19,7 @@ export const RULES: RuleTable = {
   ...creationRules,
   ...elementwiseRules,
   ...viewRules,
+  ...copyRules,
   ...movementRules,
   ...reduceRules,
   ...matmulRules,

@@ -4,7 +4,7 @@ import { permute, reshape, split } from '../ops/movement.js';
 import { sum } from '../ops/reduce.js';
 import { contiguousStrides, numel } from '../shape.js';
 import { sameDType } from './check.js';
-import type { KernelRules, ViewRule } from './types.js';
+import type { KernelRules, MapRules, ViewRule } from './types.js';
 
 export const viewRules: { [K in 'reshape' | 'permute' | 'expand' | 'slice']: ViewRule<K> } = {
   reshape: {
@@ -67,11 +67,15 @@ export const viewRules: { [K in 'reshape' | 'permute' | 'expand' | 'slice']: Vie
   },
 };
 
-export const movementRules: KernelRules<'contiguous' | 'concat' | 'pad' | 'unslice'> = {
+export const copyRules: MapRules<'contiguous'> = {
   contiguous: {
     infer: ([x]) => ({ shape: x.shape, dtype: x.dtype }),
+    exp: ([x]) => x,
     grad: (g) => [g],
   },
+};
+
+export const movementRules: KernelRules<'concat' | 'pad' | 'unslice'> = {
   concat: {
     infer: (xs, { axis }) => {
       const dtype = sameDType(

@@ -44,6 +44,8 @@ export async function createWebGPUBackend(options: GpuContextOptions = {}): Prom
       await g.checkFault();
     },
     map: (exp, out, inputs, params) => map(g, exp, out, inputs, params),
+    // One storage binding is the output.
+    maxMapInputs: ctx.limits.maxStorageBuffersPerShaderStage - 1,
     kernels: {
       ...movementGpu(g),
       ...reduceGpu(g),

@@ -1,13 +1,12 @@
 import type { KernelFn } from '../opset.js';
 import { contiguousStrides } from '../shape.js';
 import type { Gpu } from './gpu.js';
-import { copy, copyInto, filled } from './map.js';
+import { copyInto, filled } from './map.js';
 
 type H = GPUBuffer;
 
-export function movementGpu(g: Gpu): { [K in 'contiguous' | 'concat' | 'pad' | 'unslice']: KernelFn<H, K> } {
+export function movementGpu(g: Gpu): { [K in 'concat' | 'pad' | 'unslice']: KernelFn<H, K> } {
   return {
-    contiguous: (_, [x]) => copy(g, x),
     concat: (out, xs, { axis }) => {
       const buffer = g.alloc(out);
       const strides = contiguousStrides(out.shape);

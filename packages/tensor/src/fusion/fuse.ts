@@ -1,0 +1,113 @@
+import type { Backend } from '../backend.js';
+import { wrapScalar } from '../dtype.js';
+import { type Exp, ex, mapLeaves, walk } from '../ir/exp.js';
+import type { OutSpec } from '../opset.js';
+import type { ParamFn } from '../rules/types.js';
+import { type Source, Storage } from '../storage.js';
+import type { Tensor } from '../tensor.js';
+import { composer, type Window } from './views.js';
+
+/**
+ * The most expression nodes one fused kernel inlines from its inputs. Past it, an input is
+ * computed on its own: long chains still fuse in blocks, and a shader stays small enough to
+ * compile fast.
+ */
+const MAX_INLINED_NODES = 64;
+
+/**
+ * How many nodes a recipe may be inlined for, over all the kernels that inline it: a small one
+ * (a scaled gradient, a mask) is recomputed by each reader rather than stored and read back; a
+ * large one is inlined once and computed on its own for every other reader.
+ */
+const MAX_RECOMPUTED_NODES = 24;
+
+let enabled = true;
+
+/**
+ * Turns fusion of elementwise ops on or off (on by default) and returns the previous setting.
+ * Off, every elementwise op runs its own kernel at once, as a reference to compare fused results
+ * with and to time kernels one by one.
+ */
+export function setFusion(on: boolean): boolean {
+  const was = enabled;
+  enabled = on;
+  return was;
+}
+
+const usesIndex = (e: Exp): boolean => {
+  let found = false;
+  walk(e, (n) => {
+    found ||= n.op === 'index';
+  });
+  return found;
+};
+
+const sourceKey = (s: Source) => `${s.storage.id}@${s.offset}:${s.strides.join(',')}:${s.dtype}`;
+
+/**
+ * The storage of an elementwise op's output: pending, its recipe `build` applied to its inputs,
+ * where each input that is itself pending contributes its own recipe instead of a read, re-indexed
+ * through the input's view. An input that cannot be inlined (fusion off, inlined elsewhere already
+ * and too large to recompute, a view no window expresses, or the kernel's input or size limit) is
+ * computed first and read.
+ */
+export function fusedStorage(
+  backend: Backend,
+  build: (x: readonly Exp[], param: ParamFn) => Exp,
+  inputs: readonly Tensor[],
+  out: OutSpec,
+): Storage {
+  const sources: Source[] = [];
+  const params: number[] = [];
+  const slots = new Map<string, number>();
+  const slot = (s: Source): number => {
+    const key = sourceKey(s);
+    let k = slots.get(key);
+    if (k === undefined) {
+      k = sources.push(s) - 1;
+      slots.set(key, k);
+    }
+    return k;
+  };
+  let inlinedNodes = 0;
+  const leaves = inputs.map((t, j): Exp => {
+    const storage = t.storage;
+    const read = (): Exp => {
+      storage.realize();
+      return ex.input(slot({ storage, strides: t.strides, offset: t.offset, dtype: t.dtype }), t.dtype);
+    };
+    const r = storage.pending;
+    if (
+      !r ||
+      !enabled ||
+      (storage.inlined > 0 && (storage.inlined + 1) * r.exp.size > MAX_RECOMPUTED_NODES)
+    ) {
+      return read();
+    }
+    const c = composer(r.out.shape, t.shape, t);
+    if (!c || (!c.ordered && usesIndex(r.exp))) return read();
+    const windows = r.sources.map((s) => c.compose(s));
+    if (windows.some((w) => !w)) return read();
+    const reads = r.sources.map((s, k) => ({ ...s, ...(windows[k] as Window) }));
+    const fresh = new Set(reads.map(sourceKey).filter((key) => !slots.has(key))).size;
+    const size = r.exp.size;
+    const later = inputs.length - j - 1; // each later input may need a slot of its own
+    if (sources.length + fresh + later > backend.maxMapInputs || inlinedNodes + size > MAX_INLINED_NODES) {
+      return read();
+    }
+    storage.inlined++;
+    inlinedNodes += size;
+    const base = params.push(...r.params) - r.params.length;
+    return mapLeaves(r.exp, (e) =>
+      e.op === 'input'
+        ? ex.input(slot(reads[e.arg]), e.dtype)
+        : e.op === 'param'
+          ? ex.param(base + e.arg, e.dtype)
+          : undefined,
+    );
+  });
+  const exp = build(leaves, (v, d) => ex.param(params.push(wrapScalar(v, d)) - 1, d));
+  const storage = Storage.pending(backend, { exp, out, sources, params });
+  if (!enabled) storage.realize();
+  return storage;
+}
