@@ -6,7 +6,8 @@
 
 void sgemm(int M, int N, int K, const float *a, int rsa, int csa, const float *b, int rsb, int csb, float *c,
            int ldc, float *scratch);
-int sgemv(int N, int K, const float *x, int incx, const float *b, int rsb, int csb, float *y);
+void sgemv(int N, int K, const float *x, int incx, const float *b, int rsb, int csb, float *y);
+void sgemm_dots(int M, int N, int K, const float *a, int rsa, const float *b, int csb, float *c, int ldc);
 void softmax_rows(const float *x, float *y, int rows, int len, int log);
 void norm_rows(const float *x, float *y, int rows, int len, float eps, int center);
 void attention_rows(const void *args, int start, int count, float *scratch);
@@ -16,6 +17,7 @@ void attention_rows(const void *args, int start, int count, float *scratch);
 #define SOFTMAX 2
 #define NORM 3
 #define ATTENTION 4
+#define SGEMM_DOTS 5
 /**
  * Ints per record of run_calls' table: the routine (SGEMM, …), then its arguments in order; the
  * last is the calling thread's scratch for the routines that take one.
@@ -45,6 +47,9 @@ EXPORT void run_calls(const int *table, int count) {
       break;
     case NORM:
       norm_rows(ptr(t[0]), ptr(t[1]), t[2], t[3], bits_to_float(t[4]), t[5]);
+      break;
+    case SGEMM_DOTS:
+      sgemm_dots(t[0], t[1], t[2], ptr(t[3]), t[4], ptr(t[5]), t[6], ptr(t[7]), t[8]);
       break;
     case ATTENTION:
       attention_rows(ptr(t[0]), t[1], t[2], ptr(t[11]));

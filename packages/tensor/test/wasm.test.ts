@@ -1,12 +1,15 @@
-// The WebAssembly matmul against the JavaScript CPU kernel, on shapes that cross every edge of the
-// C kernel's blocking (6x8 register tiles, 96-row A blocks, 256-deep K blocks, 2048-wide B blocks)
-// and through every path (sgemm, sgemv on a row or on a column, strided and gathered operands).
+// The WebAssembly kernels against the JavaScript CPU ones, single-threaded and split between
+// threads: matmul on shapes that cross every edge of the C kernel's blocking (6x8 register tiles,
+// 96-row A blocks, 256-deep K blocks, 2048-wide B blocks) and through every path (sgemm, sgemv on a
+// row or a column, dot products for a few rows, strided and gathered operands); the row kernels;
+// attention under every mask.
 import { afterAll, describe, expect, it } from 'vitest';
 import * as T from '../src/index.js';
 import { createWasmBackend } from '../src/wasm/index.js';
 import { randomTensor, rng } from './helpers.js';
 
 const cpu = T.cpuBackend;
+const same = (t: T.Tensor): T.Tensor => t;
 // One thread, and more threads than this machine's cores, so products split unevenly.
 const variants = [await createWasmBackend({ threads: 1 }), await createWasmBackend({ threads: 3 })];
 afterAll(() => {
@@ -22,10 +25,13 @@ it('describes how it runs', () => {
 });
 
 describe.each(variants.map((v) => [v.description, v] as const))('%s matmul', (_, wasm) => {
-  /** Asserts the wasm product equals the CPU kernel's: same non-finite values, finite ones close. */
-  async function agree(a: T.Tensor, b: T.Tensor, what: string): Promise<void> {
-    const got = await T.matmul(await a.to(wasm), await b.to(wasm)).data();
-    const want = await T.matmul(a, b).data();
+  /**
+   * Asserts the wasm product of views `va(a)` and `vb(b)` equals the CPU kernel's: same non-finite
+   * values, finite ones close. The views are taken on each backend (`to` copies contiguous).
+   */
+  async function agree(a: T.Tensor, b: T.Tensor, what: string, va = same, vb = same): Promise<void> {
+    const got = await T.matmul(va(await a.to(wasm)), vb(await b.to(wasm))).data();
+    const want = await T.matmul(va(a), vb(b)).data();
     expect(got.length, what).toBe(want.length);
     for (let i = 0; i < want.length; i++) {
       const [g, w] = [got[i], want[i]];
@@ -78,15 +84,29 @@ describe.each(variants.map((v) => [v.description, v] as const))('%s matmul', (_,
       [1500, 1030, 1],
     ]) {
       const a = random([M, K]);
-      const b = random([K, N]);
-      await agree(a, b, `row-major ${M}x${K}x${N}`);
+      await agree(a, random([K, N]), `row-major ${M}x${K}x${N}`);
       // Transposed (column-major) operands: sgemv's dot-product path.
-      const at = T.transpose(random([K, M]));
-      const bt = T.transpose(random([N, K]));
-      await agree(at, bt, `transposed ${M}x${K}x${N}`);
+      await agree(random([K, M]), random([N, K]), `transposed ${M}x${K}x${N}`, T.transpose, T.transpose);
       // Neither stride is 1: a strided slice, run through sgemm's general packing.
-      const bs = T.slice(random([2 * K, 2 * N]), [{ step: 2 }, { step: 2 }]);
-      await agree(a, bs, `strided ${M}x${K}x${N}`);
+      const everyOther = (t: T.Tensor) => T.slice(t, [{ step: 2 }, { step: 2 }]);
+      await agree(a, random([2 * K, 2 * N]), `strided ${M}x${K}x${N}`, same, everyOther);
+    }
+  });
+
+  it('runs a few rows against a transposed B as dot products', async () => {
+    for (const [M, K, N] of [
+      [2, 3, 1],
+      [3, 37, 7],
+      [4, 258, 33],
+      [5, 9, 2],
+      [16, 31, 5],
+      // Big enough to split between threads, by columns of B.
+      [9, 1024, 301],
+      // One row past the limit: sgemm packs B.
+      [17, 40, 11],
+    ]) {
+      const a = randomTensor(r, [M, K], cpu);
+      await agree(a, randomTensor(r, [N, K], cpu), `dots ${M}x${K}x${N}`, same, T.transpose);
     }
   });
 
@@ -95,10 +115,12 @@ describe.each(variants.map((v) => [v.description, v] as const))('%s matmul', (_,
     const b = randomTensor(r, [3, 19, 10], cpu);
     await agree(a, b, 'broadcast batch');
     const x = randomTensor(r, [4, 19, 7], cpu);
-    await agree(T.transpose(x), T.transpose(randomTensor(r, [4, 11, 19], cpu)), 'batched transposed');
+    const y = randomTensor(r, [4, 11, 19], cpu);
+    await agree(x, y, 'batched transposed', T.transpose, T.transpose);
     // A thin column slice of a large buffer is gathered rather than copied whole.
     const wide = randomTensor(r, [300, 400], cpu);
-    await agree(T.slice(wide, [null, { start: 5, end: 8 }]), randomTensor(r, [3, 6], cpu), 'thin slice');
+    const columns = (t: T.Tensor) => T.slice(t, [null, { start: 5, end: 8 }]);
+    await agree(wide, randomTensor(r, [3, 6], cpu), 'thin slice', columns);
   });
 
   it('propagates NaN and infinities as the CPU kernel does', async () => {
@@ -192,8 +214,15 @@ describe.each(variants.map((v) => [v.description, v] as const))('%s attention', 
   const r = rng(14);
   type Opts = Parameters<typeof T.scaledDotProductAttention>[3];
 
-  /** The wasm kernel against the CPU one: float32 sums of D products in another order. */
-  async function agree(q: T.Tensor, k: T.Tensor, v: T.Tensor, opts: Opts, what: string): Promise<void> {
+  /** The wasm kernel (on queries `vq(q)`) against the CPU one: float32 sums of D products in another order. */
+  async function agree(
+    q: T.Tensor,
+    k: T.Tensor,
+    v: T.Tensor,
+    opts: Opts,
+    what: string,
+    vq = same,
+  ): Promise<void> {
     const on = async (t: T.Tensor | undefined) => (t ? await t.to(wasm) : undefined);
     const wopts = opts && {
       ...opts,
@@ -201,12 +230,12 @@ describe.each(variants.map((v) => [v.description, v] as const))('%s attention', 
       segments: await on(opts.segments),
     };
     const got = await T.scaledDotProductAttention(
-      await q.to(wasm),
+      vq(await q.to(wasm)),
       await k.to(wasm),
       await v.to(wasm),
       wopts,
     ).data();
-    const want = await T.scaledDotProductAttention(q, k, v, opts).data();
+    const want = await T.scaledDotProductAttention(vq(q), k, v, opts).data();
     for (let i = 0; i < want.length; i++)
       if (!(Math.abs(got[i] - want[i]) <= 1e-5 * (1 + Math.abs(want[i]))))
         throw new Error(`${what} element ${i}: wasm ${got[i]}, cpu ${want[i]}`);
@@ -231,10 +260,10 @@ describe.each(variants.map((v) => [v.description, v] as const))('%s attention', 
     await agree(q, k, v, { keyPaddingMask: mask }, 'padding');
     await agree(q, k, v, { causal: true, segments: docs }, 'documents');
     // The last 4 queries of a 13-key cache, and a query view that is not contiguous.
-    const tail = T.slice(q, [null, null, { start: S - 4 }]);
-    await agree(tail, k, v, { causal: true, qOffset: S - 4 }, 'query offset');
-    const qt = T.transpose(randomTensor(r, [B, H, D, S], cpu), -1, -2);
-    await agree(qt, k, v, { causal: true }, 'transposed queries');
+    const tail = (t: T.Tensor) => T.slice(t, [null, null, { start: S - 4 }]);
+    await agree(q, k, v, { causal: true, qOffset: S - 4 }, 'query offset', tail);
+    const qt = randomTensor(r, [B, H, D, S], cpu);
+    await agree(qt, k, v, { causal: true }, 'transposed queries', (t) => T.transpose(t, -1, -2));
   });
 
   it('matches the CPU kernel on rows split between threads', async () => {

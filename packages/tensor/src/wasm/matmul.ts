@@ -3,19 +3,25 @@ import type { MatmulGroup } from '../opgroups.js';
 import type { KernelFn } from '../opset.js';
 import { numel } from '../shape.js';
 import type { Placed } from './arena.js';
-import { type Call, call, partsFor, ranges, runCalls, SGEMM, SGEMV } from './calls.js';
+import { type Call, call, partsFor, ranges, runCalls, SGEMM, SGEMM_DOTS, SGEMV } from './calls.js';
 import type { KernelRuntime } from './module.js';
 
 /** Register-tile height and width of csrc/gemm.c: row and column splits between threads are multiples. */
 const MR = 6;
 const NR = 8;
+/**
+ * Up to this many rows of A, a product with a column-major B (a transposed weight) runs as dot
+ * products (csrc/gemv.c's sgemm_dots), which read B M/4 times, instead of packing B: packing costs
+ * as much as ~30 rows of dot products at K = N = 4096.
+ */
+const DOTS_MAX_ROWS = 16;
 
 /**
  * The matmul kernel over the C routines: both operands are copied into the arena once (keeping
  * their strides, so transposed and batch-broadcast views need no repacking in JavaScript); each
- * batch is an `sgemm` — or an `sgemv` when one side is a single row or column, which streams the
- * matrix instead of packing it — split by rows or columns, or whole batches, between threads; the
- * product is copied out.
+ * batch is an `sgemm` — or an `sgemv` when one side is a single row or column, or dot products
+ * for a few rows against a transposed B, which stream the matrix instead of packing it — split by
+ * rows or columns, or whole batches, between threads; the product is copied out.
  */
 export function wasmMatmul(rt: KernelRuntime): KernelFn<Float32Array, MatmulGroup> {
   const { arena } = rt;
@@ -53,6 +59,11 @@ export function wasmMatmul(rt: KernelRuntime): KernelFn<Float32Array, MatmulGrou
         // B's column times Aᵀ: row ranges of A.
         for (const [i, m] of ranges(M, parts, 4))
           calls.push(gemv(m, K, bp, sbk, ap + i * sam * 4, sak, sam, cp + i * 4));
+      } else if (M <= DOTS_MAX_ROWS && sbk === 1 && sak === 1) {
+        for (const [j, n] of ranges(N, parts, 2))
+          calls.push(
+            call(SGEMM_DOTS, [M, n, K, ap, sam, bp + j * sbn * 4, sbn, cp + j * 4, N], 2 * M * n * K),
+          );
       } else if (N >= M) {
         for (const [j, n] of ranges(N, parts, NR))
           calls.push(gemm(M, n, K, ap, sam, sak, bp + j * sbn * 4, sbk, sbn, cp + j * 4, N));
