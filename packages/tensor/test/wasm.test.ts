@@ -71,7 +71,7 @@ describe.each(variants.map((v) => [v.description, v] as const))('%s matmul', (_,
   });
 
   it('runs the vector paths for one row or one column, in every layout', async () => {
-    // Uniform [-1, 1) from the library's generator: typed arrays, quick at a million elements.
+    // Uniform [-1, 1) from the library's generator.
     const gen = new T.Generator(15);
     const random = (shape: number[]) => T.sub(T.mul(T.rand(shape, { backend: cpu, generator: gen }), 2), 1);
     for (const [M, K, N] of [
@@ -79,9 +79,7 @@ describe.each(variants.map((v) => [v.description, v] as const))('%s matmul', (_,
       [1, 260, 3],
       [31, 258, 1],
       [1, 1, 9],
-      // Big enough to split between threads (by columns of B, by rows of A).
-      [1, 1030, 1100],
-      [1500, 1030, 1],
+      [1, 1030, 70],
     ]) {
       const a = random([M, K]);
       await agree(a, random([K, N]), `row-major ${M}x${K}x${N}`);
