@@ -45,6 +45,13 @@ static void pack_a(int mc, int kc, const float *a, int rs, int cs, float *restri
         for (; i < rows; i++) dst[k * MR + i] = src[i * rs + k];
         for (; i < MR; i++) dst[k * MR + i] = 0.0f;
       }
+    } else if (rs == 1) {
+      // A transposed (column-major): each k reads `rows` consecutive floats.
+      for (int k = 0; k < kc; k++) {
+        int i = 0;
+        for (; i < rows; i++) dst[k * MR + i] = src[k * cs + i];
+        for (; i < MR; i++) dst[k * MR + i] = 0.0f;
+      }
     } else {
       for (int i = 0; i < MR; i++)
         for (int k = 0; k < kc; k++) dst[k * MR + i] = i < rows ? src[i * rs + k * cs] : 0.0f;
@@ -65,6 +72,23 @@ static void pack_b(int kc, int nc, const float *b, int rs, int cs, float *restri
     } else if (cs == 1) {
       for (int k = 0; k < kc; k++)
         for (int j = 0; j < NR; j++) dst[k * NR + j] = j < cols ? src[k * rs + j] : 0.0f;
+    } else if (rs == 1 && cols == NR) {
+      // B transposed (column-major, e.g. a [N, K] weight): 4x4 blocks read down four columns and
+      // transposed in registers into four rows of the panel.
+      int k = 0;
+      for (; k + 4 <= kc; k += 4)
+        for (int h = 0; h < NR; h += 4) {
+          v128_t c0 = wasm_v128_load(src + h * cs + k), c1 = wasm_v128_load(src + (h + 1) * cs + k);
+          v128_t c2 = wasm_v128_load(src + (h + 2) * cs + k), c3 = wasm_v128_load(src + (h + 3) * cs + k);
+          v128_t t0 = wasm_i32x4_shuffle(c0, c1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(c0, c1, 2, 6, 3, 7);
+          v128_t t2 = wasm_i32x4_shuffle(c2, c3, 0, 4, 1, 5), t3 = wasm_i32x4_shuffle(c2, c3, 2, 6, 3, 7);
+          wasm_v128_store(dst + k * NR + h, wasm_i32x4_shuffle(t0, t2, 0, 1, 4, 5));
+          wasm_v128_store(dst + (k + 1) * NR + h, wasm_i32x4_shuffle(t0, t2, 2, 3, 6, 7));
+          wasm_v128_store(dst + (k + 2) * NR + h, wasm_i32x4_shuffle(t1, t3, 0, 1, 4, 5));
+          wasm_v128_store(dst + (k + 3) * NR + h, wasm_i32x4_shuffle(t1, t3, 2, 3, 6, 7));
+        }
+      for (; k < kc; k++)
+        for (int j = 0; j < NR; j++) dst[k * NR + j] = src[k + j * cs];
     } else {
       for (int j = 0; j < NR; j++)
         for (int k = 0; k < kc; k++) dst[k * NR + j] = j < cols ? src[k * rs + j * cs] : 0.0f;

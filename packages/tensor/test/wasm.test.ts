@@ -100,8 +100,9 @@ describe.each(variants.map((v) => [v.description, v] as const))('%s matmul', (_,
       [16, 31, 5],
       // Big enough to split between threads, by columns of B.
       [9, 1024, 301],
-      // One row past the limit: sgemm packs B.
-      [17, 40, 11],
+      // Past the limit: sgemm packs the transposed B, across a K block with a ragged tail.
+      [17, 258, 19],
+      [40, 41, 16],
     ]) {
       const a = randomTensor(r, [M, K], cpu);
       await agree(a, randomTensor(r, [N, K], cpu), `dots ${M}x${K}x${N}`, same, T.transpose);
