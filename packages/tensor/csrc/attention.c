@@ -3,9 +3,7 @@
 // key (SIMD dot products over D), a softmax, and the weighted sum of the visible values (SIMD over
 // Dv). The rules are the CPU reference's (src/cpu/attention.ts): causal and sliding-window masks,
 // a key padding mask, document ids, and zeros for a row that sees no key.
-#include <wasm_simd128.h>
-
-v128_t tessera_exp4(v128_t x);
+#include "simd.h"
 
 /** The kernel's arguments as laid out in memory by src/wasm/attention.ts (addresses as ints). */
 typedef struct {
@@ -18,11 +16,6 @@ typedef struct {
   /** 0, or [B, Sk] document ids: a query sees only keys of its own document. */
   int docs;
 } AttentionArgs;
-
-static inline float hsum(v128_t v) {
-  return (wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1)) +
-         (wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3));
-}
 
 static inline float dot(const float *a, const float *b, int n) {
   v128_t s = wasm_f32x4_splat(0.0f);
@@ -64,13 +57,13 @@ void attention_rows(const AttentionArgs *a, int start, int count, float *s) {
     v128_t m4 = wasm_f32x4_splat(mx), t4 = wasm_f32x4_splat(0.0f);
     int j = 0;
     for (; j + 4 <= Sk; j += 4) {
-      v128_t e = tessera_exp4(wasm_f32x4_sub(wasm_v128_load(s + j), m4));
+      v128_t e = exp4(wasm_f32x4_sub(wasm_v128_load(s + j), m4));
       wasm_v128_store(s + j, e);
       t4 = wasm_f32x4_add(t4, e);
     }
     float total = hsum(t4);
     for (; j < Sk; j++) {
-      s[j] = wasm_f32x4_extract_lane(tessera_exp4(wasm_f32x4_splat(s[j] - mx)), 0);
+      s[j] = wasm_f32x4_extract_lane(exp4(wasm_f32x4_splat(s[j] - mx)), 0);
       total += s[j];
     }
     const float inv = 1.0f / total;

@@ -2,7 +2,7 @@
 // column ranges of a product, whole batches, ranges of rows) with one call from JavaScript.
 #include <stdint.h>
 
-#define EXPORT __attribute__((visibility("default")))
+#include "simd.h"
 
 void sgemm(int M, int N, int K, const float *a, int rsa, int csa, const float *b, int rsb, int csb, float *c,
            int ldc, float *scratch);

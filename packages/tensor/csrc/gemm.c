@@ -9,7 +9,7 @@
 //
 // Every function is pure (state lives in caller-given scratch), so threads may run disjoint row
 // ranges of one product at once.
-#include <wasm_simd128.h>
+#include "simd.h"
 
 #ifndef MR
 #define MR 6
@@ -27,8 +27,6 @@
 #ifndef NC
 #define NC 2048
 #endif
-
-#define EXPORT __attribute__((visibility("default")))
 
 /** Floats of scratch one sgemm call needs: a packed A block and a packed B block. */
 EXPORT int sgemm_scratch_floats(void) { return MC * KC + KC * NC + MR * NR; }

@@ -2,14 +2,7 @@
 // few-rows variant sgemm_dots: the matmuls with M = 1 (or small) are bound by reading B, so they
 // stream B in its own layout instead of packing it. Pure functions: threads may run disjoint
 // column ranges at once.
-#include <wasm_simd128.h>
-
-#define EXPORT __attribute__((visibility("default")))
-
-static inline float hsum(v128_t v) {
-  return wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1) + wasm_f32x4_extract_lane(v, 2) +
-         wasm_f32x4_extract_lane(v, 3);
-}
+#include "simd.h"
 
 // B row-major (unit column stride): y += x[k] * B[k, :], four rows of B per pass over y.
 static void gemv_rows(int N, int K, const float *x, int incx, const float *b, int rsb, float *y) {

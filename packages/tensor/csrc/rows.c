@@ -1,33 +1,9 @@
 // Row kernels over contiguous rows of `len` floats: softmax, log-softmax, layer norm and RMS norm,
 // four lanes at a time. No libm here (-nostdlib): exp and log are the Cephes single-precision
 // polynomials, to about 2 ulp. `y` may equal `x`.
-#include <wasm_simd128.h>
+#include "simd.h"
 
-#define EXPORT __attribute__((visibility("default")))
-
-// e^x for four lanes (shared with attention.c), for x <= 88 (softmax feeds it x - max <= 0): x = n·ln2 + r with |r| <= ln2/2
-// (n rounded by adding 1.5·2^23, whose low mantissa bits are then n itself), a degree-6 polynomial
-// for e^r, 2^n from the exponent bits. Below -87.3 it is exactly 0 (e^-inf must be: masked scores);
-// NaN stays NaN through every step.
-v128_t tessera_exp4(v128_t x) {
-  const v128_t lo = wasm_f32x4_splat(-87.3365f), magic = wasm_f32x4_splat(12582912.0f);
-  v128_t xc = wasm_f32x4_pmax(x, lo);
-  v128_t t = wasm_f32x4_add(wasm_f32x4_mul(xc, wasm_f32x4_splat(1.44269504f)), magic);
-  v128_t n = wasm_f32x4_sub(t, magic);
-  v128_t r = wasm_f32x4_sub(xc, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f)));
-  r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
-  v128_t p = wasm_f32x4_splat(1.9875691500e-4f);
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.3981999507e-3f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(8.3334519073e-3f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(4.1665795894e-2f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.6666665459e-1f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(5.0000001201e-1f));
-  p = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(p, r), r), r), wasm_f32x4_splat(1.0f));
-  v128_t scale = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_sub(t, magic), wasm_i32x4_splat(127)), 23);
-  return wasm_v128_andnot(wasm_f32x4_mul(p, scale), wasm_f32x4_lt(x, lo));
-}
-
-static inline float exp1(float x) { return wasm_f32x4_extract_lane(tessera_exp4(wasm_f32x4_splat(x)), 0); }
+static inline float exp1(float x) { return wasm_f32x4_extract_lane(exp4(wasm_f32x4_splat(x)), 0); }
 
 // ln(s) for s > 0: s = m·2^e with m in [√½, √2), ln m = 2·atanh((m-1)/(m+1)) by its odd series.
 static float log1(float s) {
@@ -43,11 +19,6 @@ static float log1(float s) {
   float t = (m - 1.0f) / (m + 1.0f), t2 = t * t;
   float series = t * (2.0f + t2 * (2.0f / 3 + t2 * (2.0f / 5 + t2 * (2.0f / 7 + t2 * (2.0f / 9)))));
   return (float)e * 0.693147181f + series;
-}
-
-static inline float hsum(v128_t v) {
-  return (wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1)) +
-         (wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3));
 }
 
 static inline float max_nan(float m, float v) { return (v > m || v != v) ? v : m; }
@@ -72,7 +43,7 @@ EXPORT void softmax_rows(const float *x, float *y, int rows, int len, int log) {
     v128_t m4 = wasm_f32x4_splat(mx), s4 = wasm_f32x4_splat(0.0f);
     int j = 0;
     for (; j + 4 <= len; j += 4) {
-      v128_t e = tessera_exp4(wasm_f32x4_sub(wasm_v128_load(x + j), m4));
+      v128_t e = exp4(wasm_f32x4_sub(wasm_v128_load(x + j), m4));
       if (!log) wasm_v128_store(y + j, e);
       s4 = wasm_f32x4_add(s4, e);
     }

@@ -5,7 +5,9 @@
 // attention under every mask.
 import { afterAll, describe, expect, it } from 'vitest';
 import * as T from '../src/index.js';
+import { call, runCalls, SGEMV } from '../src/wasm/calls.js';
 import { createWasmBackend } from '../src/wasm/index.js';
+import { instantiate } from '../src/wasm/module.js';
 import { randomTensor, rng } from './helpers.js';
 
 const cpu = T.cpuBackend;
@@ -22,6 +24,30 @@ it('describes how it runs', () => {
   expect(() => createWasmBackend({ threads: 0 })).rejects.toThrow(
     /createWasmBackend: threads must be a positive integer, got 0/,
   );
+});
+
+it('reports a kernel that traps on a worker thread, and its threads keep working', async () => {
+  const rt = await instantiate(2);
+  try {
+    const { arena } = rt;
+    arena.reset();
+    // y = x·B for x = [1, 2], B = [[1, 2], [3, 4]] (row-major): [7, 10], one column per thread.
+    const x = arena.alloc(8);
+    const b = arena.alloc(16);
+    const y = arena.alloc(8);
+    arena.f32(x, 2).set([1, 2]);
+    arena.f32(b, 4).set([1, 2, 3, 4]);
+    const column = (j: number) => call(SGEMV, [1, 2, x, 1, b + 4 * j, 2, 1, y + 4 * j], 1);
+    // The second call (the worker's) reads far past the memory's end: a trap there.
+    const outOfBounds = call(SGEMV, [4, 4, 0x7ffffff0, 1, 0x7ffffff0, 4, 1, 0x7ffffff0], 1);
+    expect(() => runCalls(rt, [column(0), outOfBounds])).toThrow(
+      /a WebAssembly kernel trapped in a worker thread/,
+    );
+    runCalls(rt, [column(0), column(1)]);
+    expect([...arena.f32(y, 2)]).toEqual([7, 10]);
+  } finally {
+    rt.pool?.close();
+  }
 });
 
 describe.each(variants.map((v) => [v.description, v] as const))('%s matmul', (_, wasm) => {

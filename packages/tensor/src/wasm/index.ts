@@ -29,12 +29,14 @@ export interface WasmBackendOptions {
 /**
  * A WebAssembly SIMD backend: the CPU backend's storage (host TypedArrays, counted by the same
  * counters) and all its kernels, with the hot ones — matmul, softmax, log-softmax, layer and RMS
- * norm, attention — replaced by C compiled for wasm32 SIMD. Every op without a WebAssembly kernel runs the CPU backend's JavaScript kernel.
+ * norm, attention — replaced by C compiled for wasm32 SIMD. Every op without a WebAssembly kernel
+ * (elementwise expressions, indexing, the extension ops of other packages) runs the CPU backend's
+ * JavaScript kernel.
  */
 export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
-  const support = await threadSupport();
   if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1))
     throw new RangeError(`createWasmBackend: threads must be a positive integer, got ${options.threads}`);
+  const support = await threadSupport();
   const threads = support.reason ? 1 : (options.threads ?? support.threads);
   const rt = await instantiate(threads, support.reason);
   const overrides: Partial<KernelTable<TypedArray>> = {

@@ -67,12 +67,19 @@ export class WorkerPool {
       Atomics.store(w, 0, POSTED);
       Atomics.notify(w, 0);
     }
-    if (slices.length > 0) runHere(slices[0][0], slices[0][1]);
-    for (let i = 1; i < slices.length; i++) {
-      const w = this.words[i - 1];
-      while (Atomics.load(w, 0) !== DONE) Atomics.wait(w, 0, POSTED);
-      Atomics.store(w, 0, IDLE);
+    let failed = false;
+    try {
+      if (slices.length > 0) runHere(slices[0][0], slices[0][1]);
+    } finally {
+      // Wait for every worker even when this thread's slice threw: the next call reuses the memory.
+      for (let i = 1; i < slices.length; i++) {
+        const w = this.words[i - 1];
+        while (Atomics.load(w, 0) !== DONE) Atomics.wait(w, 0, POSTED);
+        failed ||= w[3] !== 0;
+        Atomics.store(w, 0, IDLE);
+      }
     }
+    if (failed) throw new Error('a WebAssembly kernel trapped in a worker thread');
   }
 
   /** Stops the workers. */

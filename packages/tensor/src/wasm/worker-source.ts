@@ -3,8 +3,8 @@
  * Blob URL). It instantiates the threaded module on the shared memory it is sent, says it is ready,
  * then loops: wait on its control word for work, run the call table it names, mark it done.
  *
- * Control words (Int32, at `ctrl` in the shared memory): [state, table address, record count];
- * state 0 = idle, 1 = work posted, 2 = done, 3 = exit.
+ * Control words (Int32, at `ctrl` in the shared memory): [state, table address, record count,
+ * failed]; state 0 = idle, 1 = work posted, 2 = done (failed = 1 if the call trapped), 3 = exit.
  */
 export const WORKER_SOURCE = `
 const start = (post, { module, memory, ctrl }) => {
@@ -16,9 +16,15 @@ const start = (post, { module, memory, ctrl }) => {
     const state = Atomics.load(words, 0);
     if (state === 3) return;
     if (state !== 1) continue;
-    exports.run_calls(words[1], words[2]);
-    Atomics.store(words, 0, 2);
-    Atomics.notify(words, 0);
+    try {
+      words[3] = 0;
+      exports.run_calls(words[1], words[2]);
+    } catch {
+      words[3] = 1;
+    } finally {
+      Atomics.store(words, 0, 2);
+      Atomics.notify(words, 0);
+    }
   }
 };
 if (typeof require === 'function') {
