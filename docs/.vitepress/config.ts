@@ -62,6 +62,7 @@ export default defineConfig({
         items: [
           { text: 'Getting started', link: '/guide/getting-started' },
           { text: 'Where it runs', link: '/guide/where-it-runs' },
+          { text: 'Architecture', link: '/guide/architecture' },
           { text: 'Working on Tessera', link: '/guide/contributing' },
         ],
       },

@@ -1,15 +1,18 @@
 import { isGradEnabled } from './autograd.js';
 import type { Backend } from './backend.js';
 import { BackendError } from './errors.js';
-import { fusedStorage } from './fusion/fuse.js';
+import { fusedStorage, prologueOf } from './fusion/fuse.js';
 import type { Exp } from './ir/exp.js';
-import type { KernelOp, OpName, OpParams, View } from './opset.js';
+import { REDUCE_GROUP } from './opgroups.js';
+import type { KernelOp, OpName, OpParams, PrologueOp, View } from './opset.js';
 import { RULES } from './rules/index.js';
 import type { ParamFn } from './rules/types.js';
 import { getBackend } from './runtime.js';
 import { contiguousStrides } from './shape.js';
 import { Storage } from './storage.js';
 import { Tensor } from './tensor.js';
+
+const PROLOGUE_OPS: ReadonlySet<string> = new Set<PrologueOp>(REDUCE_GROUP);
 
 /** @internal The strided window a kernel reads of a tensor. */
 export const viewOf = (t: Tensor): View => ({
@@ -61,9 +64,16 @@ export function apply<K extends OpName>(
     const storage = fusedStorage(b, build, inputs, spec);
     out = new Tensor(storage, spec.shape, contiguousStrides(spec.shape), 0, spec.dtype);
   } else {
-    const kernel = b.kernels[op as KernelOp] as (o: typeof spec, i: View[], p: unknown) => unknown;
-    const handle = kernel(spec, inputs.map(viewOf), params);
-    out = new Tensor(new Storage(b, handle), spec.shape, contiguousStrides(spec.shape), 0, spec.dtype);
+    const kernel = b.kernels[op as KernelOp] as (o: typeof spec, i: unknown[], p: unknown) => unknown;
+    // Reductions and row ops read a pending first input through its expression (a prologue).
+    const prologue = PROLOGUE_OPS.has(op) ? prologueOf(b, inputs[0]) : undefined;
+    try {
+      const views = inputs.map((t, i) => (i === 0 && prologue ? prologue.input : viewOf(t)));
+      const handle = kernel(spec, views, params);
+      out = new Tensor(new Storage(b, handle), spec.shape, contiguousStrides(spec.shape), 0, spec.dtype);
+    } finally {
+      prologue?.done();
+    }
   }
   if (isGradEnabled() && typeof rule.grad === 'function' && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;

@@ -28,11 +28,12 @@ export interface Backend<H = any> {
   /** Waits for queued work and surfaces asynchronous errors. */
   sync(): Promise<void>;
   /**
-   * Runs an elementwise kernel: a new contiguous buffer of `out` whose element at each row-major
-   * position is `exp`, with input slot j read from `inputs[j]` (a strided view over `out.shape`,
-   * broadcast by zero strides) and param slot k from `params[k]` (already a value of its dtype).
+   * Runs an elementwise kernel: for each of `exps`, a new contiguous buffer of `shape` (and the
+   * expression's dtype) whose element at each row-major position is the expression, with input
+   * slot j read from `inputs[j]` (a strided view over `shape`, broadcast by zero strides) and param
+   * slot k from `params[k]` (already a value of its dtype). One pass computes them all.
    */
-  map(exp: Exp, out: OutSpec, inputs: View<H>[], params: number[]): H;
+  map(exps: readonly Exp[], shape: readonly number[], inputs: View<H>[], params: number[]): H[];
   /** The most inputs one {@link map} kernel may read (fusion stays within it). */
   readonly maxMapInputs: number;
   /** The kernels of the ops that are not expressions (reductions, matmul, indexing, …). */

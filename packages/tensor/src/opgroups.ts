@@ -1,14 +1,16 @@
-import type { ArgReduceOp, ReduceOp } from './opset.js';
+import { ARG_REDUCE_OPS, REDUCE_OPS } from './opset.js';
 
 /** Ops of the reduction and row-wise group (the reduce.ts files). */
-export type ReduceGroup =
-  | ReduceOp
-  | ArgReduceOp
-  | 'cumsum'
-  | 'softmax'
-  | 'log_softmax'
-  | 'layer_norm'
-  | 'rms_norm';
+export const REDUCE_GROUP = [
+  ...REDUCE_OPS,
+  ...ARG_REDUCE_OPS,
+  'cumsum',
+  'softmax',
+  'log_softmax',
+  'layer_norm',
+  'rms_norm',
+] as const;
+export type ReduceGroup = (typeof REDUCE_GROUP)[number];
 /** Ops of the matmul group (the matmul.ts files). */
 export type MatmulGroup = 'matmul';
 /** Ops of the indexing and sorting group (the indexing.ts files). */

@@ -1,4 +1,6 @@
 import type { DType } from './dtype.js';
+import type { Exp } from './ir/exp.js';
+import type { ReduceGroup } from './opgroups.js';
 
 /** Unary elementwise ops (one kernel each, same shape and dtype out). */
 export const UNARY_OPS = [
@@ -124,8 +126,33 @@ export interface OutSpec {
   readonly dtype: DType;
 }
 
+/**
+ * An input computed where it is read: element i is `exp` over `sources` (views over `shape`, input
+ * slot j from `sources[j]`) with param slot k holding `params[k]`. Elementwise ops fuse this way
+ * into the reductions and row ops that read them, as a prologue.
+ */
+export interface FusedInput<H = unknown> {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly exp: Exp;
+  readonly sources: readonly View<H>[];
+  readonly params: readonly number[];
+}
+
+/** Ops whose first input may come as a {@link FusedInput}: reductions and row ops. */
+export type PrologueOp = ReduceGroup;
+
+/** What a kernel reads: views, or for {@link PrologueOp}s a first input that may be fused. */
+export type KernelInputs<H, K extends KernelOp> = K extends PrologueOp
+  ? (View<H> | FusedInput<H>)[]
+  : View<H>[];
+
 /** A backend's implementation of one op. */
-export type KernelFn<H, K extends KernelOp> = (out: OutSpec, inputs: View<H>[], params: KernelParams[K]) => H;
+export type KernelFn<H, K extends KernelOp> = (
+  out: OutSpec,
+  inputs: KernelInputs<H, K>,
+  params: KernelParams[K],
+) => H;
 
 /** Every kernel of a backend; a missing one is a compile error. */
 export type KernelTable<H> = { [K in KernelOp]: KernelFn<H, K> };

@@ -79,7 +79,14 @@ export class Storage<H = unknown> {
       offset: s.offset,
       dtype: s.dtype,
     }));
-    this._handle = this.backend.map(r.exp, r.out, views, [...r.params]) as H;
+    this.settle(this.backend.map([r.exp], r.out.shape, views, [...r.params])[0]);
+  }
+
+  /** Takes the computed buffer of a pending storage (see `realizeTogether`), letting go of its recipe. */
+  settle(handle: H): void {
+    const r = this.recipe;
+    if (!r) throw new Error('internal: settle of a storage that is not pending');
+    this._handle = handle;
     this.recipe = undefined;
     for (const s of r.sources) s.storage.release();
   }

@@ -128,9 +128,9 @@ export class Tensor implements Disposable {
         `assign: source must match the target's shape ${fmt(this.shape)}, dtype ${this.dtype} and backend ${this.backend.name}; got ${fmt(src.shape)}, ${src.dtype}, ${src.backend.name}`,
       );
     }
+    // A pending source stays pending: the gradient a clip scales is computed where the optimizer
+    // reads it, and a parameter where the next step reads it.
     const c = src.isContiguous ? src : contiguousCopy(src);
-    // State kept across steps is computed now, not held as a recipe over the previous step.
-    c.storage.realize();
     c.storage.retain();
     this._storage.release();
     this._storage = c.storage;
@@ -210,8 +210,6 @@ export class Tensor implements Disposable {
   /** @internal Replaces the gradient, keeping it out of enclosing tidy scopes. */
   setGrad(g: Tensor | null): void {
     if (this.grad && this.grad !== g) this.grad.dispose();
-    // A gradient outlives the step that made it: compute it now rather than hold what it reads.
-    g?.realize();
     this.grad = g ? keep(g) : null;
   }
 

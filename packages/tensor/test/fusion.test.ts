@@ -158,15 +158,65 @@ describe.each(list)('fusion on %s', (_name, base) => {
     expect(backend.liveBuffers()).toBe(live);
   });
 
-  it('computes tidy results and assigned state, so that their inputs are freed', async () => {
-    const { backend } = counting(base);
+  it('computes tidy results and kept tensors, so that their inputs are freed; assign stays pending', async () => {
+    const { backend, kernels } = counting(base);
     const w = random(backend, [16]);
     const out = T.tidy(() => T.mul(T.add(w, 1), 2));
     expect(out.storage.pending).toBeUndefined();
+    const kept = T.tidy(() => T.keep(T.neg(w)));
+    expect(kept.storage.pending).toBeUndefined();
     const p = random(backend, [16]);
+    const before = kernels();
     p.assign(T.sub(p, T.mul(w, 0.1)));
-    expect(p.storage.pending).toBeUndefined();
-    for (const t of [w, out, p]) t.dispose();
+    expect(p.storage.pending).toBeDefined();
+    const next = T.mul(p, 3); // reads the pending update inline
+    expect([...(await next.data())]).toEqual([...(await withFusion(false, () => T.mul(p, 3)).data())]);
+    // next; then, op by op: p itself, the scalar 3 and the product
+    expect(kernels() - before).toBe(4);
+    for (const t of [w, out, kept, p, next]) t.dispose();
+  });
+
+  it('reads a pending input of a reduction or row op through its expression, computing nothing else', async () => {
+    const { backend, kernels } = counting(base);
+    const x = random(backend, [6, 37]);
+    const ops: [string, (t: T.Tensor) => T.Tensor][] = [
+      ['sum of all', (t) => T.sum(t)],
+      ['sum over rows', (t) => T.sum(t, 0)],
+      ['max', (t) => T.max(t, 1)],
+      ['min', (t) => T.min(t, 0)],
+      ['argmax', (t) => T.argmax(t, 1)],
+      ['cumsum', (t) => T.cumsum(t, 1)],
+      ['softmax', (t) => T.softmax(t, 0)],
+      ['log-softmax', (t) => T.logSoftmax(t, 1)],
+      ['layer norm', (t) => T.layerNorm(t, [6])],
+      ['RMS norm', (t) => T.rmsNorm(t, [37])],
+    ];
+    // A pending input over a transposed view, with a scalar: the kernel reads x twice and 0.5.
+    const input = () => T.mul(T.add(x, 0.5), T.sin(x));
+    for (const [what, op] of ops) {
+      const t = what.includes('layer') ? () => T.transpose(input(), 0, 1) : input;
+      const before = kernels();
+      const fused = await op(t()).data();
+      expect(kernels() - before, what).toBe(0);
+      const unfused = await withFusion(false, () => op(t())).data();
+      expect(unfused, what).toEqual(fused);
+    }
+  });
+
+  it('computes several pending results of one shape in one kernel with realize', async () => {
+    const { backend, kernels } = counting(base);
+    const [p, g, m] = [random(backend, [40]), random(backend, [40]), random(backend, [40])];
+    const step = () => {
+      const m2 = T.add(T.mul(m, 0.9), T.mul(g, 0.1));
+      return { m2, p2: T.sub(p, T.mul(m2, 0.01)), g2: T.mul(g, 2) };
+    };
+    const a = step();
+    const before = kernels();
+    T.realize(a.p2, a.m2, a.g2, a.p2);
+    expect(kernels() - before).toBe(1);
+    expect([a.p2, a.m2, a.g2].every((t) => t.storage.pending === undefined)).toBe(true);
+    const b = withFusion(false, step);
+    for (const k of ['m2', 'p2', 'g2'] as const) expect(await a[k].data(), k).toEqual(await b[k].data());
   });
 
   it('gives what op-by-op execution gives over random programs of elementwise ops and views', async () => {

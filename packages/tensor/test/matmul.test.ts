@@ -1,18 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as T from '../src/index.js';
-import { Gpu } from '../src/webgpu/gpu.js';
-import type { WebGPUBackend } from '../src/webgpu/index.js';
-import { chooseMatmulVariant, MATMUL_LARGE, MATMUL_SMALL, matmulGpu } from '../src/webgpu/matmul.js';
-import {
-  backends,
-  expectClose,
-  gpuBackend,
-  gradcheck,
-  randomArray,
-  randomInput,
-  randomTensor,
-  rng,
-} from './helpers.js';
+import { backends, expectClose, gradcheck, randomInput, randomTensor, rng } from './helpers.js';
 
 const list = await backends();
 
@@ -152,46 +140,5 @@ describe.each(list)('matmul on %s', (_name, backend) => {
     expect(() => T.matmul(a, T.zeros([3, 2], { backend, dtype: 'i32' }))).toThrow(
       /matmul: a and b must be f32, got f32 and i32/,
     );
-  });
-});
-
-describe('matmul variants', async () => {
-  const gpu = (await gpuBackend()) as WebGPUBackend | undefined;
-  it('chooses the variant from the adapter limits', () => {
-    const limits = {
-      maxComputeInvocationsPerWorkgroup: 256,
-      maxComputeWorkgroupStorageSize: 16384,
-      maxComputeWorkgroupSizeX: 256,
-    };
-    expect(chooseMatmulVariant(limits)).toBe(MATMUL_LARGE);
-    expect(chooseMatmulVariant({ ...limits, maxComputeInvocationsPerWorkgroup: 128 })).toBe(MATMUL_SMALL);
-    expect(chooseMatmulVariant({ ...limits, maxComputeWorkgroupStorageSize: 4096 })).toBe(MATMUL_SMALL);
-  });
-  it.skipIf(!gpu)('both variants agree with the CPU reference', async () => {
-    const r = rng(5);
-    for (const variant of [MATMUL_LARGE, MATMUL_SMALL]) {
-      const kernel = matmulGpu(new Gpu(gpu!.ctx), variant).matmul;
-      for (const [M, K, N] of [
-        [33, 17, 65],
-        [64, 64, 64],
-        [70, 9, 1],
-      ]) {
-        const a = randomArray(r, M * K);
-        const b = randomArray(r, K * N);
-        const ta = T.tensor(a, { shape: [M, K], backend: gpu });
-        const tb = T.tensor(b, { shape: [K, N], backend: gpu });
-        const view = (t: T.Tensor) => ({
-          handle: t.storage.handle as GPUBuffer,
-          shape: t.shape,
-          strides: t.strides,
-          offset: t.offset,
-          dtype: t.dtype,
-        });
-        const buf = kernel({ shape: [M, N], dtype: 'f32' }, [view(ta), view(tb)], {});
-        const got = new Float32Array(await gpu!.ctx.read(buf, M * N * 4));
-        gpu!.free(buf);
-        expectClose(got, reference(a, b, M, K, N), 1e-4, 1e-5, `${variant.name} ${M}x${K}x${N}`);
-      }
-    }
   });
 });

@@ -31,6 +31,8 @@ export abstract class Optimizer {
       T.tidy(() => {
         const slots = this.state.get(p) ?? {};
         const { value, state } = this.update(p, p.grad!, slots);
+        // The new value and state in one kernel where they fuse (elementwise updates do).
+        T.realize(value, ...Object.values(state));
         for (const [k, t] of Object.entries(state)) {
           if (slots[k] && slots[k] !== t) slots[k].dispose();
           slots[k] = T.keep(t);

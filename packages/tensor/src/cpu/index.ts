@@ -60,10 +60,10 @@ export const cpuBackend: Backend<TypedArray> = {
     peakBytes = liveBytes;
   },
   sync: async () => {},
-  map: (exp, out, inputs, params) => {
-    const r = counted(allocArray(out.dtype, numel(out.shape)));
-    runMap(exp, r, out.shape, inputs, params);
-    return r;
+  map: (exps, shape, inputs, params) => {
+    const outs = exps.map((e) => counted(allocArray(e.dtype, numel(shape))));
+    runMap(exps, outs, shape, inputs, params);
+    return outs;
   },
   // Compiled loops take their inputs as arguments; past a few dozen, fusing more gains nothing.
   maxMapInputs: 32,

@@ -1,6 +1,7 @@
 import { allocArray, type DType, type TypedArray } from '../dtype.js';
+import { runMap } from '../ir/js.js';
 import type { ReduceGroup } from '../opgroups.js';
-import type { KernelFn, ReduceOp } from '../opset.js';
+import type { FusedInput, KernelFn, KernelParams, OutSpec, ReduceOp, View } from '../opset.js';
 import { axesLast, contiguousStrides, numel } from '../shape.js';
 import { type CpuView, offsets } from './strided.js';
 
@@ -25,6 +26,9 @@ export function rowOffsets(x: CpuView, axis: number): { src: Int32Array; dst: In
   return { src: offs, dst, inner };
 }
 
+/** A kernel over plain views (fused inputs are computed before it runs). */
+type ViewKernel<K extends ReduceGroup> = (out: OutSpec, inputs: View<H>[], params: KernelParams[K]) => H;
+
 const REDUCERS: Record<ReduceOp, { init: number; step: (acc: number, v: number) => number }> = {
   sum: { init: 0, step: (a, v) => a + v },
   max: { init: -Infinity, step: (a, v) => (v > a || Number.isNaN(v) ? v : a) },
@@ -32,7 +36,7 @@ const REDUCERS: Record<ReduceOp, { init: number; step: (acc: number, v: number) 
 };
 
 const reduce =
-  (op: ReduceOp): KernelFn<H, ReduceOp> =>
+  (op: ReduceOp): ViewKernel<ReduceOp> =>
   (out, [x], { axes }) => {
     const { offs, inner } = groupedOffsets(x, axes);
     const r = allocArray(out.dtype, numel(out.shape));
@@ -47,7 +51,7 @@ const reduce =
   };
 
 const argReduce =
-  (better: (v: number, best: number) => boolean): KernelFn<H, 'argmax' | 'argmin'> =>
+  (better: (v: number, best: number) => boolean): ViewKernel<'argmax' | 'argmin'> =>
   (out, [x], { axis }) => {
     const { offs, inner } = groupedOffsets(x, [axis]);
     const r = new Int32Array(numel(out.shape));
@@ -107,7 +111,7 @@ function normRow(row: Float64Array, eps: number, center: boolean): Float64Array 
   return center ? row.map((v) => (v - mean) * rstd + 0) : row.map((v) => v * rstd);
 }
 
-export const reduceCpu: { [K in ReduceGroup]: KernelFn<H, K> } = {
+const kernels: { [K in ReduceGroup]: ViewKernel<K> } = {
   sum: reduce('sum'),
   max: reduce('max'),
   min: reduce('min'),
@@ -131,3 +135,19 @@ export const reduceCpu: { [K in ReduceGroup]: KernelFn<H, K> } = {
   rms_norm: (out, [x], { eps }) =>
     rowwise(x, x.shape.length - 1, out.dtype, (row) => normRow(row, eps, false)),
 };
+
+/** A fused input computed into an array first: the CPU gains nothing from reading it in the loop. */
+function computed(x: View<H> | FusedInput<H>): View<H> {
+  if (!('exp' in x)) return x;
+  const handle = allocArray(x.dtype, numel(x.shape));
+  runMap([x.exp], [handle], x.shape, [...x.sources], [...x.params]);
+  return { handle, shape: x.shape, strides: contiguousStrides(x.shape), offset: 0, dtype: x.dtype };
+}
+
+export const reduceCpu = Object.fromEntries(
+  Object.entries(kernels).map(([op, fn]) => [
+    op,
+    (out: OutSpec, [x, ...rest]: (View<H> | FusedInput<H>)[], params: never) =>
+      (fn as ViewKernel<ReduceGroup>)(out, [computed(x), ...(rest as View<H>[])], params),
+  ]),
+) as { [K in ReduceGroup]: KernelFn<H, K> };

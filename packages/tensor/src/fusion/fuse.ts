@@ -1,7 +1,7 @@
 import type { Backend } from '../backend.js';
 import { wrapScalar } from '../dtype.js';
 import { type Exp, ex, mapLeaves, walk } from '../ir/exp.js';
-import type { OutSpec } from '../opset.js';
+import type { FusedInput, OutSpec } from '../opset.js';
 import type { ParamFn } from '../rules/types.js';
 import { type Source, Storage } from '../storage.js';
 import type { Tensor } from '../tensor.js';
@@ -42,7 +42,8 @@ const usesIndex = (e: Exp): boolean => {
   return found;
 };
 
-const sourceKey = (s: Source) => `${s.storage.id}@${s.offset}:${s.strides.join(',')}:${s.dtype}`;
+/** Equal for two reads of the same elements of the same storage. */
+export const sourceKey = (s: Source) => `${s.storage.id}@${s.offset}:${s.strides.join(',')}:${s.dtype}`;
 
 /**
  * The storage of an elementwise op's output: pending, its recipe `build` applied to its inputs,
@@ -110,4 +111,36 @@ export function fusedStorage(
   const storage = Storage.pending(backend, { exp, out, sources, params });
   if (!enabled) storage.realize();
   return storage;
+}
+
+/**
+ * `t` as a fused input of a reduction or row kernel, when it is pending and its recipe inlines
+ * (under the same limits as {@link fusedStorage}): the kernel computes each element where it reads
+ * it, and `t` is not computed. Call `done` after launching the kernel.
+ */
+export function prologueOf(backend: Backend, t: Tensor): { input: FusedInput; done(): void } | undefined {
+  const r = t.storage.pending;
+  // Reductions read in their own order, not the element's position.
+  if (!enabled || !r || usesIndex(r.exp)) return undefined;
+  const s = fusedStorage(backend, (x) => x[0], [t], { shape: t.shape, dtype: t.dtype });
+  s.retain();
+  const fused = s.pending;
+  if (!fused || fused.exp.op === 'input') {
+    s.release();
+    return undefined;
+  }
+  const input: FusedInput = {
+    shape: t.shape,
+    dtype: t.dtype,
+    exp: fused.exp,
+    sources: fused.sources.map((src) => ({
+      handle: src.storage.handle,
+      shape: t.shape,
+      strides: src.strides,
+      offset: src.offset,
+      dtype: src.dtype,
+    })),
+    params: fused.params,
+  };
+  return { input, done: () => s.release() };
 }

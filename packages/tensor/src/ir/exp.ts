@@ -59,8 +59,8 @@ export class Exp {
 
 const isSlot = (op: ExpOp) => op === 'input' || op === 'param' || op === 'acc';
 
-/** Visits every distinct node once, sources before users. */
-export function walk(root: Exp, visit: (e: Exp) => void): void {
+/** Visits every distinct node of `roots` once, sources before users. */
+export function walk(roots: Exp | readonly Exp[], visit: (e: Exp) => void): void {
   const seen = new Set<Exp>();
   const go = (e: Exp) => {
     if (seen.has(e)) return;
@@ -68,8 +68,11 @@ export function walk(root: Exp, visit: (e: Exp) => void): void {
     for (const s of e.src) go(s);
     visit(e);
   };
-  go(root);
+  for (const r of Array.isArray(roots) ? roots : [roots]) go(r as Exp);
 }
+
+/** A pipeline-cache key of several expressions computed together. */
+export const keyOf = (exps: readonly Exp[]): string => exps.map((e) => e.key).join('|&|');
 
 /** Rebuilds `root` bottom-up, replacing each leaf by `leaf(e)` (or keeping it when that returns undefined). */
 export function mapLeaves(root: Exp, leaf: (e: Exp) => Exp | undefined): Exp {
@@ -87,6 +90,15 @@ export function mapLeaves(root: Exp, leaf: (e: Exp) => Exp | undefined): Exp {
     return r;
   };
   return go(root);
+}
+
+/** The dtype of each param slot of `exp` (or of several expressions sharing params). */
+export function paramTypes(exp: Exp | readonly Exp[]): DType[] {
+  const types: DType[] = [];
+  walk(exp, (e) => {
+    if (e.op === 'param') types[e.arg] = e.dtype;
+  });
+  return types;
 }
 
 /** The expression builders: each checks its operands' dtypes against the op's rule. */

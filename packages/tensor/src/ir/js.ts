@@ -3,8 +3,8 @@ import { erf, normal, pow, uniform } from '../scalar.js';
 import { contiguousStrides, numel } from '../shape.js';
 import { jsWrap } from './alu.js';
 import { coalesce } from './coalesce.js';
-import type { Exp } from './exp.js';
-import { type Lang, renderExp } from './render.js';
+import { type Exp, keyOf } from './exp.js';
+import { type Lang, renderExps } from './render.js';
 
 /** Scalar functions the generated JavaScript calls (`lib.erf`, …). */
 export const lib = {
@@ -44,7 +44,7 @@ type Access = 'contiguous' | 'strided' | 'scalar';
 
 type MapFn = (
   l: typeof lib,
-  out: TypedArray,
+  outs: TypedArray[],
   ins: TypedArray[],
   offsets: Int32Array[],
   steps: number[],
@@ -56,13 +56,13 @@ type MapFn = (
 const cache = new Map<string, MapFn>();
 
 /**
- * Compiles (once per expression and addressing) and runs an elementwise kernel: `out[k]` for each
- * row-major position `k` of `shape` is `exp` with input slot j read from `inputs[j]`. Loops are two
- * deep after coalescing: rows, then the last dim with each input's step.
+ * Compiles (once per expressions and addressing) and runs an elementwise kernel: `outs[i][k]` for
+ * each row-major position `k` of `shape` is `exps[i]` with input slot j read from `inputs[j]`.
+ * Loops are two deep after coalescing: rows, then the last dim with each input's step.
  */
 export function runMap(
-  exp: Exp,
-  out: TypedArray,
+  exps: readonly Exp[],
+  outs: TypedArray[],
   shape: readonly number[],
   inputs: { handle: TypedArray; strides: readonly number[]; offset: number }[],
   params: number[],
@@ -85,10 +85,10 @@ export function runMap(
         ? 'contiguous'
         : 'strided',
   );
-  const key = `${exp.key}|${access.join(',')}|${inputs.map((v) => v.handle.constructor.name).join(',')}`;
+  const key = `${keyOf(exps)}|${access.join(',')}|${inputs.map((v) => v.handle.constructor.name).join(',')}`;
   let fn = cache.get(key);
   if (!fn) {
-    fn = compileMap(exp, access);
+    fn = compileMap(exps, access);
     cache.set(key, fn);
   }
   const offsets = inputs.map((v, j) =>
@@ -96,7 +96,7 @@ export function runMap(
   );
   fn(
     lib,
-    out,
+    outs,
     inputs.map((v) => v.handle),
     offsets,
     strides.map((st) => st[rank - 1]),
@@ -125,13 +125,16 @@ function rowOffsets(shape: readonly number[], strides: readonly number[], offset
   return out;
 }
 
-function compileMap(exp: Exp, access: Access[]): MapFn {
-  const { lines, value } = renderExp(
-    exp,
+function compileMap(exps: readonly Exp[], access: Access[]): MapFn {
+  const { lines, values } = renderExps(
+    exps,
     jsLang((e) => (e.op === 'input' ? `v${e.arg}` : e.op === 'param' ? `p[${e.arg}]` : 'k')),
     't',
   );
-  const head = access.map((_, j) => `const in${j} = ins[${j}], o${j} = offsets[${j}], s${j} = steps[${j}];`);
+  const head = [
+    ...access.map((_, j) => `const in${j} = ins[${j}], o${j} = offsets[${j}], s${j} = steps[${j}];`),
+    ...exps.map((_, i) => `const out${i} = outs[${i}];`),
+  ];
   const hoisted = access.map((a, j) => (a === 'scalar' ? `const v${j} = in${j}[o${j}[0]];` : ''));
   const rowStart = access.map((a, j) =>
     a === 'strided'
@@ -156,9 +159,9 @@ function compileMap(exp: Exp, access: Access[]): MapFn {
     '  for (let j = 0; j < len; j++, k++) {',
     ...loads,
     ...lines,
-    `    out[k] = ${value};`,
+    ...values.map((v, i) => `    out${i}[k] = ${v};`),
     '  }',
     '}',
   ].join('\n');
-  return new Function('lib', 'out', 'ins', 'offsets', 'steps', 'p', 'rows', 'len', body) as MapFn;
+  return new Function('lib', 'outs', 'ins', 'offsets', 'steps', 'p', 'rows', 'len', body) as MapFn;
 }

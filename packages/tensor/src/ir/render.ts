@@ -19,9 +19,19 @@ export interface Lang {
  * dependency order, so a shared node is computed once; returns them and the root's source.
  */
 export function renderExp(root: Exp, lang: Lang, prefix: string): { lines: string[]; value: string } {
+  const { lines, values } = renderExps([root], lang, prefix);
+  return { lines, value: values[0] };
+}
+
+/** {@link renderExp} of several roots at once, computing the nodes they share once. */
+export function renderExps(
+  roots: readonly Exp[],
+  lang: Lang,
+  prefix: string,
+): { lines: string[]; values: string[] } {
   const names = new Map<Exp, string>();
   const lines: string[] = [];
-  walk(root, (e) => {
+  walk(roots, (e) => {
     if (e.src.length === 0) {
       names.set(e, lang.leaf(e));
       return;
@@ -37,5 +47,5 @@ export function renderExp(root: Exp, lang: Lang, prefix: string): { lines: strin
     lines.push(lang.bind(name, e.dtype, value));
     names.set(e, name);
   });
-  return { lines, value: names.get(root) as string };
+  return { lines, values: roots.map((r) => names.get(r) as string) };
 }

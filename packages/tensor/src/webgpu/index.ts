@@ -43,7 +43,7 @@ export async function createWebGPUBackend(options: GpuContextOptions = {}): Prom
       await ctx.sync();
       await g.checkFault();
     },
-    map: (exp, out, inputs, params) => map(g, exp, out, inputs, params),
+    map: (exps, shape, inputs, params) => map(g, exps, shape, inputs, params),
     // One storage binding is the output.
     maxMapInputs: ctx.limits.maxStorageBuffersPerShaderStage - 1,
     kernels: {

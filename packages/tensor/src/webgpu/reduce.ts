@@ -1,12 +1,15 @@
 import { tensor_map, tensor_math, tensor_rows } from '@tessera/kernels';
 import type { DType } from '../dtype.js';
 import type { ReduceGroup } from '../opgroups.js';
-import type { ArgReduceOp, KernelFn, OutSpec, ReduceOp, View } from '../opset.js';
+import type { ArgReduceOp, FusedInput, KernelFn, OutSpec, ReduceOp, View } from '../opset.js';
 import { axesLast, contiguousStrides, numel } from '../shape.js';
 import { f32Bits, fill, StridedViews, wgslType } from './codegen.js';
 import type { Gpu } from './gpu.js';
+import { inputRead } from './read.js';
 
 type H = GPUBuffer;
+/** A kernel's input: a view, or a fused elementwise prologue read element by element. */
+type Input = View<H> | FusedInput<H>;
 
 const LOWEST: Record<'f32' | 'i32' | 'u32', string> = {
   f32: 'neg_inf()',
@@ -24,8 +27,8 @@ const pow2 = (n: number) => 2 ** Math.floor(Math.log2(n));
 
 /** How a row kernel binds its inputs: the row view, and for second passes a statistics buffer. */
 interface RowPass {
-  /** `in_a` is this view's rows (the reduced axes moved last). */
-  x: View<H>;
+  /** Read as `load_a(k)`: this input's rows (the reduced axes moved last). */
+  x: Input;
   axes: number[];
   /** Per-segment statistics of the first pass, bound as `stats` (element type `type`). */
   stats?: { buffer: H; type: string };
@@ -47,35 +50,39 @@ interface RowPass {
 function launchRows(g: Gpu, label: string, p: RowPass, body: string, acc: DType): void {
   const { x } = p;
   const { shape, len, rows: nrows, take } = axesLast(x.shape, p.axes);
-  const src = { shape, strides: take(x.strides), offset: x.offset };
+  const extra = p.extra ?? [];
+  const read = inputRead(x, 'a', take, 5 + extra.length);
+  const src = read.windows.map((w) => ({ shape, ...w }));
   const dst = { shape, strides: take(contiguousStrides(x.shape)), offset: 0 };
-  const views = new StridedViews(shape, p.keepShape ? [src, dst] : [src], [
+  const views = new StridedViews(shape, p.keepShape ? [...src, dst] : src, [
     numel(shape),
     nrows,
     len,
     p.nseg,
     p.segLen,
-    ...(p.extra ?? []),
+    ...extra,
+    ...read.words,
   ]);
   const T = wgslType(x.dtype);
   const accT = wgslType(acc);
   const wg = rowThreads(g, p.segLen);
   const float = accT === 'f32';
+  const n = read.buffers.length;
   const bindings = [
     `alias T = ${T};`,
     `alias ACC = ${accT};`,
-    '@group(0) @binding(0) var<storage, read> in_a: array<T>;',
-    ...(p.stats ? [`@group(0) @binding(1) var<storage, read> stats: array<${p.stats.type}>;`] : []),
-    `@group(0) @binding(${p.stats ? 2 : 1}) var<storage, read_write> out: array<${p.outType}>;`,
+    ...read.bindings,
+    ...(p.stats ? [`@group(0) @binding(${n}) var<storage, read> stats: array<${p.stats.type}>;`] : []),
+    `@group(0) @binding(${n + (p.stats ? 1 : 0)}) var<storage, read_write> out: array<${p.outType}>;`,
   ];
   g.launch({
-    key: `rows:${label}:${T}>${p.outType}:${p.stats ? `s${p.stats.type}` : ''}:wg${wg}:${views.key}`,
+    key: `rows:${label}:${T}>${p.outType}:${p.stats ? `s${p.stats.type}` : ''}:wg${wg}:${views.key}:${read.key}`,
     label: `tensor/rows:${label}`,
     source: () =>
       fill(tensor_rows, {
-        BINDINGS: bindings.join('\n'),
-        PARAMS: g.params(p.stats ? 3 : 2, views.words),
-        INDEX: views.fns(p.keepShape ? ['a', 'o'] : ['a']),
+        BINDINGS: `${bindings.join('\n')}\n${read.fn}`,
+        PARAMS: g.params(n + (p.stats ? 2 : 1), views.words),
+        INDEX: views.fns(p.keepShape ? [...read.names, 'o'] : read.names),
         MATH: tensor_math,
         WG: wg,
         MAX: float ? 'max_f' : 'max',
@@ -85,7 +92,7 @@ function launchRows(g: Gpu, label: string, p: RowPass, body: string, acc: DType)
         PAIR: label.includes('softmax') ? SOFTMAX_PAIR : SUM_PAIR,
         BODY: body.replaceAll('LOWEST', LOWEST[accT]).replaceAll('HIGHEST', HIGHEST[accT]),
       }),
-    buffers: [x.handle, ...(p.stats ? [p.stats.buffer] : []), p.out],
+    buffers: [...read.buffers, ...(p.stats ? [p.stats.buffer] : []), p.out],
     words: views.words,
     workgroups: nrows * p.nseg,
   });
@@ -115,7 +122,7 @@ function segmentation(
   return { nseg: Math.ceil(len / segLen), segLen };
 }
 
-const x_j = 'in_a[idx_a(base + j)]';
+const x_j = 'load_a(base + j)';
 const SEGMENT = 'for (var j = j0 + lid; j < j1; j = j + WG)';
 
 const reduceBody = (combine: string, wgFn: string, init: string) => `
@@ -178,7 +185,7 @@ const softmaxOp = (log: boolean): PairRowOp => ({
 // Moments about the row's first element, which keeps E[d²] − E[d]² from cancelling when |mean| ≫ std.
 // max_f keeps a NaN variance (a row with ±inf) NaN, as PyTorch does, where WGSL's max may drop it.
 const layerNormOp: PairRowOp = {
-  prelude: 'let k = in_a[idx_a(base)];',
+  prelude: 'let k = load_a(base);',
   point: 'vec2<f32>(v - k, (v - k) * (v - k))',
   finish: `let mom = r / f32(len);
   let mean = k + mom.x;
@@ -258,7 +265,7 @@ const SHORT_ROW = 64;
 function shortRows(
   g: Gpu,
   label: string,
-  x: View<H>,
+  x: Input,
   axes: number[],
   out: OutSpec,
   init: string,
@@ -266,41 +273,48 @@ function shortRows(
   result: string,
 ): H {
   const { shape, len, rows: nrows, take } = axesLast(x.shape, axes);
+  const read = inputRead(x, 'a', take, 2);
   const views = new StridedViews(
     shape,
-    [{ shape, strides: take(x.strides), offset: x.offset }],
-    [nrows, len],
+    read.windows.map((w) => ({ shape, ...w })),
+    [nrows, len, ...read.words],
   );
   const T = wgslType(x.dtype);
   const outT = wgslType(out.dtype);
+  const n = read.buffers.length;
   const buf = g.alloc(out);
   g.launch({
-    key: `short:${label}:${T}>${outT}:${views.key}`,
+    key: `short:${label}:${T}>${outT}:${views.key}:${read.key}`,
     label: `tensor/short_rows:${label}`,
     source: () =>
       fill(tensor_map, {
-        BINDINGS: `alias ACC = ${T};\n@group(0) @binding(0) var<storage, read> in_a: array<${T}>;\n@group(0) @binding(1) var<storage, read_write> out: array<${outT}>;`,
-        PARAMS: g.params(2, views.words),
-        INDEX: views.fns(['a']),
+        BINDINGS: [
+          `alias ACC = ${T};`,
+          ...read.bindings,
+          `@group(0) @binding(${n}) var<storage, read_write> out: array<${outT}>;`,
+          read.fn,
+        ].join('\n'),
+        PARAMS: g.params(n + 1, views.words),
+        INDEX: views.fns(read.names),
         MATH: tensor_math,
         WG: g.wg,
         BODY: `let len = m(1u);
   var acc: ACC = ${init.replaceAll('LOWEST', LOWEST[T]).replaceAll('HIGHEST', HIGHEST[T])};
   var at = 0u;
   for (var j = 0u; j < len; j = j + 1u) {
-    let v = in_a[idx_a(i * len + j)];
+    let v = load_a(i * len + j);
     ${step}
   }
   out[i] = ${result};`,
       }),
-    buffers: [x.handle, buf],
+    buffers: [...read.buffers, buf],
     words: views.words,
     workgroups: Math.ceil(nrows / g.wg),
   });
   return buf;
 }
 
-const isShort = (x: View<H>, axes: number[]) => numel(axes.map((d) => x.shape[d])) <= SHORT_ROW;
+const isShort = (x: Input, axes: number[]) => numel(axes.map((d) => x.shape[d])) <= SHORT_ROW;
 
 /** How each reduction starts, steps along a short row, and combines in a workgroup tree. */
 const REDUCTIONS: Record<
@@ -340,7 +354,7 @@ export function reduceGpu(g: Gpu): { [K in ReduceGroup]: KernelFn<H, K> } {
   const ctx = g.ctx;
 
   /** sum/max/min over `axes`: split rows reduce their segments first, then the segment results. */
-  const reduceRows = (op: ReduceOp, out: OutSpec, x: View<H>, axes: number[]): H => {
+  const reduceRows = (op: ReduceOp, out: OutSpec, x: Input, axes: number[]): H => {
     const r = REDUCTIONS[op];
     if (isShort(x, axes)) return shortRows(g, op, x, axes, out, r.init, r.step(x.dtype === 'f32'), 'acc');
     const { len, rows: nrows } = axesLast(x.shape, axes);
@@ -427,7 +441,7 @@ export function reduceGpu(g: Gpu): { [K in ReduceGroup]: KernelFn<H, K> } {
     label: string,
     op: PairRowOp,
     out: OutSpec,
-    x: View<H>,
+    x: Input,
     axis: number,
     extra: number[] = [],
   ): H => {

@@ -1,0 +1,84 @@
+// Batched matmul C[b] = A[b] · B[b] on strided operands, without workgroup memory or barriers: each
+// invocation computes a TM×TN block of C in registers (TN/4 vec4 accumulators per row) and reads its
+// rows of A and columns of B itself, four k at a time in a body unrolled by the host. Operands whose
+// rows (or columns) are contiguous and 16-byte aligned are bound as vec4 arrays and read four
+// elements per load. Invocations past M or N read the last row or column (loads stay in bounds,
+// no branch in the k loop) and store nothing. Used for skinny products (GEMV, M ≤ 8) on every
+// adapter, and for all sizes where workgroup barriers are dear (software adapters such as llvmpipe).
+// One dispatch sums k in [k_begin, k_end): the host splits a long K into several dispatches, each
+// within the adapter's loop budget (see @tessera/gpu's loopBudget), the later ones adding to C.
+// The k loop is the only loop that grows with the data: one iteration per four k, then at most
+// three single-k iterations for the rest.
+// Filled by @tessera/tensor (src/webgpu/matmul-registers.ts):
+//   A_TYPE, B_TYPE   f32 or vec4<f32> (how A and B are bound)
+//   PARAMS           uniform parameter block (words below); WG workgroup size; BATCH_RANK
+//   SETUP            per-invocation row and column offsets, the zeroed accumulators
+//   STEP             the body for k .. k + 3; TAIL the body for one k; STORE writes the block
+// Parameter words (as matmul.wgsl): 0 M, 1 N, 2 k_end, 3 tiles along M, 4 tiles along N,
+//   5 batch count, 6 A offset, 7 A row stride, 8 A k stride, 9 B offset, 10 B k stride,
+//   11 B col stride, 12 k_begin, 13 accumulate (1: C += the partial sum; 0: C = it),
+//   14.. batch shape, then A's batch strides, then B's batch strides. Offsets and strides count
+//   elements, also for vec4 bindings.
+@group(0) @binding(0) var<storage, read> A: array<{{A_TYPE}}>;
+@group(0) @binding(1) var<storage, read> B: array<{{B_TYPE}}>;
+@group(0) @binding(2) var<storage, read_write> C: array<f32>;
+{{PARAMS}}
+
+const NB = {{BATCH_RANK}}u;
+
+fn a_at(e: u32) -> f32 { return {{A_AT}}; }
+fn b_at(e: u32) -> f32 { return {{B_AT}}; }
+
+@compute @workgroup_size({{WG}})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let M = m(0u);
+  let N = m(1u);
+  let k_end = m(2u);
+  let tiles_m = m(3u);
+  let tiles_n = m(4u);
+  let t = (wid.x + wid.y * nwg.x) * {{WG}}u + lid;
+  let batch = t / (tiles_m * tiles_n);
+  if (batch >= m(5u)) { return; }
+  let tile_n = t % tiles_n;
+  let tile_m = (t / tiles_n) % tiles_m;
+
+  var a_base = m(6u);
+  var b_base = m(9u);
+  var rest = batch;
+  for (var d = i32(NB) - 1; d >= 0; d = d - 1) {
+    let size = m(14u + u32(d));
+    let c = rest % size;
+    rest = rest / size;
+    a_base = a_base + c * m(14u + NB + u32(d));
+    b_base = b_base + c * m(14u + 2u * NB + u32(d));
+  }
+  let sa_m = m(7u);
+  let sa_k = m(8u);
+  let sb_k = m(10u);
+  let sb_n = m(11u);
+  let row0 = tile_m * {{TM}}u;
+  let col0 = tile_n * {{TN}}u;
+  {{SETUP}}
+
+  let k_begin = m(12u);
+  let k4_end = k_begin + (k_end - k_begin) / 4u * 4u;
+  for (var k = k_begin; k < k4_end; k = k + 4u) {
+    {{STEP}}
+  }
+  for (var k = k4_end; k < k_end; k = k + 1u) {
+    {{TAIL}}
+  }
+
+  let c_base = batch * M * N;
+  let accumulate = m(13u) != 0u;
+  {{STORE}}
+}
+
+/** C[c_base + r·N + c] (+)= v when (r, c) lies in C. */
+fn put(c_base: u32, M: u32, N: u32, r: u32, c: u32, v: f32, accumulate: bool) {
+  if (r < M && c < N) {
+    let o = c_base + r * N + c;
+    C[o] = select(0.0, C[o], accumulate) + v;
+  }
+}

@@ -1,0 +1,80 @@
+import { ex, mapLeaves } from '../ir/exp.js';
+import type { Source, Storage } from '../storage.js';
+import type { Tensor } from '../tensor.js';
+import { sourceKey } from './fuse.js';
+
+/**
+ * Computes the pending ones among `tensors` now, in as few kernels as the backend's input limit
+ * allows: those of one shape share a kernel (one pass over what they read, one output each), as an
+ * optimizer's new parameter and its new moments do.
+ */
+export function realize(...tensors: Tensor[]): void {
+  const groups = new Map<string, Storage[]>();
+  for (const [i, t] of tensors.entries()) {
+    t.assertAlive(`realize (tensor ${i})`);
+    const r = t.storage.pending;
+    if (!r) continue;
+    const key = `${t.backend.name}:${r.out.shape.join(',')}`;
+    const group = groups.get(key) ?? [];
+    if (!group.includes(t.storage)) group.push(t.storage);
+    groups.set(key, group);
+  }
+  for (const group of groups.values()) {
+    // Kernels of several outputs, each within the limit of bindings (inputs + outputs).
+    const bindings = group[0].backend.maxMapInputs + 1;
+    let batch: Storage[] = [];
+    let reads = new Set<string>();
+    for (const s of group) {
+      const more = (s.pending?.sources ?? []).map(sourceKey).filter((k) => !reads.has(k));
+      if (batch.length && reads.size + more.length + batch.length + 1 > bindings) {
+        together(batch);
+        batch = [];
+        reads = new Set();
+      }
+      batch.push(s);
+      for (const k of (s.pending?.sources ?? []).map(sourceKey)) reads.add(k);
+    }
+    together(batch);
+  }
+}
+
+/** One kernel computing every storage of `batch` (pending, one shape and backend). */
+function together(all: Storage[]): void {
+  // A member another member reads is computed first, on its own.
+  const read = new Set(all.flatMap((s) => (s.pending?.sources ?? []).map((src) => src.storage)));
+  const batch = all.filter((s) => !read.has(s));
+  for (const s of all) if (read.has(s)) s.realize();
+  if (batch.length === 1) {
+    batch[0].realize();
+    return;
+  }
+  const sources: Source[] = [];
+  const slots = new Map<string, number>();
+  const params: number[] = [];
+  const exps = batch.map((s) => {
+    const r = s.pending!;
+    const base = params.push(...r.params) - r.params.length;
+    return mapLeaves(r.exp, (e) => {
+      if (e.op === 'param') return ex.param(base + e.arg, e.dtype);
+      if (e.op !== 'input') return undefined;
+      const src = r.sources[e.arg];
+      const key = sourceKey(src);
+      let slot = slots.get(key);
+      if (slot === undefined) {
+        slot = sources.push(src) - 1;
+        slots.set(key, slot);
+      }
+      return ex.input(slot, e.dtype);
+    });
+  });
+  const shape = batch[0].pending!.out.shape;
+  const views = sources.map((s) => ({
+    handle: s.storage.handle,
+    shape,
+    strides: s.strides,
+    offset: s.offset,
+    dtype: s.dtype,
+  }));
+  const handles = batch[0].backend.map(exps, shape, views, params);
+  for (const [i, s] of batch.entries()) s.settle(handles[i]);
+}
