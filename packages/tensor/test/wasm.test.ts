@@ -50,6 +50,18 @@ it('reports a kernel that traps on a worker thread, and its threads keep working
   }
 });
 
+it("init({ backend: 'wasm' }) makes the shared instance the default for new tensors", async () => {
+  const b = await T.init({ backend: 'wasm' });
+  try {
+    expect(b.name).toBe('wasm');
+    expect(b).toBe(await T.wasmBackend());
+    expect(T.getBackend()).toBe(b);
+    expect(T.zeros([2]).backend).toBe(b);
+  } finally {
+    T.setBackend(cpu);
+  }
+});
+
 describe.each(variants.map((v) => [v.description, v] as const))('%s matmul', (_, wasm) => {
   /**
    * Asserts the wasm product of views `va(a)` and `vb(b)` equals the CPU kernel's: same non-finite
