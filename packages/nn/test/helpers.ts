@@ -1,18 +1,17 @@
 // Backends and comparisons for @tessera/nn tests (the package under test is used through its build).
-import { type Backend, cpuBackend, webgpuBackend } from '@tessera/tensor';
+import { type Backend, cpuBackend, wasmBackend, webgpuBackend } from '@tessera/tensor';
 
-/** `[name, backend]` for cpu and webgpu (webgpu missing fails under TESSERA_REQUIRE_WEBGPU=1). */
+/** `[name, backend]` for cpu, wasm and webgpu (webgpu missing fails under TESSERA_REQUIRE_WEBGPU=1). */
 export async function backends(): Promise<[string, Backend][]> {
   const gpu = await webgpuBackend().catch((e: Error) => {
     if (process.env.TESSERA_REQUIRE_WEBGPU === '1') throw e;
     return undefined;
   });
-  return gpu
-    ? [
-        ['cpu', cpuBackend],
-        ['webgpu', gpu],
-      ]
-    : [['cpu', cpuBackend]];
+  const list: [string, Backend][] = [
+    ['cpu', cpuBackend],
+    ['wasm', await wasmBackend()],
+  ];
+  return gpu ? [...list, ['webgpu', gpu]] : list;
 }
 
 /** Asserts |a − b| ≤ atol + rtol·|b| elementwise. */

@@ -225,7 +225,7 @@ describe('each entry point names the bad argument, the expected and the actual v
     [
       'QuantizedWeight.upload: not a backend',
       () => QuantizedWeight.upload(q, 'gpu' as unknown as T.Backend),
-      /QuantizedWeight\.upload: backend must be a Tessera backend \(cpu or webgpu\), got "gpu"/,
+      /QuantizedWeight\.upload: backend must be a Tessera backend \(cpu, wasm or webgpu\), got "gpu"/,
     ],
     [
       'Linear4bit: a host-side weight',

@@ -2,7 +2,7 @@
 import * as T from '../src/index.js';
 
 export async function basics(): Promise<{ backend: string; loss: number; grad: number[] }> {
-  const backend = await T.init({ backend: 'auto' }); // WebGPU when there is an adapter, else CPU
+  const backend = await T.init({ backend: 'auto' }); // WebGPU when there is an adapter, else WebAssembly
   const gen = new T.Generator(0);
 
   const w = T.randn([4, 3], { generator: gen }).requireGrad();

@@ -9,7 +9,7 @@ import type { KernelTable, OutSpec, View } from './opset.js';
  */
 // biome-ignore lint/suspicious/noExplicitAny: a backend-agnostic Backend holds handles of any type
 export interface Backend<H = any> {
-  /** `cpu` or `webgpu`. */
+  /** `cpu`, `wasm` or `webgpu`. */
   readonly name: BackendName;
   /** Human-readable device, e.g. the WebGPU adapter. */
   readonly description: string;
@@ -42,4 +42,4 @@ export interface Backend<H = any> {
   extension<P>(kernels: ExtensionKernels<P>, out: OutSpec, inputs: View<H>[], params: P): H;
 }
 
-export type BackendName = 'cpu' | 'webgpu';
+export type BackendName = 'cpu' | 'wasm' | 'webgpu';

@@ -34,15 +34,18 @@ export {
 export { RULES } from './rules/index.js';
 export type { RuleTable } from './rules/types.js';
 export {
+  createWasmBackend,
   createWebGPUBackend,
   getBackend,
   type InitOptions,
   init,
   setBackend,
+  wasmBackend,
   webgpuBackend,
 } from './runtime.js';
 export { type Recipe, type Source, Storage } from './storage.js';
 export { type GradCtxOf, type NestedArray, Tensor } from './tensor.js';
+export type { WasmBackend, WasmBackendOptions } from './wasm/index.js';
 export { f32Bits, fill, wgslType } from './webgpu/codegen.js';
 export { chunks, Gpu, type Launch } from './webgpu/gpu.js';
 export type { WebGPUBackend } from './webgpu/index.js';

@@ -2,11 +2,15 @@ import type { GpuContextOptions } from '@tessera/gpu';
 import type { Backend, BackendName } from './backend.js';
 import { cpuBackend } from './cpu/index.js';
 import { BackendError } from './errors.js';
+import type { WasmBackend, WasmBackendOptions } from './wasm/index.js';
 import type { WebGPUBackend } from './webgpu/index.js';
 
 /** Options of {@link init}. */
 export interface InitOptions {
-  /** `auto` (default) tries WebGPU and falls back to CPU, saying why once. */
+  /**
+   * `auto` (default) tries WebGPU, then WebAssembly SIMD, then the plain-JavaScript CPU backend,
+   * saying once why it fell back.
+   */
   backend?: BackendName | 'auto';
   /** Where the one fallback notice goes. Default `console.warn`. */
   onFallback?: (reason: string) => void;
@@ -14,6 +18,7 @@ export interface InitOptions {
 
 let current: Backend = cpuBackend;
 let webgpu: Promise<Backend> | undefined;
+let wasm: Promise<Backend> | undefined;
 
 /** The WebGPU backend, created on first call (one device per process). */
 export function webgpuBackend(): Promise<Backend> {
@@ -29,6 +34,32 @@ export function webgpuBackend(): Promise<Backend> {
 }
 
 /**
+ * The WebAssembly SIMD backend, created on first call (one per process, on as many threads as the
+ * host allows): the CPU backend's storage and kernels with the hot ones (matmul) compiled from C
+ * for wasm32 SIMD. Rejects where the engine lacks WebAssembly SIMD.
+ */
+export function wasmBackend(): Promise<Backend> {
+  if (!wasm) {
+    const created: Promise<Backend> = createWasmBackend();
+    created.catch(() => {
+      wasm = undefined;
+    });
+    wasm = created;
+  }
+  return wasm;
+}
+
+/**
+ * A new WebAssembly SIMD backend with its own memory and workers (for example single-threaded:
+ * `{ threads: 1 }`). Unlike {@link wasmBackend} it is not shared: stop its workers with
+ * `backend.close()` when done.
+ */
+export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
+  const m = await import('./wasm/index.js');
+  return m.createWasmBackend(options);
+}
+
+/**
  * A new WebGPU backend on a device of its own, opened with `options` (for example a `loopBudget`
  * cap, which makes kernels split their work as they do on adapters with a loop limiter). Unlike
  * {@link webgpuBackend} it is not shared: destroy it with `backend.ctx.destroy()` when done.
@@ -40,7 +71,8 @@ export async function createWebGPUBackend(options: GpuContextOptions = {}): Prom
 
 /**
  * Chooses the default backend for new tensors and returns it. `webgpu` throws when no adapter is
- * found; `auto` falls back to `cpu` and reports the reason once.
+ * found and `wasm` when the engine lacks WebAssembly SIMD; `auto` falls back from WebGPU to
+ * WebAssembly to the JavaScript CPU backend and reports the reason once.
  */
 export async function init(options: InitOptions = {}): Promise<Backend> {
   const want = options.backend ?? 'auto';
@@ -48,14 +80,26 @@ export async function init(options: InitOptions = {}): Promise<Backend> {
     current = cpuBackend;
     return current;
   }
+  if (want === 'wasm') {
+    current = await wasmBackend();
+    return current;
+  }
+  const notify = options.onFallback ?? console.warn;
   try {
     current = await webgpuBackend();
+    return current;
   } catch (e) {
     if (want === 'webgpu') throw e;
-    (options.onFallback ?? console.warn)(
-      `tessera: WebGPU unavailable, using the CPU backend (${(e as Error).message})`,
-    );
-    current = cpuBackend;
+    const why = `WebGPU unavailable (${(e as Error).message})`;
+    try {
+      current = await wasmBackend();
+      notify(`tessera: ${why}, using the WebAssembly SIMD backend (${current.description})`);
+    } catch (w) {
+      notify(
+        `tessera: ${why} and WebAssembly SIMD unavailable (${(w as Error).message}), using the CPU backend`,
+      );
+      current = cpuBackend;
+    }
   }
   return current;
 }

@@ -16,21 +16,33 @@ if (required && !present)
 
 describe.skipIf(!present)('in Chromium', () => {
   it('computes values and gradients on navigator.gpu', async () => {
-    const bundle = await build({
-      entryPoints: [new URL('./browser/entry.ts', import.meta.url).pathname],
-      bundle: true,
-      format: 'esm',
-      platform: 'browser',
-      write: false,
-      logLevel: 'silent',
-    });
-    const js = bundle.outputFiles[0].text;
+    const bundle = async (file: string) =>
+      (
+        await build({
+          entryPoints: [new URL(file, import.meta.url).pathname],
+          bundle: true,
+          format: 'esm',
+          platform: 'browser',
+          write: false,
+          logLevel: 'silent',
+        })
+      ).outputFiles[0].text;
+    const scripts: Record<string, string> = {
+      '/entry.js': await bundle('./browser/entry.ts'),
+      '/wasm-worker.js': await bundle('./browser/wasm-worker.ts'),
+    };
+    // /isolated is cross-origin isolated (COOP + COEP), so its workers get SharedArrayBuffer.
+    const isolation = {
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-embedder-policy': 'require-corp',
+    };
     const server = http.createServer((req, res) => {
-      if (req.url === '/entry.js') {
-        res.writeHead(200, { 'content-type': 'text/javascript' });
-        res.end(js);
+      const script = scripts[req.url ?? ''];
+      if (script) {
+        res.writeHead(200, { 'content-type': 'text/javascript', ...isolation });
+        res.end(script);
       } else {
-        res.writeHead(200, { 'content-type': 'text/html' });
+        res.writeHead(200, { 'content-type': 'text/html', ...(req.url === '/isolated' ? isolation : {}) });
         res.end('<!doctype html><script type="module" src="/entry.js"></script>');
       }
     });
@@ -68,6 +80,21 @@ describe.skipIf(!present)('in Chromium', () => {
       ]);
       expect(r.rowSumError as number).toBeLessThan(1e-5);
       expect(r.attentionError as number).toBeLessThan(1e-5);
+      // The page is not cross-origin isolated, so it has no SharedArrayBuffer for worker threads.
+      expect(r.wasmDescription).toBe('WebAssembly SIMD, single-threaded (no SharedArrayBuffer)');
+      // float32 sums of 300 products of normal values against the CPU kernel's (another order).
+      expect(r.wasmMatmulError as number).toBeLessThan(1e-3);
+      expect(r.wasmSoftmaxError as number).toBeLessThan(1e-6);
+
+      // In a worker of a cross-origin-isolated page, the backend runs on worker threads of its own.
+      const isolated = await browser.newPage();
+      await isolated.goto(`http://127.0.0.1:${port}/isolated`);
+      await isolated.waitForFunction(() => typeof window.runWasmWorker === 'function');
+      const w = await isolated.evaluate(() => window.runWasmWorker());
+      console.log(`browser worker: ${w.description}`);
+      expect(w.threads as number).toBeGreaterThan(1);
+      expect(w.description).toBe(`WebAssembly SIMD, ${w.threads} threads`);
+      expect(w.matmulError as number).toBeLessThan(1e-3);
     } finally {
       await browser.close();
       server.close();

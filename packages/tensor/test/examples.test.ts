@@ -3,7 +3,7 @@ import { basics } from '../examples/basics.js';
 
 it('the README example runs and learns something sensible', async () => {
   const { backend, loss, grad } = await basics();
-  expect(['cpu', 'webgpu']).toContain(backend);
+  expect(['cpu', 'wasm', 'webgpu']).toContain(backend);
   if (process.env.TESSERA_REQUIRE_WEBGPU === '1') expect(backend).toBe('webgpu');
   expect(loss).toBeGreaterThan(0);
   expect(grad).toHaveLength(12);

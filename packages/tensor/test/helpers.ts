@@ -1,5 +1,13 @@
 // Shared by every tensor test: the backends to run on, seeded random data, and comparisons.
-import { type Backend, cpuBackend, type DType, type Tensor, tensor, webgpuBackend } from '../src/index.js';
+import {
+  type Backend,
+  cpuBackend,
+  type DType,
+  type Tensor,
+  tensor,
+  wasmBackend,
+  webgpuBackend,
+} from '../src/index.js';
 
 let gpu: Promise<Backend | undefined> | undefined;
 
@@ -12,15 +20,14 @@ export function gpuBackend(): Promise<Backend | undefined> {
   return gpu;
 }
 
-/** `[name, backend]` for cpu and (when present) webgpu; for `describe.each`. */
+/** `[name, backend]` for cpu, wasm and (when present) webgpu; for `describe.each`. */
 export async function backends(): Promise<[string, Backend][]> {
   const g = await gpuBackend();
-  return g
-    ? [
-        ['cpu', cpuBackend],
-        ['webgpu', g],
-      ]
-    : [['cpu', cpuBackend]];
+  const list: [string, Backend][] = [
+    ['cpu', cpuBackend],
+    ['wasm', await wasmBackend()],
+  ];
+  return g ? [...list, ['webgpu', g]] : list;
 }
 
 /** A small deterministic PRNG (mulberry32) for test data, independent of the library's own. */

@@ -74,10 +74,12 @@ export class QuantizedWeight {
     if (
       typeof b !== 'object' ||
       b === null ||
-      (b.name !== 'cpu' && b.name !== 'webgpu') ||
+      (b.name !== 'cpu' && b.name !== 'wasm' && b.name !== 'webgpu') ||
       typeof b.upload !== 'function'
     )
-      fail(`QuantizedWeight.upload: backend must be a Tessera backend (cpu or webgpu), got ${show(backend)}`);
+      fail(
+        `QuantizedWeight.upload: backend must be a Tessera backend (cpu, wasm or webgpu), got ${show(backend)}`,
+      );
     const opts = { backend };
     if (q.absmax) {
       const codes = T.tensor(words(q.packed), { ...opts, dtype: 'u32' });

@@ -13,8 +13,11 @@ let live = 0;
 let liveBytes = 0;
 let peakBytes = 0;
 
-/** Counts a new buffer, so leak tests and peak-memory reports see CPU buffers like GPU ones. */
-function counted<A extends TypedArray>(a: A): A {
+/**
+ * Counts a new buffer, so leak tests and peak-memory reports see CPU buffers like GPU ones (the
+ * WebAssembly backend, which shares this storage, counts its kernels' outputs here too).
+ */
+export function counted<A extends TypedArray>(a: A): A {
   live++;
   liveBytes += a.byteLength;
   if (liveBytes > peakBytes) peakBytes = liveBytes;
