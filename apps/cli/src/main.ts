@@ -34,13 +34,13 @@ program
   .option('--reset-at-newlines', 'restart the entropy context after every newline')
   .option('--svg <path>', 'write an SVG plot of entropy per byte with θ and the boundaries')
   .option('--limit <bytes>', 'bytes of the file to patch', number('--limit', 1), 400)
-  .option('--backend <name>', 'cpu, webgpu or auto', 'auto')
+  .option('--backend <name>', 'cpu, wasm, webgpu or auto', 'auto')
   .action(async (file: string, opts) => {
     const backend = await chooseBackend(opts.backend, (line) => console.log(line));
     await patchCommand(file, opts, backend);
   });
 
-/** Picks the backend, says which runs and, after a fallback to the CPU, why (T.init's reason). */
+/** Picks the backend, says which runs and, after a fallback from WebGPU, why (T.init's reason). */
 async function chooseBackend(name: string, print: (line: string) => void): Promise<T.Backend> {
   let fallback = '';
   const backend = await T.init({
@@ -74,7 +74,7 @@ pipeline
       throw new InvalidArgumentError(`--strategy must be one of ${STRATEGIES.join(', ')}, got '${v}'`);
     return v;
   })
-  .option('--backend <name>', 'cpu, webgpu or auto', 'auto')
+  .option('--backend <name>', 'cpu, wasm, webgpu or auto', 'auto')
   .action(async (model: string, data: string, opts) => {
     // Progress and the backend line go to standard error: the predictions may be on standard output.
     const backend = await chooseBackend(opts.backend, (line) => console.error(line));

@@ -4,6 +4,7 @@ export { apply } from './apply.js';
 export { backward, grad, isGradEnabled, noGrad, valueAndGrad } from './autograd.js';
 export type { Backend, BackendName } from './backend.js';
 export { cpuBackend } from './cpu/index.js';
+export { customGrad } from './custom-grad.js';
 export { DTYPES, type DType, type TypedArray } from './dtype.js';
 export { BackendError, DisposedError, DTypeError, IndexError, ShapeError, TensorError } from './errors.js';
 export { defineOp, type ExtensionKernels, type ExtensionOp } from './extension.js';

@@ -1,0 +1,100 @@
+// Ops composed of others (any/all, flip, roll, repeat, tril/triu, losses) against PyTorch, forward
+// and the gradient of sum(out), on every backend (tools/fixtures/gen_tensor_composites.py).
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import * as T from '../src/index.js';
+import { backends, expectClose } from './helpers.js';
+
+type Num = number | 'nan' | 'inf' | '-inf';
+interface Case {
+  name: string;
+  inputs: { shape: number[]; data: Num[] }[];
+  ints: { shape: number[]; data: number[] }[];
+  output: { shape: number[]; data: Num[] };
+  grads: Num[][];
+}
+const fixtures = JSON.parse(
+  readFileSync(new URL('./fixtures/torch-composites.json', import.meta.url), 'utf8'),
+) as { cases: Case[] };
+const dec = (v: Num): number =>
+  v === 'nan'
+    ? Number.NaN
+    : v === 'inf'
+      ? Number.POSITIVE_INFINITY
+      : v === '-inf'
+        ? Number.NEGATIVE_INFINITY
+        : v;
+
+type Op = (...xs: T.Tensor[]) => T.Tensor;
+const band =
+  (f: typeof T.tril, d: number): Op =>
+  (x) =>
+    f(x, d);
+const IMPL: Record<string, Op> = {
+  any_all: (x) => T.any(x),
+  any_rows: (x) => T.any(x, 1),
+  all_rows: (x) => T.all(x, 1),
+  all_cols: (x) => T.all(x, 0),
+  flip_last: (x) => T.flip(x, [-1]),
+  flip_two: (x) => T.flip(x, [0, 2]),
+  roll_one: (x) => T.roll(x, [2], [2]),
+  roll_two: (x) => T.roll(x, [-1, 7], [1, 2]),
+  repeat_same_rank: (x) => T.repeat(x, [2, 1, 3]),
+  repeat_new_dims: (x) => T.repeat(x, [2, 1, 2, 1]),
+  mse_mean: (a, b) => T.mseLoss(a, b),
+  mse_sum: (a, b) => T.mseLoss(a, b, 'sum'),
+  mse_none: (a, b) => T.mseLoss(a, b, 'none'),
+  bce_mean: (p, y) => T.binaryCrossEntropy(p, y),
+  bce_none: (p, y) => T.binaryCrossEntropy(p, y, 'none'),
+  bce_logits_mean: (z, y) => T.binaryCrossEntropyWithLogits(z, y),
+  bce_logits_sum: (z, y) => T.binaryCrossEntropyWithLogits(z, y, 'sum'),
+  nll_mean: (p, t) => T.nllLoss(p, t),
+  nll_sum: (p, t) => T.nllLoss(p, t, { reduction: 'sum' }),
+  nll_none: (p, t) => T.nllLoss(p, t, { reduction: 'none' }),
+};
+for (const d of [-2, -1, 0, 1, 3]) {
+  IMPL[`tril_${d}`] = band(T.tril, d);
+  IMPL[`triu_${d}`] = band(T.triu, d);
+}
+
+const list = await backends();
+
+describe.each(list)('composed ops against PyTorch on %s', (_name, backend) => {
+  it('has an implementation for every fixture case', () => {
+    expect(fixtures.cases.map((c) => c.name).filter((n) => !IMPL[n])).toEqual([]);
+  });
+
+  it.each(fixtures.cases.map((c) => [c.name, c] as const))('%s', async (_n, c) => {
+    const xs = c.inputs.map((i) => T.tensor(i.data.map(dec), { shape: i.shape, backend }).requireGrad());
+    const ints = c.ints.map((i) => T.tensor(i.data, { shape: i.shape, dtype: 'i32', backend }));
+    const out = IMPL[c.name](...xs, ...ints);
+    expect(out.shape).toEqual(c.output.shape);
+    // Sums and logs in float32 in another order than PyTorch's.
+    expectClose(await out.data(), c.output.data.map(dec), 1e-5, 1e-6, `${c.name} forward`);
+    if (out.dtype !== 'f32') return;
+    T.sum(out).backward();
+    for (const [i, x] of xs.entries()) {
+      expectClose(await x.grad!.data(), c.grads[i].map(dec), 1e-5, 1e-6, `${c.name} d/dx${i}`);
+    }
+    for (const t of [...xs, ...ints, out]) t.dispose();
+  });
+
+  it('names the argument and the expected and actual values of bad input', () => {
+    const x = T.ones([2, 3], { backend });
+    expect(() => T.roll(x, [1], [0, 1])).toThrow(/roll: shifts 1 and dims 2/);
+    expect(() => T.repeat(x, [2])).toThrow(/repeat: 1 repetitions for a tensor of rank 2/);
+    expect(() => T.tril(T.ones([3], { backend }))).toThrow(
+      /tril: expected a tensor of rank >= 2, got rank 1/,
+    );
+    expect(() => T.mseLoss(x, T.ones([3, 2], { backend }))).toThrow(
+      /mseLoss: target shape \[3, 2\] must equal/,
+    );
+    expect(() => T.mseLoss(x, x, 'avg' as never)).toThrow(
+      /reduction must be 'mean', 'sum' or 'none', got 'avg'/,
+    );
+    expect(() => T.nllLoss(x, T.zeros([2], { backend }))).toThrow(
+      /nllLoss: target must have dtype i32, got f32/,
+    );
+    x.dispose();
+  });
+});
