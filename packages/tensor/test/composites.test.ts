@@ -1,4 +1,4 @@
-// Ops composed of others (any/all, flip, roll, repeat, tril/triu, losses) against PyTorch, forward
+// Ops composed of others (any/all, flip, roll, repeat, tril/triu, losses, vector norms, einsum) against PyTorch, forward
 // and the gradient of sum(out), on every backend (tools/fixtures/gen_tensor_composites.py).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -52,6 +52,20 @@ const IMPL: Record<string, Op> = {
   nll_sum: (p, t) => T.nllLoss(p, t, { reduction: 'sum' }),
   nll_none: (p, t) => T.nllLoss(p, t, { reduction: 'none' }),
 };
+for (const [tag, ord] of [
+  ['1', 1],
+  ['2', 2],
+  ['3', 3],
+  ['0p5', 0.5],
+  ['inf', Infinity],
+] as const) {
+  IMPL[`norm_${tag}_rows`] = (x) => T.vectorNorm(x, ord, 1);
+}
+IMPL.norm_2_all = (x) => T.reshape(T.vectorNorm(x), [1]);
+for (const c of fixtures.cases.filter((c) => c.name.startsWith('einsum_'))) {
+  IMPL[c.name] = (...xs) => T.reshape(T.einsum(c.name.slice('einsum_'.length), ...xs), [-1]);
+}
+IMPL.norm_inf_cols_keepdim = (x) => T.vectorNorm(x, Infinity, 0, true);
 for (const d of [-2, -1, 0, 1, 3]) {
   IMPL[`tril_${d}`] = band(T.tril, d);
   IMPL[`triu_${d}`] = band(T.triu, d);
@@ -95,6 +109,13 @@ describe.each(list)('composed ops against PyTorch on %s', (_name, backend) => {
     expect(() => T.nllLoss(x, T.zeros([2], { backend }))).toThrow(
       /nllLoss: target must have dtype i32, got f32/,
     );
+    expect(() => T.einsum('ij,jk->ik', x, x)).toThrow(
+      /letter 'j' is 3 long in one operand and 2 in operand 1/,
+    );
+    expect(() => T.einsum('ii->i', x)).toThrow(/repeats a letter/);
+    expect(() => T.einsum('ij->k', x)).toThrow(/output letter 'k' is in no operand/);
+    expect(() => T.einsum('...j->j', x)).toThrow(/'\.\.\.' is not supported/);
+    expect(() => T.vectorNorm(x, 0)).toThrow(/vectorNorm: ord must be a positive number or Infinity, got 0/);
     x.dispose();
   });
 });

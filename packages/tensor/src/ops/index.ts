@@ -1,5 +1,6 @@
 export * from './attention.js';
 export * from './creation.js';
+export * from './einsum.js';
 export * from './elementwise.js';
 export * from './indexing.js';
 export * from './layout.js';
@@ -8,4 +9,5 @@ export * from './losses.js';
 export * from './matmul.js';
 export * from './movement.js';
 export * from './nn.js';
+export * from './norms.js';
 export * from './reduce.js';
