@@ -181,8 +181,8 @@ describe.skipIf(!gpu)('WebGPU with a capped loop budget (every split path, small
       ['argmin', (t) => T.argmin(t, 1), 0, 0],
       ['softmax', (t) => T.softmax(t, 1), 1e-4, 1e-9],
       ['logSoftmax', (t) => T.logSoftmax(t, 1), 1e-4, 1e-4],
-      ['layerNorm', (t) => T.layerNorm(t, [len]), 1e-4, 1e-4],
-      ['rmsNorm', (t) => T.rmsNorm(t, [len]), 1e-4, 1e-4],
+      ['layerNorm', (t) => T.layerNorm(t, [t.shape[1]]), 1e-4, 1e-4],
+      ['rmsNorm', (t) => T.rmsNorm(t, [t.shape[1]]), 1e-4, 1e-4],
       // A running sum of 30,000 terms of magnitude <= 4 in f32 drifts by ~1e-3 in absolute terms.
       ['cumsum', (t) => T.cumsum(t, 1), 1e-4, 5e-3],
       // The long axis first: rows are strided columns.
@@ -190,6 +190,13 @@ describe.skipIf(!gpu)('WebGPU with a capped loop budget (every split path, small
     ];
     for (const [name, f, rtol, atol] of pairs) {
       expectClose(await f(x).data(), await f(xc).data(), rtol, atol, name);
+    }
+    // Many rows: each gets a narrower workgroup, whose threads loop longer over a segment.
+    const manyRows = randomArray(r, 70 * 3_001, -4, 4);
+    manyRows[5 * 3_001 + 2_000] = Number.NaN;
+    const [m, mc] = both(manyRows, [70, 3_001], g);
+    for (const [name, f, rtol, atol] of pairs) {
+      expectClose(await f(m).data(), await f(mc).data(), rtol, atol, `${name}, 70 rows`);
     }
     const ints = randomArray(r, 2 * 40_000, -1000, 1000, 'i32');
     const [xi, xic] = [

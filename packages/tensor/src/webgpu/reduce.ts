@@ -65,7 +65,7 @@ function launchRows(g: Gpu, label: string, p: RowPass, body: string, acc: DType)
   ]);
   const T = wgslType(x.dtype);
   const accT = wgslType(acc);
-  const wg = rowThreads(g, p.segLen);
+  const wg = rowThreads(g, p.segLen, nrows);
   const float = accT === 'f32';
   const n = read.buffers.length;
   const bindings = [
@@ -98,9 +98,19 @@ function launchRows(g: Gpu, label: string, p: RowPass, body: string, acc: DType)
   });
 }
 
-/** Threads per row segment: enough to cover it once (at least 32), at most the adapter's workgroup. */
-const rowThreads = (g: Gpu, segLen: number) =>
-  Math.min(pow2(g.wg), Math.max(32, 2 ** Math.ceil(Math.log2(Math.max(segLen, 1)))));
+/** From this many rows on, each row gets a workgroup of 32 threads: there is parallelism enough. */
+const MANY_ROWS = 64;
+
+/**
+ * The widest workgroup a row gets: 32 threads when rows are many (each thread loops longer, which
+ * llvmpipe runs 1.5–2× faster than 256 threads and their barriers: softmax 512×1024 21 → 12 ms;
+ * a warp per row on GPUs), the adapter's widest power of two for a few long rows.
+ */
+const rowWidth = (g: Gpu, nrows: number) => (nrows >= MANY_ROWS ? Math.min(32, pow2(g.wg)) : pow2(g.wg));
+
+/** Threads per row segment: enough to cover it once (at least 32), at most {@link rowWidth}. */
+const rowThreads = (g: Gpu, segLen: number, nrows: number) =>
+  Math.min(rowWidth(g, nrows), Math.max(32, 2 ** Math.ceil(Math.log2(Math.max(segLen, 1)))));
 
 /**
  * How a row of `len` is cut so that each invocation stays within the loop budget: `perStride` loop
@@ -112,8 +122,9 @@ function segmentation(
   label: string,
   len: number,
   perStride: number,
+  nrows: number,
 ): { nseg: number; segLen: number } {
-  const wg = pow2(g.wg);
+  const wg = rowWidth(g, nrows);
   const tree = Math.log2(wg);
   const statsLoop = Math.ceil(Math.ceil(len / wg) / wg);
   const strides = g.stepsPerDispatch(`tensor/rows:${label}`, perStride, tree + statsLoop + 8);
@@ -358,7 +369,7 @@ export function reduceGpu(g: Gpu): { [K in ReduceGroup]: KernelFn<H, K> } {
     const r = REDUCTIONS[op];
     if (isShort(x, axes)) return shortRows(g, op, x, axes, out, r.init, r.step(x.dtype === 'f32'), 'acc');
     const { len, rows: nrows } = axesLast(x.shape, axes);
-    const { nseg, segLen } = segmentation(g, op, len, 1);
+    const { nseg, segLen } = segmentation(g, op, len, 1, nrows);
     const outType = wgslType(out.dtype);
     const body = reduceBody(r.combine, r.tree, r.init);
     if (nseg === 1) {
@@ -396,7 +407,7 @@ export function reduceGpu(g: Gpu): { [K in ReduceGroup]: KernelFn<H, K> } {
         );
       }
       const { len, rows: nrows } = axesLast(x.shape, [axis]);
-      const { nseg, segLen } = segmentation(g, op, len, 1);
+      const { nseg, segLen } = segmentation(g, op, len, 1, nrows);
       const buf = g.alloc(out);
       if (nseg === 1) {
         launchRows(
@@ -447,7 +458,7 @@ export function reduceGpu(g: Gpu): { [K in ReduceGroup]: KernelFn<H, K> } {
   ): H => {
     const { len, rows: nrows } = axesLast(x.shape, [axis]);
     // Whole rows loop twice over the row (statistic, write); split passes once each.
-    const { nseg, segLen } = segmentation(g, label, len, 2);
+    const { nseg, segLen } = segmentation(g, label, len, 2, nrows);
     const init = label.includes('softmax') ? 'neg_inf(), 0.0' : '0.0, 0.0';
     const withInit = (body: string) => body.replaceAll('PAIR_INIT', init);
     const buf = g.alloc(out);
@@ -477,9 +488,9 @@ export function reduceGpu(g: Gpu): { [K in ReduceGroup]: KernelFn<H, K> } {
 
   const cumsum: KernelFn<H, 'cumsum'> = (out, [x], { axis }) => {
     const { len, rows: nrows } = axesLast(x.shape, [axis]);
-    const wg = pow2(g.wg);
+    const wg = rowWidth(g, nrows);
     // Each stride of the scan runs the log2(WG) steps of Hillis–Steele.
-    const { nseg, segLen } = segmentation(g, 'cumsum', len, 1 + Math.log2(wg));
+    const { nseg, segLen } = segmentation(g, 'cumsum', len, 1 + Math.log2(wg), nrows);
     const outType = wgslType(out.dtype);
     const buf = g.alloc(out);
     const pass = { x, axes: [axis], segLen, out: buf, outType, keepShape: true };
