@@ -28,8 +28,14 @@ export function untrack(t: Disposable): void {
  * pending (so that what it reads is freed with the scopes). Returns it.
  */
 export function keep<T extends Disposable>(t: T): T {
-  for (const s of scopes) s.delete(t);
+  unscope(t);
   if (!t.isDisposed) t.realize?.();
+  return t;
+}
+
+/** @internal Takes a tensor out of every enclosing scope, leaving it pending (see {@link keep}). */
+export function unscope<T extends Disposable>(t: T): T {
+  for (const s of scopes) s.delete(t);
   return t;
 }
 

@@ -1,7 +1,7 @@
 import type { Backend } from './backend.js';
 import { allocArray, type DType, type TypedArray } from './dtype.js';
 import { DisposedError, fmt } from './errors.js';
-import { type Disposable, keep, track, untrack } from './memory.js';
+import { type Disposable, track, unscope, untrack } from './memory.js';
 import type { TensorLike as TL } from './ops/elementwise.js';
 import type { SliceSpec } from './ops/movement.js';
 import type { Axes } from './ops/reduce.js';
@@ -210,7 +210,8 @@ export class Tensor implements Disposable {
   /** @internal Replaces the gradient, keeping it out of enclosing tidy scopes. */
   setGrad(g: Tensor | null): void {
     if (this.grad && this.grad !== g) this.grad.dispose();
-    this.grad = g ? keep(g) : null;
+    // Kept pending: a gradient that is a copy or a scaled sum is computed where it is read.
+    this.grad = g ? unscope(g) : null;
   }
 
   /**

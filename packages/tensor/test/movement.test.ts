@@ -11,6 +11,35 @@ describe.each(list)('movement ops on %s', (_name, backend) => {
     expectClose(await got.data(), await want.data(), 0, 0, what);
   };
 
+  it('unslice (the gradient of slice) matches the CPU reference over random starts, steps, views and dtypes', async () => {
+    for (let trial = 0; trial < 12; trial++) {
+      const rank = 1 + (trial % 4);
+      const shape = randomShape(r, rank, 9);
+      const steps = shape.map(() => 1 + Math.floor(r() * 3));
+      const starts = shape.map(() => Math.floor(r() * 3));
+      const out = shape.map((d, i) => starts[i] + (d - 1) * steps[i] + 1 + Math.floor(r() * 3));
+      const dtype = (['f32', 'i32', 'u8'] as const)[trial % 3];
+      const values = Array.from(
+        { length: shape.reduce((a, b) => a * b, 1) },
+        () => Math.floor(r() * 200) + 1,
+      );
+      const make = (b: T.Backend) => {
+        const t = T.tensor(values, { shape: [...shape].reverse(), dtype, backend: b });
+        // A transposed (strided) input.
+        return T.permute(
+          t,
+          shape.map((_, i) => rank - 1 - i),
+        );
+      };
+      const params = { starts, steps, shape: out };
+      await same(
+        T.apply('unslice', [make(backend)], params),
+        T.apply('unslice', [make(T.cpuBackend)], params),
+        `unslice ${dtype} [${shape}] into [${out}]`,
+      );
+    }
+  });
+
   it('concat, stack, pad, clone and strided slices match the CPU reference on random shapes', async () => {
     for (let trial = 0; trial < 6; trial++) {
       const rank = 1 + (trial % 4);

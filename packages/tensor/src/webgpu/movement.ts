@@ -2,6 +2,7 @@ import type { KernelFn } from '../opset.js';
 import { contiguousStrides } from '../shape.js';
 import type { Gpu } from './gpu.js';
 import { copyInto, filled } from './map.js';
+import { unsliceGpu } from './unslice.js';
 
 type H = GPUBuffer;
 
@@ -24,15 +25,6 @@ export function movementGpu(g: Gpu): { [K in 'concat' | 'pad' | 'unslice']: Kern
       copyInto(g, x, { buffer, dtype: out.dtype, view: { strides, offset } });
       return buffer;
     },
-    unslice: (out, [x], { starts, steps }) => {
-      const buffer = filled(g, out, 0);
-      const strides = contiguousStrides(out.shape);
-      const view = {
-        strides: strides.map((s, d) => s * steps[d]),
-        offset: starts.reduce((acc, s, d) => acc + s * strides[d], 0),
-      };
-      copyInto(g, x, { buffer, dtype: out.dtype, view });
-      return buffer;
-    },
+    unslice: unsliceGpu(g),
   };
 }
