@@ -23,6 +23,7 @@ const BM = TM * WGY;
 const BN = TN * WGX;
 const NT = WGX * WGY;
 const NB = {{BATCH_RANK}}u;
+// #include tensor/matmul_batch.wgsl
 
 var<workgroup> As: array<f32, {{BK}} * {{TM}} * {{WGY}}>; // [k][m]
 var<workgroup> Bs: array<f32, {{BK}} * {{TN}} * {{WGX}}>; // [k][n]
@@ -41,16 +42,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let tile_n = wgid % tiles_n;
   let tile_m = (wgid / tiles_n) % tiles_m;
 
-  var a_base = m(6u);
-  var b_base = m(9u);
-  var rest = batch;
-  for (var d = i32(NB) - 1; d >= 0; d = d - 1) {
-    let size = m(14u + u32(d));
-    let c = rest % size;
-    rest = rest / size;
-    a_base = a_base + c * m(14u + NB + u32(d));
-    b_base = b_base + c * m(14u + 2u * NB + u32(d));
-  }
+  let bases = batch_bases(batch);
+  let a_base = bases.x;
+  let b_base = bases.y;
   let sa_m = m(7u);
   let sa_k = m(8u);
   let sb_k = m(10u);

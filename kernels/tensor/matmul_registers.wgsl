@@ -25,6 +25,7 @@
 {{PARAMS}}
 
 const NB = {{BATCH_RANK}}u;
+// #include tensor/matmul_batch.wgsl
 
 fn a_at(e: u32) -> f32 { return {{A_AT}}; }
 fn b_at(e: u32) -> f32 { return {{B_AT}}; }
@@ -43,16 +44,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let tile_n = t % tiles_n;
   let tile_m = (t / tiles_n) % tiles_m;
 
-  var a_base = m(6u);
-  var b_base = m(9u);
-  var rest = batch;
-  for (var d = i32(NB) - 1; d >= 0; d = d - 1) {
-    let size = m(14u + u32(d));
-    let c = rest % size;
-    rest = rest / size;
-    a_base = a_base + c * m(14u + NB + u32(d));
-    b_base = b_base + c * m(14u + 2u * NB + u32(d));
-  }
+  let bases = batch_bases(batch);
+  let a_base = bases.x;
+  let b_base = bases.y;
   let sa_m = m(7u);
   let sa_k = m(8u);
   let sb_k = m(10u);

@@ -3,9 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as T from '../src/index.js';
-import { backends, expectClose } from './helpers.js';
+import { backends, decodeNum, expectClose, type FixtureNum } from './helpers.js';
 
-type Num = number | 'nan' | 'inf' | '-inf';
+type Num = FixtureNum;
 interface Case {
   name: string;
   inputs: { shape: number[]; data: Num[] }[];
@@ -16,14 +16,7 @@ interface Case {
 const fixtures = JSON.parse(
   readFileSync(new URL('./fixtures/torch-composites.json', import.meta.url), 'utf8'),
 ) as { cases: Case[] };
-const dec = (v: Num): number =>
-  v === 'nan'
-    ? Number.NaN
-    : v === 'inf'
-      ? Number.POSITIVE_INFINITY
-      : v === '-inf'
-        ? Number.NEGATIVE_INFINITY
-        : v;
+const dec = decodeNum;
 
 type Op = (...xs: T.Tensor[]) => T.Tensor;
 const band =

@@ -155,3 +155,18 @@ export async function gradcheck(
   }
   for (const t of [...xs, ...grads]) t.dispose();
 }
+
+/** A number in a PyTorch fixture: the strings stand for what JSON cannot hold (tools/fixtures/fixture_json.py). */
+export type FixtureNum = number | 'nan' | 'inf' | '-inf' | '-0';
+
+/** The number a fixture value stands for. */
+export const decodeNum = (v: FixtureNum): number =>
+  v === 'nan'
+    ? Number.NaN
+    : v === 'inf'
+      ? Number.POSITIVE_INFINITY
+      : v === '-inf'
+        ? Number.NEGATIVE_INFINITY
+        : v === '-0'
+          ? -0
+          : v;

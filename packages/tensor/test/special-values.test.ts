@@ -4,9 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as T from '../src/index.js';
-import { backends } from './helpers.js';
+import { backends, decodeNum, type FixtureNum } from './helpers.js';
 
-type Num = number | 'nan' | 'inf' | '-inf' | '-0';
+type Num = FixtureNum;
 interface Case {
   name: string;
   inputs: { shape: number[]; data: Num[] }[];
@@ -19,16 +19,7 @@ const fixtures = JSON.parse(
   readFileSync(new URL('./fixtures/torch-special.json', import.meta.url), 'utf8'),
 ) as { torch: string; ce_target: number[]; cases: Case[] };
 
-const dec = (v: Num): number =>
-  v === 'nan'
-    ? Number.NaN
-    : v === 'inf'
-      ? Number.POSITIVE_INFINITY
-      : v === '-inf'
-        ? Number.NEGATIVE_INFINITY
-        : v === '-0'
-          ? -0
-          : v;
+const dec = decodeNum;
 
 const FLT_MIN = 1.1754943508222875e-38;
 
