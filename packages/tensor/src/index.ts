@@ -9,7 +9,7 @@ export { DTYPES, type DType, type TypedArray } from './dtype.js';
 export { BackendError, DisposedError, DTypeError, IndexError, ShapeError, TensorError } from './errors.js';
 export { defineOp, type ExtensionKernels, type ExtensionOp } from './extension.js';
 export { setFusion } from './fusion/fuse.js';
-export { realize } from './fusion/together.js';
+export { realize } from './fusion/realize.js';
 export { keep, type MemoryInfo, memory, tidy } from './memory.js';
 export * from './ops/index.js';
 export {

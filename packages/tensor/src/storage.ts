@@ -50,7 +50,7 @@ export class Storage<H = unknown> {
   }
 
   /** A pending storage that computes `recipe` when its buffer is first needed. */
-  static pending<H>(backend: Backend<H>, recipe: Recipe): Storage<H> {
+  static fromRecipe<H>(backend: Backend<H>, recipe: Recipe): Storage<H> {
     const s = new Storage<H>(backend, undefined as H);
     s.recipe = recipe;
     for (const src of recipe.sources) src.storage.retain();
@@ -82,7 +82,7 @@ export class Storage<H = unknown> {
     this.settle(this.backend.map([r.exp], r.out.shape, views, [...r.params])[0]);
   }
 
-  /** Takes the computed buffer of a pending storage (see `realizeTogether`), letting go of its recipe. */
+  /** Takes the computed buffer of a pending storage (see `realize` in fusion/realize.ts), letting go of its recipe. */
   settle(handle: H): void {
     const r = this.recipe;
     if (!r) throw new Error('internal: settle of a storage that is not pending');

@@ -108,7 +108,7 @@ export function fusedStorage(
     );
   });
   const exp = build(leaves, (v, d) => ex.param(params.push(wrapScalar(v, d)) - 1, d));
-  const storage = Storage.pending(backend, { exp, out, sources, params });
+  const storage = Storage.fromRecipe(backend, { exp, out, sources, params });
   if (!enabled) storage.realize();
   return storage;
 }

@@ -27,19 +27,19 @@ export function realize(...tensors: Tensor[]): void {
     for (const s of group) {
       const more = (s.pending?.sources ?? []).map(sourceKey).filter((k) => !reads.has(k));
       if (batch.length && reads.size + more.length + batch.length + 1 > bindings) {
-        together(batch);
+        realizeBatch(batch);
         batch = [];
         reads = new Set();
       }
       batch.push(s);
       for (const k of (s.pending?.sources ?? []).map(sourceKey)) reads.add(k);
     }
-    together(batch);
+    realizeBatch(batch);
   }
 }
 
 /** One kernel computing every storage of `batch` (pending, one shape and backend). */
-function together(all: Storage[]): void {
+function realizeBatch(all: Storage[]): void {
   // A member another member reads is computed first, on its own.
   const read = new Set(all.flatMap((s) => (s.pending?.sources ?? []).map((src) => src.storage)));
   const batch = all.filter((s) => !read.has(s));
