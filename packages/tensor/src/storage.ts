@@ -1,7 +1,7 @@
 import type { Backend } from './backend.js';
 import type { DType } from './dtype.js';
 import type { Exp } from './ir/exp.js';
-import type { OutSpec } from './opset.js';
+import type { OutSpec, View } from './opset.js';
 
 /** A strided read of a storage over the shape of the expression that reads it. */
 export interface Source {
@@ -21,6 +21,16 @@ export interface Recipe {
   readonly sources: readonly Source[];
   readonly params: readonly number[];
 }
+
+/** The views a kernel reads `sources` through, over `shape` (pending sources are computed first). */
+export const sourceViews = (sources: readonly Source[], shape: readonly number[]): View[] =>
+  sources.map((s) => ({
+    handle: s.storage.handle,
+    shape,
+    strides: s.strides,
+    offset: s.offset,
+    dtype: s.dtype,
+  }));
 
 let nextId = 0;
 
@@ -72,13 +82,7 @@ export class Storage<H = unknown> {
   realize(): void {
     const r = this.recipe;
     if (!r) return;
-    const views = r.sources.map((s) => ({
-      handle: s.storage.handle as H,
-      shape: r.out.shape,
-      strides: s.strides,
-      offset: s.offset,
-      dtype: s.dtype,
-    }));
+    const views = sourceViews(r.sources, r.out.shape) as View<H>[];
     this.settle(this.backend.map([r.exp], r.out.shape, views, [...r.params])[0]);
   }
 

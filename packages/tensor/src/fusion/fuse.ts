@@ -1,10 +1,11 @@
 import type { Backend } from '../backend.js';
 import { wrapScalar } from '../dtype.js';
-import { type Exp, ex, mapLeaves, walk } from '../ir/exp.js';
+import { type Exp, ex, walk } from '../ir/exp.js';
 import type { FusedInput, OutSpec } from '../opset.js';
 import type { ParamFn } from '../rules/types.js';
-import { type Source, Storage } from '../storage.js';
+import { Storage, sourceViews } from '../storage.js';
 import type { Tensor } from '../tensor.js';
+import { KernelInputs, sourceKey } from './kernel-inputs.js';
 import { composer, type Window } from './views.js';
 
 /**
@@ -42,9 +43,6 @@ const usesIndex = (e: Exp): boolean => {
   return found;
 };
 
-/** Equal for two reads of the same elements of the same storage. */
-export const sourceKey = (s: Source) => `${s.storage.id}@${s.offset}:${s.strides.join(',')}:${s.dtype}`;
-
 /**
  * The storage of an elementwise op's output: pending, its recipe `build` applied to its inputs,
  * where each input that is itself pending contributes its own recipe instead of a read, re-indexed
@@ -58,24 +56,13 @@ export function fusedStorage(
   inputs: readonly Tensor[],
   out: OutSpec,
 ): Storage {
-  const sources: Source[] = [];
-  const params: number[] = [];
-  const slots = new Map<string, number>();
-  const slot = (s: Source): number => {
-    const key = sourceKey(s);
-    let k = slots.get(key);
-    if (k === undefined) {
-      k = sources.push(s) - 1;
-      slots.set(key, k);
-    }
-    return k;
-  };
+  const k = new KernelInputs();
   let inlinedNodes = 0;
   const leaves = inputs.map((t, j): Exp => {
     const storage = t.storage;
     const read = (): Exp => {
       storage.realize();
-      return ex.input(slot({ storage, strides: t.strides, offset: t.offset, dtype: t.dtype }), t.dtype);
+      return ex.input(k.slot({ storage, strides: t.strides, offset: t.offset, dtype: t.dtype }), t.dtype);
     };
     const r = storage.pending;
     if (
@@ -90,25 +77,18 @@ export function fusedStorage(
     const windows = r.sources.map((s) => c.compose(s));
     if (windows.some((w) => !w)) return read();
     const reads = r.sources.map((s, k) => ({ ...s, ...(windows[k] as Window) }));
-    const fresh = new Set(reads.map(sourceKey).filter((key) => !slots.has(key))).size;
+    const fresh = new Set(reads.filter((s) => !k.has(s)).map(sourceKey)).size;
     const size = r.exp.size;
     const later = inputs.length - j - 1; // each later input may need a slot of its own
-    if (sources.length + fresh + later > backend.maxMapInputs || inlinedNodes + size > MAX_INLINED_NODES) {
+    if (k.sources.length + fresh + later > backend.maxMapInputs || inlinedNodes + size > MAX_INLINED_NODES) {
       return read();
     }
     storage.inlined++;
     inlinedNodes += size;
-    const base = params.push(...r.params) - r.params.length;
-    return mapLeaves(r.exp, (e) =>
-      e.op === 'input'
-        ? ex.input(slot(reads[e.arg]), e.dtype)
-        : e.op === 'param'
-          ? ex.param(base + e.arg, e.dtype)
-          : undefined,
-    );
+    return k.adopt(r.exp, reads, r.params);
   });
-  const exp = build(leaves, (v, d) => ex.param(params.push(wrapScalar(v, d)) - 1, d));
-  const storage = Storage.fromRecipe(backend, { exp, out, sources, params });
+  const exp = build(leaves, (v, d) => k.param(wrapScalar(v, d), d));
+  const storage = Storage.fromRecipe(backend, { exp, out, sources: k.sources, params: k.params });
   if (!enabled) storage.realize();
   return storage;
 }
@@ -133,13 +113,7 @@ export function prologueOf(backend: Backend, t: Tensor): { input: FusedInput; do
     shape: t.shape,
     dtype: t.dtype,
     exp: fused.exp,
-    sources: fused.sources.map((src) => ({
-      handle: src.storage.handle,
-      shape: t.shape,
-      strides: src.strides,
-      offset: src.offset,
-      dtype: src.dtype,
-    })),
+    sources: sourceViews(fused.sources, t.shape),
     params: fused.params,
   };
   return { input, done: () => s.release() };

@@ -1,7 +1,6 @@
-import { ex, mapLeaves } from '../ir/exp.js';
-import type { Source, Storage } from '../storage.js';
+import { type Storage, sourceViews } from '../storage.js';
 import type { Tensor } from '../tensor.js';
-import { sourceKey } from './fuse.js';
+import { KernelInputs, sourceKey } from './kernel-inputs.js';
 
 /**
  * Computes the pending ones among `tensors` now, in as few kernels as the backend's input limit
@@ -25,14 +24,15 @@ export function realize(...tensors: Tensor[]): void {
     let batch: Storage[] = [];
     let reads = new Set<string>();
     for (const s of group) {
-      const more = (s.pending?.sources ?? []).map(sourceKey).filter((k) => !reads.has(k));
-      if (batch.length && reads.size + more.length + batch.length + 1 > bindings) {
+      const keys = (s.pending?.sources ?? []).map(sourceKey);
+      const more = new Set(keys.filter((key) => !reads.has(key))).size;
+      if (batch.length && reads.size + more + batch.length + 1 > bindings) {
         realizeBatch(batch);
         batch = [];
         reads = new Set();
       }
       batch.push(s);
-      for (const k of (s.pending?.sources ?? []).map(sourceKey)) reads.add(k);
+      for (const key of keys) reads.add(key);
     }
     realizeBatch(batch);
   }
@@ -48,33 +48,12 @@ function realizeBatch(all: Storage[]): void {
     batch[0].realize();
     return;
   }
-  const sources: Source[] = [];
-  const slots = new Map<string, number>();
-  const params: number[] = [];
+  const k = new KernelInputs();
   const exps = batch.map((s) => {
     const r = s.pending!;
-    const base = params.push(...r.params) - r.params.length;
-    return mapLeaves(r.exp, (e) => {
-      if (e.op === 'param') return ex.param(base + e.arg, e.dtype);
-      if (e.op !== 'input') return undefined;
-      const src = r.sources[e.arg];
-      const key = sourceKey(src);
-      let slot = slots.get(key);
-      if (slot === undefined) {
-        slot = sources.push(src) - 1;
-        slots.set(key, slot);
-      }
-      return ex.input(slot, e.dtype);
-    });
+    return k.adopt(r.exp, r.sources, r.params);
   });
   const shape = batch[0].pending!.out.shape;
-  const views = sources.map((s) => ({
-    handle: s.storage.handle,
-    shape,
-    strides: s.strides,
-    offset: s.offset,
-    dtype: s.dtype,
-  }));
-  const handles = batch[0].backend.map(exps, shape, views, params);
+  const handles = batch[0].backend.map(exps, shape, sourceViews(k.sources, shape), k.params);
   for (const [i, s] of batch.entries()) s.settle(handles[i]);
 }

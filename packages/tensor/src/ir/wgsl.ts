@@ -1,5 +1,5 @@
 import type { DType } from '../dtype.js';
-import type { Exp } from './exp.js';
+import { type Exp, paramTypes } from './exp.js';
 import type { Lang } from './render.js';
 
 /** The WGSL type that holds a dtype (u8 lives in a u32). */
@@ -45,6 +45,25 @@ export const wgslLang = (leaf: (e: Exp) => string): Lang => ({
   bind: (name, dtype, value) => `let ${name}: ${wgslType(dtype)} = ${value};`,
   alu: 'wgsl',
 });
+
+/**
+ * The {@link Lang} of a kernel that holds input slot j in local `v<j>`, reads param slot k from
+ * parameter word `paramBase + k`, and has the element's index in `index` (when undefined, an
+ * expression reading the index is an internal error).
+ */
+export const slotLang = (paramBase: number, index?: string): Lang =>
+  wgslLang((e) => {
+    if (e.op === 'input') return `v${e.arg}`;
+    if (e.op === 'param') return wgslWord(`m(${paramBase + e.arg}u)`, e.dtype);
+    if (e.op === 'index' && index !== undefined) return index;
+    throw new Error(`internal: this kernel cannot read '${e.op}'`);
+  });
+
+/** The parameter words holding `params`, each typed as its param slot in `exps`. */
+export const paramWords = (exps: Exp | readonly Exp[], params: readonly number[]): number[] => {
+  const types = paramTypes(exps);
+  return params.map((v, k) => paramWord(v, types[k]));
+};
 
 /** Bit pattern of a number as a parameter word of `d`. */
 export function paramWord(v: number, d: DType): number {

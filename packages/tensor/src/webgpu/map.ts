@@ -1,9 +1,9 @@
 import { tensor_map, tensor_math } from '@tessera/kernels';
 import type { DType } from '../dtype.js';
 import { coalesce } from '../ir/coalesce.js';
-import { type Exp, ex, keyOf, paramTypes } from '../ir/exp.js';
+import { type Exp, ex, keyOf } from '../ir/exp.js';
 import { renderExps } from '../ir/render.js';
-import { paramWord, wgslLang, wgslType, wgslWord } from '../ir/wgsl.js';
+import { paramWords, slotLang, wgslType } from '../ir/wgsl.js';
 import type { OutSpec, View } from '../opset.js';
 import { contiguousStrides, numel } from '../shape.js';
 import { fill, StridedViews } from './codegen.js';
@@ -43,17 +43,10 @@ export function mapInto(
     ...inputs.map((v, j) => ({ shape: c.shape, strides: c.strides[nt + j], offset: v.offset })),
     ...strided.map((i) => ({ shape: c.shape, strides: c.strides[i], offset: targets[i].view!.offset })),
   ];
-  const types = paramTypes(exps);
-  const words = [n, ...params.map((v, k) => paramWord(v, types[k]))];
+  const words = [n, ...paramWords(exps, params)];
   const sv = new StridedViews(c.shape, views, words);
   const names = [...inputs.map((_, j) => `${j}`), ...strided.map((i) => `dst${i}`)];
-  const { lines, values } = renderExps(
-    exps,
-    wgslLang((e) =>
-      e.op === 'input' ? `v${e.arg}` : e.op === 'param' ? wgslWord(`m(${1 + e.arg}u)`, e.dtype) : 'i',
-    ),
-    't',
-  );
+  const { lines, values } = renderExps(exps, slotLang(1, 'i'), 't');
   const reads = inputs.map((_, j) => `let v${j} = in_${j}[idx_${j}(i)];`);
   const writes = targets.map((t, i) => `out_${i}[${t.view ? `idx_dst${i}(i)` : 'i'}] = ${values[i]};`);
   const source = () =>

@@ -1,7 +1,5 @@
-import type { DType } from '../dtype.js';
-import { paramTypes } from '../ir/exp.js';
 import { renderExp } from '../ir/render.js';
-import { paramWord, wgslLang, wgslType, wgslWord } from '../ir/wgsl.js';
+import { paramWords, slotLang, wgslType } from '../ir/wgsl.js';
 import type { FusedInput, View } from '../opset.js';
 
 type H = GPUBuffer;
@@ -49,19 +47,15 @@ export function inputRead(
   if (!('exp' in x)) {
     return { ...base, words: [], fn: `fn load_${name}(k: u32) -> ${T} { ${loads[0]} return v0; }`, key: '' };
   }
-  const types = paramTypes(x.exp);
   const { lines, value } = renderExp(
     x.exp,
-    wgslLang((e) => {
-      if (e.op === 'input') return `v${e.arg}`;
-      if (e.op === 'param') return wgslWord(`m(${paramBase + e.arg}u)`, e.dtype);
-      throw new Error(`internal: a fused input cannot read '${e.op}'`);
-    }),
+    // Reductions read in their own order: a fused input has no element index.
+    slotLang(paramBase),
     't',
   );
   return {
     ...base,
-    words: x.params.map((v, k) => paramWord(v, types[k] as DType)),
+    words: paramWords(x.exp, x.params),
     fn: `fn load_${name}(k: u32) -> ${T} {\n  ${[...loads, ...lines, `return ${value};`].join('\n  ')}\n}`,
     key: `${x.exp.key}|${sources.map((s) => s.dtype).join(',')}`,
   };
