@@ -29,7 +29,7 @@ const META_CACHE = 4096;
 
 /**
  * One WebGPU device with what every Tessera kernel needs around it: pooled storage buffers with
- * a live-buffer count, a pipeline cache keyed by kernel and specialization, one command encoder per
+ * a live-buffer count, a pipeline cache keyed by each kernel's WGSL, one command encoder per
  * batch of dispatches, async readback, and WebGPU errors turned into {@link GpuError}s that name
  * the kernel. All methods throw {@link GpuDeviceLostError} once the device is lost.
  */
@@ -226,12 +226,16 @@ export class GpuContext {
     return buf;
   }
 
-  /** The compute pipeline for `key`, compiled from `source()` on first use. Compile errors name `label`. */
-  kernel(key: string, label: string, source: () => string): Kernel {
-    const hit = this.pipelines.get(key);
+  /**
+   * The compute pipeline of this WGSL, compiled on its first use: the cache is keyed by the source
+   * text itself, so two call sites that generate the same program share one pipeline, and no
+   * specialization can be missed by a key. Compile errors name `label` (the first label a source
+   * was compiled under).
+   */
+  kernel(label: string, code: string): Kernel {
+    const hit = this.pipelines.get(code);
     if (hit) return hit;
     this.assertAlive();
-    const code = source();
     this.device.pushErrorScope('validation');
     const module = this.device.createShaderModule({ code, label });
     const pipeline = this.device.createComputePipeline({
@@ -241,13 +245,21 @@ export class GpuContext {
     });
     this.watch(this.device.popErrorScope(), label);
     const k = { label, pipeline };
-    this.pipelines.set(key, k);
+    this.pipelines.set(code, k);
     this.compiledPipelines++;
     return k;
   }
 
-  /** Records one dispatch: `buffers[i]` is bound at `@group(0) @binding(i)`. */
-  dispatch(kernel: Kernel, buffers: GPUBuffer[], workgroups: readonly [number, number?, number?]): void {
+  /**
+   * Records one dispatch: `buffers[i]` is bound at `@group(0) @binding(i)`. Errors of the batch name
+   * `label` (default: the kernel's), e.g. the op when several ops share one program.
+   */
+  dispatch(
+    kernel: Kernel,
+    buffers: GPUBuffer[],
+    workgroups: readonly [number, number?, number?],
+    label = kernel.label,
+  ): void {
     this.assertAlive();
     this.pass ??= this.ensureEncoder().beginComputePass();
     const bindGroup = this.device.createBindGroup({
@@ -257,7 +269,7 @@ export class GpuContext {
     this.pass.setPipeline(kernel.pipeline);
     this.pass.setBindGroup(0, bindGroup);
     this.pass.dispatchWorkgroups(workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1);
-    this.batchLabels.push(kernel.label);
+    this.batchLabels.push(label);
     this.dispatches++;
     if (this.batchLabels.length >= this.maxBatch) this.flush();
   }

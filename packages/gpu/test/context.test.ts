@@ -66,18 +66,16 @@ describe.skipIf(!ctx)('GpuContext on the real adapter', () => {
     c.releaseBuffer(buf);
   });
 
-  it('caches pipelines by key and batches dispatches into one submit per flush', async () => {
+  it('caches pipelines by their WGSL and batches dispatches into one submit per flush', async () => {
     const compiled = c.compiledPipelines;
-    let built = 0;
-    const source = () => {
-      built++;
-      return ADD_ONE;
-    };
-    const k1 = c.kernel('test:add_one', 'test/add_one', source);
-    const k2 = c.kernel('test:add_one', 'test/add_one', source);
+    const k1 = c.kernel('test/add_one', ADD_ONE);
+    // The same text built anew (another string object) and under another label: one pipeline.
+    const k2 = c.kernel('test/add_one_again', [...ADD_ONE].join(''));
     expect(k2).toBe(k1);
-    expect(built).toBe(1);
     expect(c.compiledPipelines).toBe(compiled + 1);
+    // One character more is another program.
+    expect(c.kernel('test/add_one', `${ADD_ONE}\n`)).not.toBe(k1);
+    expect(c.compiledPipelines).toBe(compiled + 2);
 
     const buf = c.createBuffer(400);
     c.write(buf, new Float32Array(100));
@@ -111,11 +109,7 @@ describe.skipIf(!ctx)('GpuContext on the real adapter', () => {
   });
 
   it('turns a WGSL error into a GpuKernelError naming the kernel', async () => {
-    const bad = c.kernel(
-      'test:bad',
-      'test/broken_kernel',
-      () => 'fn main() { let x: f32 = undefined_thing; }',
-    );
+    const bad = c.kernel('test/broken_kernel', 'fn main() { let x: f32 = undefined_thing; }');
     const buf = c.createBuffer(16);
     try {
       c.dispatch(bad, [buf], [1]);
@@ -140,7 +134,7 @@ describe.skipIf(!ctx)('GpuContext on the real adapter', () => {
   });
 
   it('rejects the next read with the error of a broken kernel dispatched before it', async () => {
-    const bad = c.kernel('test:bad-read', 'test/broken_before_read', () => '@compute fn main( {');
+    const bad = c.kernel('test/broken_before_read', '@compute fn main( {');
     const buf = c.createBuffer(16);
     try {
       c.dispatch(bad, [buf], [1]);
@@ -175,11 +169,7 @@ fn main() {
 }`;
   async function loopRuns(c: GpuContext, n: number): Promise<number> {
     const buf = c.createBuffer(16);
-    c.dispatch(
-      c.kernel('count', 'test/count', () => COUNT),
-      [buf, c.uniform([n, 0, 0, 0])],
-      [1],
-    );
+    c.dispatch(c.kernel('test/count', COUNT), [buf, c.uniform([n, 0, 0, 0])], [1]);
     const ran = new Uint32Array(await c.read(buf, 4))[0];
     c.releaseBuffer(buf);
     return ran;
