@@ -5,9 +5,9 @@
 @group(0) @binding(0) var<storage, read> ids: array<i32>;
 @group(0) @binding(1) var<storage, read_write> out: array<i32>;
 {{PARAMS}}
-// m(0) rows, m(1) row length S, m(2) ids offset, m(3) V, m(4) 2^64 mod V, m(5) combos (f, n),
-// then per combo: n, then 8 (lo, hi) pairs of prime^i mod 2^64.
-const COMBO_WORDS = 17u;
+// params (patching/src/hash.ts): rows, len (row length S), ids_offset, vocab (V), wrap (2^64 mod V),
+// combos (of f and n), group (each combo's n), powers (per combo, 8 (lo, hi) pairs of prime^i mod 2^64).
+const POWER_WORDS = 16u;
 
 // #include common/wide.wgsl
 
@@ -37,26 +37,26 @@ fn mod64(u: vec2<u32>, v: u32) -> u32 {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let i = (wid.x + wid.y * nwg.x) * {{WG}}u + lid;
-  let S = m(1u);
-  let per_combo = m(0u) * S;
-  if (i >= per_combo * m(5u)) { return; }
+  let S = params.len;
+  let per_combo = params.rows * S;
+  if (i >= per_combo * params.combos) { return; }
   let combo = i / per_combo;
   let pos = i % per_combo;
   let row = pos / S;
   let t = pos % S;
-  let base = 6u + combo * COMBO_WORDS;
-  let n = m(base);
+  let base = combo * POWER_WORDS;
+  let n = params_group(combo);
   var h = vec2<u32>(0u, 0u);
   for (var j = 0u; j < n; j++) {
     // Window element j sits at t - (n - 1) + j; before the row start it is the zero padding.
     if (t + j + 1u >= n) {
-      let id = u32(ids[m(2u) + row * S + t + j + 1u - n]);
-      h = add64(h, mul64_small(id, vec2<u32>(m(base + 1u + 2u * j), m(base + 2u + 2u * j))));
+      let id = u32(ids[params.ids_offset + row * S + t + j + 1u - n]);
+      h = add64(h, mul64_small(id, vec2<u32>(params_powers(base + 2u * j), params_powers(base + 2u * j + 1u))));
     }
   }
-  let v = m(3u);
+  let v = params.vocab;
   var r = mod64(h, v);
   // A negative int64 is u − 2^64: subtract 2^64 mod V, keeping Python's non-negative remainder.
-  if ((h.y & 0x80000000u) != 0u) { r = (r + v - m(4u)) % v; }
+  if ((h.y & 0x80000000u) != 0u) { r = (r + v - params.wrap) % v; }
   out[i] = i32(r);
 }

@@ -7,8 +7,8 @@
 // so that an invocation stays within the adapter's loop budget (see @tessera/gpu's loopBudget);
 // every dispatch but the first combines with what the earlier ones wrote.
 // Filled by @tessera/pipeline (src/compile/trees/traverse-op.ts): PARAMS, WG.
-// Parameter words: 0 rows, 1 features, 2 x offset, 3 depth, 4 outputs, 5 tree_begin, 6 tree_end,
-//   7 aggregate (0 sum, 1 min, 2 max), 8 first dispatch (1: start from the identity).
+// Parameters (params.*): rows, features, x_offset, depth, outputs, tree_begin, tree_end,
+//   combine (0 sum, 1 min, 2 max), first (1: the first dispatch, start from the identity).
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> nodes: array<vec4<u32>>;
 @group(0) @binding(2) var<storage, read> roots: array<u32>;
@@ -23,7 +23,7 @@ fn is_nan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u
 /** The leaf `row` reaches in the tree rooted at `root`. */
 fn leaf(root: u32, base: u32) -> u32 {
   var v = root;
-  for (var d = 0u; d < m(3u); d = d + 1u) {
+  for (var d = 0u; d < params.depth; d = d + 1u) {
     let node = nodes[v];
     if (node.x == LEAF) { break; }
     let xv = x[base + (node.x & 0x0fffffffu)];
@@ -49,18 +49,18 @@ fn leaf(root: u32, base: u32) -> u32 {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let row = (wid.x + wid.y * nwg.x) * {{WG}}u + lid;
-  if (row >= m(0u)) { return; }
-  let outputs = m(4u);
-  let agg = m(7u);
+  if (row >= params.rows) { return; }
+  let outputs = params.outputs;
+  let agg = params.combine;
   let o0 = row * outputs;
-  if (m(8u) != 0u) {
+  if (params.first != 0u) {
     var pos_inf = 0x7f800000u; // vars: WGSL rejects constant expressions that evaluate to ±inf
     var neg_inf = 0xff800000u;
     let identity = select(select(0.0, bitcast<f32>(pos_inf), agg == 1u), bitcast<f32>(neg_inf), agg == 2u);
     for (var o = 0u; o < outputs; o = o + 1u) { out[o0 + o] = identity; }
   }
-  let base = m(2u) + row * m(1u);
-  for (var t = m(5u); t < m(6u); t = t + 1u) {
+  let base = params.x_offset + row * params.features;
+  for (var t = params.tree_begin; t < params.tree_end; t = t + 1u) {
     let v = leaf(roots[t], base) * outputs;
     for (var o = 0u; o < outputs; o = o + 1u) {
       let a = out[o0 + o];

@@ -6,7 +6,7 @@
 @group(0) @binding(0) var<storage, read> x: array<u32>;
 @group(0) @binding(1) var<storage, read_write> out: array<u32>;
 {{PARAMS}}
-// m(0) n, m(1) block size, m(2) x offset, m(3) blocks
+// params (quant/src/device/ops.ts): n, block (block size), x_offset, blocks
 
 const FLOOR = {{FLOOR}}u;
 const BAD = 0xffffffffu;
@@ -17,12 +17,12 @@ var<workgroup> red: array<u32, {{WG}}>;
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let b = wid.x + wid.y * nwg.x;
-  if (b >= m(3u)) { return; }
-  let start = b * m(1u);
-  let end = min(start + m(1u), m(0u));
+  if (b >= params.blocks) { return; }
+  let start = b * params.block;
+  let end = min(start + params.block, params.n);
   var a = 0u;
   for (var i = start + lid; i < end; i += {{WG}}u) {
-    let v = x[m(2u) + i] & 0x7fffffffu;
+    let v = x[params.x_offset + i] & 0x7fffffffu;
     // Exponent all ones: Inf or NaN. BAD is the largest u32, so the maximum keeps it.
     a = max(a, select(v, BAD, v >= 0x7f800000u));
   }
@@ -35,7 +35,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (lid == 0u) {
     let r = red[0];
     if (r == BAD) { out[b] = 0xbf800000u; }  // -1.0
-    else if (end - start < m(1u)) { out[b] = max(r, FLOOR); }
+    else if (end - start < params.block) { out[b] = max(r, FLOOR); }
     else { out[b] = r; }
   }
 }

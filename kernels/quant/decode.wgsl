@@ -4,21 +4,21 @@
 @group(0) @binding(1) var<storage, read> absmax: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 {{PARAMS}}
-// m(0) n, m(1) block size, m(2) codes offset (words), m(3) absmax offset, m(4) words,
-// m(5) offset (f32 bits), then the 2^BITS code values.
+// params (quant/src/device/ops.ts): n, block (block size), codes_offset (words), absmax_offset,
+// words, shift (the added offset), book (the 2^BITS code values).
 {{PACKING}}
 
 @compute @workgroup_size({{WG}})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let w = (wid.x + wid.y * nwg.x) * {{WG}}u + lid;
-  if (w >= m(4u)) { return; }
-  let word = codes[m(2u) + w];
+  if (w >= params.words) { return; }
+  let word = codes[params.codes_offset + w];
   for (var j = 0u; j < PER_WORD; j++) {
     let e = w * PER_WORD + j;
-    if (e < m(0u)) {
+    if (e < params.n) {
       let c = code_at(word, j);
-      out[e] = mf(6u + c) * absmax[m(3u) + e / m(1u)] + mf(5u);
+      out[e] = params_book(c) * absmax[params.absmax_offset + e / params.block] + params.shift;
     }
   }
 }

@@ -10,9 +10,9 @@
 @group(0) @binding(2) var<storage, read> recip: array<u32>;
 @group(0) @binding(3) var<storage, read_write> out: array<u32>;
 {{PARAMS}}
-// m(0) n, m(1) block size, m(2) x offset, m(3) absmax offset, m(4) recip offset, m(5) words,
-// m(6) first element of a shorter last block (n if none), m(7) code of 0,
-// then NB bounds (order keys), then NB + 1 codes.
+// params (quant/src/device/ops.ts): n, block (block size), x_offset, absmax_offset, recip_offset,
+// words, short_from (first element of a shorter last block; n if none), zero_code (code of 0),
+// bounds (NB order keys), codes (NB + 1).
 const NB = {{NB}}u;
 {{PACKING}}
 
@@ -92,29 +92,29 @@ fn bucket(s: u32) -> u32 {
   var hi = NB;
   while (lo < hi) {
     let mid = (lo + hi) / 2u;
-    if (m(8u + mid) < k) { lo = mid + 1u; } else { hi = mid; }
+    if (params_bounds(mid) < k) { lo = mid + 1u; } else { hi = mid; }
   }
-  return m(8u + NB + lo);
+  return params_codes(lo);
 }
 
 fn code_of(e: u32) -> u32 {
-  if (e >= m(0u)) { return m(7u); }  // the pad element: a scaled 0
-  let b = e / m(1u);
-  let v = x[m(2u) + e];
-  if (e >= m(6u)) { return bucket(div_rn(v, absmax[m(3u) + b])); }
-  return bucket(mul_rn(v, recip[m(4u) + b]));
+  if (e >= params.n) { return params.zero_code; }  // the pad element: a scaled 0
+  let b = e / params.block;
+  let v = x[params.x_offset + e];
+  if (e >= params.short_from) { return bucket(div_rn(v, absmax[params.absmax_offset + b])); }
+  return bucket(mul_rn(v, recip[params.recip_offset + b]));
 }
 
 @compute @workgroup_size({{WG}})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let w = (wid.x + wid.y * nwg.x) * {{WG}}u + lid;
-  if (w >= m(5u)) { return; }
+  if (w >= params.words) { return; }
   var word = 0u;
   for (var j = 0u; j < PER_WORD; j++) {
     let e = w * PER_WORD + j;
     // Codes up to the byte holding the last element (its pad nibble included); zeros past it.
-    if (e < (m(0u) + 1u) / 2u * 2u) { word |= code_of(e) << shift_of(j); }
+    if (e < (params.n + 1u) / 2u * 2u) { word |= code_of(e) << shift_of(j); }
   }
   out[w] = word;
 }

@@ -10,8 +10,8 @@
 @group(0) @binding(2) var<storage, read> absmax: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 {{PARAMS}}
-// m(0) N, m(1) K, m(2) block size, m(3) x offset, m(4) codes offset (words), m(5) absmax offset,
-// m(6..21) the 16 code values, m(22) k_begin (a multiple of 8), m(23) k_end, m(24) accumulate.
+// params (quant/src/device/ops.ts): N, K, block (block size), x_offset, codes_offset (words),
+// absmax_offset, book (the 16 code values), k_begin (a multiple of 8), k_end, accumulate.
 const ALIGNED = {{ALIGNED}}u;
 
 {{PACKING}}
@@ -22,27 +22,27 @@ var<workgroup> red: array<f32, {{WG}}>;
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let p = wid.x + wid.y * nwg.x;
-  if (p >= m(0u)) { return; }
-  let K = m(1u);
-  let bs = m(2u);
+  if (p >= params.N) { return; }
+  let K = params.K;
+  let bs = params.block;
   let e0 = p * K;
   var acc = 0.0;
   if (ALIGNED == 1u) {
-    for (var w = m(22u) / 8u + lid; w < m(23u) / 8u; w += {{WG}}u) {
-      let word = codes[m(4u) + e0 / 8u + w];
+    for (var w = params.k_begin / 8u + lid; w < params.k_end / 8u; w += {{WG}}u) {
+      let word = codes[params.codes_offset + e0 / 8u + w];
       // A block spans a multiple of 8 codes, so one word has one absmax.
-      let s = absmax[m(5u) + (e0 + w * 8u) / bs];
+      let s = absmax[params.absmax_offset + (e0 + w * 8u) / bs];
       var dot = 0.0;
       for (var j = 0u; j < 8u; j++) {
-        dot += f32({{T}}(mf(6u + code_at(word, j))) * {{T}}(x[m(3u) + w * 8u + j]));
+        dot += f32({{T}}(params_book(code_at(word, j))) * {{T}}(x[params.x_offset + w * 8u + j]));
       }
       acc += dot * s;
     }
   } else {
-    for (var k = m(22u) + lid; k < m(23u); k += {{WG}}u) {
+    for (var k = params.k_begin + lid; k < params.k_end; k += {{WG}}u) {
       let e = e0 + k;
-      let c = code_at(codes[m(4u) + (e >> 3u)], e & 7u);
-      acc += f32({{T}}(mf(6u + c)) * {{T}}(x[m(3u) + k])) * absmax[m(5u) + e / bs];
+      let c = code_at(codes[params.codes_offset + (e >> 3u)], e & 7u);
+      acc += f32({{T}}(params_book(c)) * {{T}}(x[params.x_offset + k])) * absmax[params.absmax_offset + e / bs];
     }
   }
   red[lid] = acc;
@@ -51,5 +51,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if (lid < s) { red[lid] += red[lid + s]; }
     workgroupBarrier();
   }
-  if (lid == 0u) { out[p] = select(0.0, out[p], m(24u) != 0u) + red[0]; }
+  if (lid == 0u) { out[p] = select(0.0, out[p], params.accumulate != 0u) + red[0]; }
 }

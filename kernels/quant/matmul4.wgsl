@@ -12,9 +12,8 @@
 @group(0) @binding(2) var<storage, read> absmax: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 {{PARAMS}}
-// m(0) M, m(1) P, m(2) R, m(3) K, m(4) block size, m(5) x offset, m(6) codes offset (words),
-// m(7) absmax offset, m(8) tiles along P, m(9..24) the 16 code values, m(25) r_begin, m(26) r_end,
-// m(27) accumulate.
+// params (quant/src/device/ops.ts): M, P, R, K, block (block size), x_offset, codes_offset (words),
+// absmax_offset, tiles_p (tiles along P), book (the 16 code values), r_begin, r_end, accumulate.
 const TRANS = {{TRANS}}u;
 const TILE = 32u;
 const BK = 32u;
@@ -25,31 +24,31 @@ var<workgroup> xs: array<{{T}}, 1024>; // [TILE rows of x][BK]
 var<workgroup> ws: array<{{T}}, 1024>; // [BK][TILE columns of V]
 
 fn weight(e: u32) -> f32 {
-  let word = codes[m(6u) + (e >> 3u)];
-  return mf(9u + code_at(word, e & 7u)) * absmax[m(7u) + e / m(4u)];
+  let word = codes[params.codes_offset + (e >> 3u)];
+  return params_book(code_at(word, e & 7u)) * absmax[params.absmax_offset + e / params.block];
 }
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let t = wid.x + wid.y * nwg.x;
-  let row0 = (t / m(8u)) * TILE;
-  let col0 = (t % m(8u)) * TILE;
+  let row0 = (t / params.tiles_p) * TILE;
+  let col0 = (t % params.tiles_p) * TILE;
   let tx = lid % 8u;
   let ty = lid / 8u;
-  let M = m(0u);
-  let P = m(1u);
-  let R = m(2u);
-  let r_end = m(26u);
+  let M = params.M;
+  let P = params.P;
+  let R = params.R;
+  let r_end = params.r_end;
   var acc: array<f32, 16>;
-  for (var k0 = m(25u); k0 < r_end; k0 += BK) {
+  for (var k0 = params.r_begin; k0 < r_end; k0 += BK) {
     for (var i = 0u; i < 16u; i++) {
       let idx = lid + i * WG;
       let r = idx / BK;
       let c = idx % BK;
       let gm = row0 + r;
       let gk = k0 + c;
-      xs[idx] = {{T}}(select(0.0, x[m(5u) + gm * R + gk], gm < M && gk < r_end));
+      xs[idx] = {{T}}(select(0.0, x[params.x_offset + gm * R + gk], gm < M && gk < r_end));
       // Consecutive threads walk along W's rows (its contiguous axis) in either orientation.
       var kk: u32;
       var pp: u32;
@@ -58,7 +57,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       let gp = col0 + pp;
       var v = 0.0;
       if (gr < r_end && gp < P) {
-        v = weight(select(gp * m(3u) + gr, gr * m(3u) + gp, TRANS == 1u));
+        v = weight(select(gp * params.K + gr, gr * params.K + gp, TRANS == 1u));
       }
       ws[kk * TILE + pp] = {{T}}(v);
     }
@@ -82,7 +81,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       let gp = col0 + tx * 4u + j;
       if (gm < M && gp < P) {
         let o = gm * P + gp;
-        out[o] = select(0.0, out[o], m(27u) != 0u) + acc[i * 4u + j];
+        out[o] = select(0.0, out[o], params.accumulate != 0u) + acc[i * 4u + j];
       }
     }
   }

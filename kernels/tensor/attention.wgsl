@@ -10,11 +10,11 @@
 // Filled by @tessera/tensor (src/webgpu/attention.ts): D, DV, BQ, BK, MASK, SEGMENTS, PARAMS, OUT.
 // MASK defines hidden(b, j) (key padding); SEGMENTS defines doc(b, j), the document id of key j
 // (constant 0 without segments, so every key shares the query's document).
-// Parameter words: 0 B, 1 H, 2 Sq, 3 Sk, 4 groups, 5 scale (f32 bits), 6 causal, 7 window,
-//   8 qOffset, 9 query blocks, 10-14 q strides (b, h, s, d) and offset, 15-19 k, 20-24 v,
-//   25-27 mask strides (b, s) and offset, 28-30 segment strides (b, s) and offset,
-//   31 k_lo, 32 k_hi, 33 phase (bit 0: first dispatch, start fresh; bit 1: last, write the output),
-//   34 where the state tail starts (the number of outputs).
+// Parameters (params.*): batch, heads, sq, sk, groups (query heads per key/value head), scale,
+//   causal, window, q_start (position of query 0), blocks (query blocks), q/k/v_strides (b, h, s, d)
+//   and q/k/v_offset, the mask's and segments' fields (read by MASK and SEGMENTS), k_lo, k_hi,
+//   phase (bit 0: first dispatch, start fresh; bit 1: last, write the output), tail (where the
+//   state tail starts: the number of outputs).
 @group(0) @binding(0) var<storage, read> Q: array<f32>;
 @group(0) @binding(1) var<storage, read> K: array<f32>;
 @group(0) @binding(2) var<storage, read> V: array<f32>;
@@ -32,28 +32,32 @@ const BK = {{BK}}u;
 var<workgroup> Ks: array<f32, {{BK}} * {{D}}>;
 var<workgroup> Vs: array<f32, {{BK}} * {{DV}}>;
 
-fn at(base: u32, b: u32, h: u32, s: u32, d: u32) -> u32 {
-  return m(base + 4u) + b * m(base) + h * m(base + 1u) + s * m(base + 2u) + d * m(base + 3u);
+/** Element (b, h, s, d) of an operand with these strides (b, h, s, d) and offset. */
+fn at(strides: vec4<u32>, offset: u32, b: u32, h: u32, s: u32, d: u32) -> u32 {
+  return offset + b * strides.x + h * strides.y + s * strides.z + d * strides.w;
 }
 
 @compute @workgroup_size({{BQ}})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let H = m(1u);
-  let Sq = m(2u);
-  let Sk = m(3u);
-  let blocks = m(9u);
+  let H = params.heads;
+  let Sq = params.sq;
+  let Sk = params.sk;
+  let blocks = params.blocks;
   let wg = wid.x + wid.y * nwg.x;
   let bh = wg / blocks;
-  if (bh >= m(0u) * H) { return; }
+  if (bh >= params.batch * H) { return; }
   let qb = wg % blocks;
   let b = bh / H;
   let h = bh % H;
-  let hk = h / m(4u);
-  let scale = mf(5u);
-  let causal = m(6u) != 0u;
-  let window = m(7u);
-  let q_off = m(8u);
+  let hk = h / params.groups;
+  let scale = params.scale;
+  let causal = params.causal != 0u;
+  let window = params.window;
+  let q_off = params.q_start;
+  let q_strides = params.q_strides[0];
+  let k_strides = params.k_strides[0];
+  let v_strides = params.v_strides[0];
 
   let i = qb * BQ + lid;
   let valid = i < Sq;
@@ -62,12 +66,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   // The query's document is that of its own key position (the host checks qOffset + Sq <= Sk).
   var own = 0;
   if (valid) {
-    for (var d = 0u; d < D; d = d + 1u) { qv[d] = Q[at(10u, b, h, i, d)]; }
+    for (var d = 0u; d < D; d = d + 1u) { qv[d] = Q[at(q_strides, params.q_offset, b, h, i, d)]; }
     own = doc(b, qp);
   }
-  let phase = m(33u);
+  let phase = params.phase;
   let o = ((b * H + h) * Sq + i) * DV;
-  let st = m(34u) + 2u * ((b * H + h) * Sq + i);
+  let st = params.tail + 2u * ((b * H + h) * Sq + i);
   var acc: array<f32, {{DV}}>;
   var run_max = neg_inf();
   var norm = 0.0;
@@ -80,20 +84,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
 
   // Keys past the block's last query position are hidden from all of its rows.
-  var k_end = min(Sk, m(32u));
+  var k_end = min(Sk, params.k_hi);
   if (causal) { k_end = min(k_end, q_off + min(Sq, qb * BQ + BQ)); }
 
-  for (var k0 = m(31u); k0 < k_end; k0 = k0 + BK) {
+  for (var k0 = params.k_lo; k0 < k_end; k0 = k0 + BK) {
     for (var t = lid; t < BK * D; t = t + BQ) {
       let j = k0 + t / D;
       var x = 0.0;
-      if (j < Sk) { x = K[at(15u, b, hk, j, t % D)]; }
+      if (j < Sk) { x = K[at(k_strides, params.k_offset, b, hk, j, t % D)]; }
       Ks[t] = x;
     }
     for (var t = lid; t < BK * DV; t = t + BQ) {
       let j = k0 + t / DV;
       var x = 0.0;
-      if (j < Sk) { x = V[at(20u, b, hk, j, t % DV)]; }
+      if (j < Sk) { x = V[at(v_strides, params.v_offset, b, hk, j, t % DV)]; }
       Vs[t] = x;
     }
     workgroupBarrier();

@@ -4,8 +4,8 @@
 // the fault block and its element set to 0, since a kernel cannot throw.
 // Filled by @tessera/tensor (src/webgpu/indexing.ts):
 //   T       element type of x and out
-//   PARAMS  parameter block (binding 4): m(0) output elements, m(1) size of x along the axis,
-//           m(2) x's stride along the axis, then the views
+//   PARAMS  parameter block (binding 4): params.n output elements, params.size and params.stride
+//           (x's size and stride along the axis), then the views' fields
 //   INDEX   idx_ix(i): offset of element i's index; idx_xb(i): offset in x of element i's position
 //           with the axis coordinate set to 0
 //   FAULT   fault.wgsl
@@ -23,13 +23,13 @@ alias T = {{T}};
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let i = (wid.x + wid.y * nwg.x) * {{WG}}u + lid;
-  if (i >= m(0u)) { return; }
+  if (i >= params.n) { return; }
   let t = ix[idx_ix(i)];
-  let size = m(1u);
+  let size = params.size;
   if (t < 0 || u32(t) >= size) {
     report(t, size);
     out[i] = T(0);
     return;
   }
-  out[i] = x[idx_xb(i) + u32(t) * m(2u)];
+  out[i] = x[idx_xb(i) + u32(t) * params.stride];
 }

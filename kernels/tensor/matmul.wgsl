@@ -5,10 +5,10 @@
 // One dispatch sums k in [k_begin, k_end): the host splits a long K into several dispatches, each
 // within the adapter's loop budget (see @tessera/gpu's loopBudget), the later ones adding to C.
 // Filled by @tessera/tensor (src/webgpu/matmul.ts): TM TN WGX WGY BK, PARAMS, BATCH_RANK.
-// Parameter words: 0 M, 1 N, 2 k_end, 3 tiles along M, 4 tiles along N, 5 batch count,
-//   6 A offset, 7 A row stride, 8 A k stride, 9 B offset, 10 B k stride, 11 B col stride,
-//   12 k_begin, 13 accumulate (1: C += the partial sum; 0: C = it),
-//   14.. batch shape, then A's batch strides, then B's batch strides.
+// Parameters (params.*, declared in src/webgpu/matmul.ts): M, N, k_begin and k_end (the k this
+//   dispatch sums), tiles_m and tiles_n (tiles along M and N), batches, a_offset, a_m and a_k
+//   (A's row and k strides), b_offset, b_k and b_n (B's k and column strides), accumulate (1: C +=
+//   the partial sum; 0: C = it), batch_shape, a_batch and b_batch (batch sizes and strides).
 @group(0) @binding(0) var<storage, read> A: array<f32>;
 @group(0) @binding(1) var<storage, read> B: array<f32>;
 @group(0) @binding(2) var<storage, read_write> C: array<f32>;
@@ -31,24 +31,24 @@ var<workgroup> Bs: array<f32, {{BK}} * {{TN}} * {{WGX}}>; // [k][n]
 @compute @workgroup_size({{WGX}} * {{WGY}})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let M = m(0u);
-  let N = m(1u);
-  let K = m(2u);
-  let tiles_m = m(3u);
-  let tiles_n = m(4u);
+  let M = params.M;
+  let N = params.N;
+  let K = params.k_end;
+  let tiles_m = params.tiles_m;
+  let tiles_n = params.tiles_n;
   let wgid = wid.x + wid.y * nwg.x;
   let batch = wgid / (tiles_m * tiles_n);
-  if (batch >= m(5u)) { return; }
+  if (batch >= params.batches) { return; }
   let tile_n = wgid % tiles_n;
   let tile_m = (wgid / tiles_n) % tiles_m;
 
   let bases = batch_bases(batch);
   let a_base = bases.x;
   let b_base = bases.y;
-  let sa_m = m(7u);
-  let sa_k = m(8u);
-  let sb_k = m(10u);
-  let sb_n = m(11u);
+  let sa_m = params.a_m;
+  let sa_k = params.a_k;
+  let sb_k = params.b_k;
+  let sb_n = params.b_n;
 
   let row0 = tile_m * BM;
   let col0 = tile_n * BN;
@@ -57,7 +57,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var acc: array<f32, {{TM}} * {{TN}}>;
   for (var i = 0u; i < TM * TN; i = i + 1u) { acc[i] = 0.0; }
 
-  for (var k0 = m(12u); k0 < K; k0 = k0 + BK) {
+  for (var k0 = params.k_begin; k0 < K; k0 = k0 + BK) {
     for (var l = lid; l < BM * BK; l = l + NT) {
       let r = l / BK;
       let c = l % BK;
@@ -86,7 +86,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
 
   let c_base = batch * M * N;
-  let accumulate = m(13u) != 0u;
+  let accumulate = params.accumulate != 0u;
   for (var i = 0u; i < TM; i = i + 1u) {
     let r = row0 + ty * TM + i;
     if (r >= M) { break; }

@@ -11,14 +11,14 @@
 // three single-k iterations for the rest.
 // Filled by @tessera/tensor (src/webgpu/matmul-registers.ts):
 //   A_TYPE, B_TYPE   f32 or vec4<f32> (how A and B are bound)
-//   PARAMS           uniform parameter block (words below); WG workgroup size; BATCH_RANK
+//   PARAMS           uniform parameter block (fields below); WG workgroup size; BATCH_RANK
 //   SETUP            per-invocation row and column offsets, the zeroed accumulators
 //   STEP             the body for k .. k + 3; TAIL the body for one k; STORE writes the block
-// Parameter words (as matmul.wgsl): 0 M, 1 N, 2 k_end, 3 tiles along M, 4 tiles along N,
-//   5 batch count, 6 A offset, 7 A row stride, 8 A k stride, 9 B offset, 10 B k stride,
-//   11 B col stride, 12 k_begin, 13 accumulate (1: C += the partial sum; 0: C = it),
-//   14.. batch shape, then A's batch strides, then B's batch strides. Offsets and strides count
-//   elements, also for vec4 bindings.
+// Parameters (params.*, declared in src/webgpu/matmul.ts): M, N, k_begin and k_end (the k this
+//   dispatch sums), tiles_m and tiles_n (tiles along M and N), batches, a_offset, a_m and a_k
+//   (A's row and k strides), b_offset, b_k and b_n (B's k and column strides), accumulate (1: C +=
+//   the partial sum; 0: C = it), batch_shape, a_batch and b_batch (batch sizes and strides).
+//   Offsets and strides count elements, also for vec4 bindings.
 @group(0) @binding(0) var<storage, read> A: array<{{A_TYPE}}>;
 @group(0) @binding(1) var<storage, read> B: array<{{B_TYPE}}>;
 @group(0) @binding(2) var<storage, read_write> C: array<f32>;
@@ -33,29 +33,29 @@ fn b_at(e: u32) -> f32 { return {{B_AT}}; }
 @compute @workgroup_size({{WG}})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let M = m(0u);
-  let N = m(1u);
-  let k_end = m(2u);
-  let tiles_m = m(3u);
-  let tiles_n = m(4u);
+  let M = params.M;
+  let N = params.N;
+  let k_end = params.k_end;
+  let tiles_m = params.tiles_m;
+  let tiles_n = params.tiles_n;
   let t = (wid.x + wid.y * nwg.x) * {{WG}}u + lid;
   let batch = t / (tiles_m * tiles_n);
-  if (batch >= m(5u)) { return; }
+  if (batch >= params.batches) { return; }
   let tile_n = t % tiles_n;
   let tile_m = (t / tiles_n) % tiles_m;
 
   let bases = batch_bases(batch);
   let a_base = bases.x;
   let b_base = bases.y;
-  let sa_m = m(7u);
-  let sa_k = m(8u);
-  let sb_k = m(10u);
-  let sb_n = m(11u);
+  let sa_m = params.a_m;
+  let sa_k = params.a_k;
+  let sb_k = params.b_k;
+  let sb_n = params.b_n;
   let row0 = tile_m * {{TM}}u;
   let col0 = tile_n * {{TN}}u;
   {{SETUP}}
 
-  let k_begin = m(12u);
+  let k_begin = params.k_begin;
   let k4_end = k_begin + (k_end - k_begin) / 4u * 4u;
   for (var k = k_begin; k < k4_end; k = k + 4u) {
     {{STEP}}
@@ -65,7 +65,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
 
   let c_base = batch * M * N;
-  let accumulate = m(13u) != 0u;
+  let accumulate = params.accumulate != 0u;
   {{STORE}}
 }
 

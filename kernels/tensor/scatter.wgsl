@@ -7,8 +7,8 @@
 // Filled by @tessera/tensor (src/webgpu/indexing.ts):
 //   T       element type of src; ATOMIC  the atomic's type (u32 holding f32 bits, or T)
 //   ADD     statement adding `v` at `p`; ATOMIC_F32  atomic_add_f32.wgsl or nothing
-//   PARAMS  parameter block (binding 4): m(0) index elements, m(1) size of out along the axis,
-//           m(2) out's stride along it, then the views
+//   PARAMS  parameter block (binding 4): params.n index elements, params.size and params.stride
+//           (out's size and stride along the axis), then the views' fields
 //   INDEX   idx_ix(i) and idx_sv(i): offsets of element i in index and src;
 //           idx_db(i): offset in out of element i's position with the axis coordinate set to 0
 //   FAULT   fault.wgsl; WG  threads per workgroup
@@ -26,14 +26,14 @@ alias T = {{T}};
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let i = (wid.x + wid.y * nwg.x) * {{WG}}u + lid;
-  if (i >= m(0u)) { return; }
+  if (i >= params.n) { return; }
   let t = ix[idx_ix(i)];
-  let size = m(1u);
+  let size = params.size;
   if (t < 0 || u32(t) >= size) {
     report(t, size);
     return;
   }
-  let p = idx_db(i) + u32(t) * m(2u);
+  let p = idx_db(i) + u32(t) * params.stride;
   let v = src[idx_sv(i)];
   {{ADD}}
 }

@@ -12,7 +12,7 @@
 //   CAP     block length (a power of two); S  elements per workgroup (a multiple of CAP, >= 2 WG)
 //   OUT     element type of out: i32 (indices) or vec2<u32> (pairs)
 //   STORE   statement storing slot t as element e (row-major over [rows, len]) of the result
-//   PARAMS  parameter block (binding 2): m(0) elements, m(1) rows, m(2) len, m(3) blocks per row
+//   PARAMS  parameter block (binding 2): params.rows, params.len, params.blocks (per row), the views' fields
 //   INDEX   idx_a(e): offset of element e in x; idx_o(e): offset in the output tensor
 //   WG      threads per workgroup (a power of two)
 alias T = {{T}};
@@ -32,9 +32,9 @@ fn sort_key(v: T) -> u32 { {{KEY}} }
 @compute @workgroup_size({{WG}})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let rows = m(1u);
-  let len = m(2u);
-  let nb = m(3u);
+  let rows = params.rows;
+  let len = params.len;
+  let nb = params.blocks;
   let nseg = rows * nb;
   let seg0 = (wid.x + wid.y * nwg.x) * (S / CAP);
   // Coalesced loads: consecutive threads take consecutive positions of a block.

@@ -6,7 +6,7 @@
 // Filled by @tessera/tensor (src/webgpu/indexing.ts):
 //   OUT     element type of out: vec2<u32> (pairs for the next pass) or i32 (indices, last pass)
 //   STORE   statement storing pair `v` as element d (row-major over [rows, len]) of the result
-//   PARAMS  parameter block (binding 2): m(0) elements, m(1) rows, m(2) len, m(3) unused, m(4) W
+//   PARAMS  parameter block (binding 2): params.n elements, params.len, params.w (W), the view's fields
 //   INDEX   idx_o(e): offset of element e in the output tensor
 //   WG      threads per workgroup
 @group(0) @binding(0) var<storage, read> src: array<vec2<u32>>;
@@ -20,9 +20,9 @@ fn before(a: vec2<u32>, b: vec2<u32>) -> bool { return a.x < b.x || (a.x == b.x 
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let e = (wid.x + wid.y * nwg.x) * {{WG}}u + lid;
-  if (e >= m(0u)) { return; }
-  let len = m(2u);
-  let w = m(4u);
+  if (e >= params.n) { return; }
+  let len = params.len;
+  let w = params.w;
   let row = e / len;
   let q = e - row * len;
   let r = q / w;

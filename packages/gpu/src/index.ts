@@ -8,6 +8,7 @@ export {
   type ParamFieldLayout,
   type ParamScalar,
   type ParamSchema,
+  type ParamValue,
   type ParamValues,
   paramBlock,
 } from './params.js';

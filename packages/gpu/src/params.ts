@@ -7,10 +7,14 @@ export type ParamField = ParamScalar | readonly [ParamScalar, number];
 /** The fields of a parameter block, by name, in the order they are laid out. */
 export type ParamSchema = { readonly [name: string]: ParamField };
 
-/** The values {@link ParamBlock.pack} takes for a schema: a number per scalar, a list per array. */
-export type ParamValues<S extends ParamSchema> = {
-  readonly [K in keyof S]: S[K] extends ParamScalar ? number : ArrayLike<number>;
-};
+/** The value a field takes: a number for a scalar, a list for an array. */
+export type ParamValue<F extends ParamField> = F extends ParamScalar ? number : ArrayLike<number>;
+
+/**
+ * The values {@link ParamBlock.pack} takes for a schema: a number per scalar, a list per array (for
+ * a schema assembled at run time, whose fields are only known as `ParamField`, either).
+ */
+export type ParamValues<S extends ParamSchema> = { readonly [K in keyof S]: ParamValue<S[K]> };
 
 /** Where one field sits in the block: byte offset, and for arrays the length (scalars: undefined). */
 export interface ParamFieldLayout {

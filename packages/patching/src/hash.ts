@@ -87,6 +87,21 @@ interface HashParams {
 const combos = (c: HashConfig): [number, number][] =>
   Array.from({ length: c.functions }, (_, f) => c.groupSizes.map((n) => [f, n] as [number, number])).flat();
 
+/** The hash kernel for `combos` (function, group size) pairs: their sizes and prime powers are parameters. */
+const hashKernel = T.specialize(({ combos, wg }: { combos: number; wg: number }) => {
+  const params = T.paramBlock({
+    rows: 'u32',
+    len: 'u32',
+    ids_offset: 'u32',
+    vocab: 'u32',
+    wrap: 'u32',
+    combos: 'u32',
+    group: ['u32', combos],
+    powers: ['u32', combos * 2 * MAX_GROUP],
+  });
+  return { code: T.fill(patching_hash, { PARAMS: params.wgsl(2), WG: wg }), params };
+});
+
 /**
  * Hash ids of every (function, group size) pair, in the reference's table order (functions outer,
  * sizes inner): i32 [tables, ...ids.shape]. WebGPU emulates int64 with u32 pairs.
@@ -113,20 +128,26 @@ const hashOp = T.defineOp<HashParams>({
     webgpu(gpu, out, [ids], { config }) {
       const [rows, s] = ids.shape;
       const list = combos(config);
-      const words = [rows, s, ids.offset, config.vocab, Number(U64 % BigInt(config.vocab)), list.length];
-      for (const [f, n] of list) {
-        words.push(n);
-        const pw = primePowers(f, MAX_GROUP);
-        for (const p of pw) words.push(Number(p & 0xffffffffn), Number(p >> 32n));
+      const powers: number[] = [];
+      for (const [f] of list) {
+        for (const p of primePowers(f, MAX_GROUP)) powers.push(Number(p & 0xffffffffn), Number(p >> 32n));
       }
       const buf = gpu.alloc(out);
       const total = list.length * rows * s;
-      gpu.launch({
-        key: 'patching/hash',
+      gpu.dispatch({
+        kernel: hashKernel({ combos: list.length, wg: gpu.wg }),
         label: 'patching/hash',
-        source: () => T.fill(patching_hash, { PARAMS: gpu.params(2, words), WG: gpu.wg }),
         buffers: [ids.handle, buf],
-        words,
+        params: {
+          rows,
+          len: s,
+          ids_offset: ids.offset,
+          vocab: config.vocab,
+          wrap: Number(U64 % BigInt(config.vocab)),
+          combos: list.length,
+          group: list.map(([, n]) => n),
+          powers,
+        },
         workgroups: Math.ceil(total / gpu.wg),
       });
       return buf;

@@ -1,5 +1,14 @@
 import './rules/index.js';
 
+// The parameter blocks and specialization memo of @tessera/gpu, for extension kernels (defineOp).
+export {
+  type KernelSource,
+  type ParamBlock,
+  type ParamSchema,
+  type ParamValues,
+  paramBlock,
+  specialize,
+} from '@tessera/gpu';
 export { apply } from './apply.js';
 export { backward, grad, isGradEnabled, noGrad, valueAndGrad } from './autograd.js';
 export type { Backend, BackendName } from './backend.js';
@@ -48,6 +57,6 @@ export { type Recipe, type Source, Storage } from './storage.js';
 export { type GradCtxOf, type NestedArray, Tensor } from './tensor.js';
 export type { WasmBackend, WasmBackendOptions } from './wasm/index.js';
 export { f32Bits, fill, wgslType } from './webgpu/codegen.js';
-export { chunks, Gpu, type Launch } from './webgpu/gpu.js';
+export { chunks, type Dispatch, Gpu } from './webgpu/gpu.js';
 export type { WebGPUBackend } from './webgpu/index.js';
 import './methods.js';

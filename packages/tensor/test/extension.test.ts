@@ -5,6 +5,33 @@ import { backends } from './helpers.js';
 
 const list = await backends();
 
+/** The kernel of {@link scaleShift}: its parameters declared once, read by name in the WGSL. */
+const scaleShiftKernel = T.specialize(({ wg }: { wg: number }) => {
+  const params = T.paramBlock({
+    n: 'u32',
+    cols: 'u32',
+    x_offset: 'u32',
+    x_strides: ['u32', 2],
+    b_offset: 'u32',
+    scale: 'f32',
+  });
+  const code = T.fill(
+    `@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+{{PARAMS}}
+@compute @workgroup_size({{WG}}) fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.x + wid.y * nwg.x) * {{WG}}u + lid;
+  if (i >= params.n) { return; }
+  let r = i / params.cols;
+  let c = i % params.cols;
+  y[i] = params.scale * x[params.x_offset + r * params_x_strides(0u) + c * params_x_strides(1u)] + b[params.b_offset + c];
+}`,
+    { PARAMS: params.wgsl(3), WG: wg },
+  );
+  return { code, params };
+});
+
 /** y = scale · x + b: contiguous-or-strided x read through its view, b broadcast over the last axis. */
 const scaleShift = T.defineOp<{ scale: number }>({
   name: 'test/scale_shift',
@@ -31,28 +58,19 @@ const scaleShift = T.defineOp<{ scale: number }>({
     },
     webgpu(gpu, out, [x, b], { scale }) {
       const n = out.shape.reduce((p, q) => p * q, 1);
-      const words = [n, out.shape[1], x.offset, x.strides[0], x.strides[1], b.offset, T.f32Bits(scale)];
       const y = gpu.alloc(out);
-      gpu.launch({
-        key: 'test/scale_shift',
+      gpu.dispatch({
+        kernel: scaleShiftKernel({ wg: gpu.wg }),
         label: 'test/scale_shift',
-        source: () =>
-          T.fill(
-            `@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> b: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
-{{PARAMS}}
-@compute @workgroup_size({{WG}}) fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.x + wid.y * nwg.x) * {{WG}}u + lid;
-  if (i >= m(0u)) { return; }
-  let r = i / m(1u);
-  let c = i % m(1u);
-  y[i] = mf(6u) * x[m(2u) + r * m(3u) + c * m(4u)] + b[m(5u) + c];
-}`,
-            { PARAMS: gpu.params(3, words), WG: gpu.wg },
-          ),
         buffers: [x.handle, b.handle, y],
-        words,
+        params: {
+          n,
+          cols: out.shape[1],
+          x_offset: x.offset,
+          x_strides: x.strides,
+          b_offset: b.offset,
+          scale,
+        },
         workgroups: Math.ceil(n / gpu.wg),
       });
       return y;

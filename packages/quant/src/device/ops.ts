@@ -14,9 +14,49 @@ import { orderKey } from '../f32.js';
 import { absmaxCpu, decodeCpu, encodeCpu, matmul4Cpu, wordBytes } from './kernels-cpu.js';
 
 const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-const f32Words = (a: ArrayLike<number>) => Array.from(a, T.f32Bits);
 /** packing.wgsl for codes of `bits` bits, for the {{PACKING}} slot of the kernels. */
 const packing = (bits: 4 | 8) => T.fill(quant_packing, { BITS: bits });
+
+const absmaxKernel = T.specialize(({ wg }: { wg: number }) => {
+  const params = T.paramBlock({ n: 'u32', block: 'u32', x_offset: 'u32', blocks: 'u32' });
+  return {
+    code: T.fill(quant_absmax, { PARAMS: params.wgsl(2), WG: wg, FLOOR: T.f32Bits(ABSMAX_FLOOR) }),
+    params,
+  };
+});
+
+/** The encoder kernel for `bounds` code boundaries. */
+const encodeKernel = T.specialize(({ bounds, wg }: { bounds: number; wg: number }) => {
+  const params = T.paramBlock({
+    n: 'u32',
+    block: 'u32',
+    x_offset: 'u32',
+    absmax_offset: 'u32',
+    recip_offset: 'u32',
+    words: 'u32',
+    short_from: 'u32',
+    zero_code: 'u32',
+    bounds: ['u32', bounds],
+    codes: ['u32', bounds + 1],
+  });
+  return {
+    code: T.fill(quant_encode, { PARAMS: params.wgsl(4), WG: wg, NB: bounds, PACKING: packing(4) }),
+    params,
+  };
+});
+
+const decodeKernel = T.specialize(({ bits, wg }: { bits: 4 | 8; wg: number }) => {
+  const params = T.paramBlock({
+    n: 'u32',
+    block: 'u32',
+    codes_offset: 'u32',
+    absmax_offset: 'u32',
+    words: 'u32',
+    shift: 'f32',
+    book: ['f32', 2 ** bits],
+  });
+  return { code: T.fill(quant_decode, { PARAMS: params.wgsl(3), WG: wg, PACKING: packing(bits) }), params };
+});
 
 const CONSTANTS = 'quantization constants of a frozen weight have no gradient';
 
@@ -32,16 +72,12 @@ export const blockAbsmaxOp = T.defineOp<{ blockSize: number }>({
     cpu: (_out, [x], { blockSize }) => absmaxCpu(x.handle, x.offset, numel(x.shape), blockSize),
     webgpu(gpu, out, [x], { blockSize }) {
       const blocks = out.shape[0];
-      const words = [numel(x.shape), blockSize, x.offset, blocks];
-      const wg = Math.min(64, gpu.wg);
       const buf = gpu.alloc(out);
-      gpu.launch({
-        key: `quant/absmax:${wg}`,
+      gpu.dispatch({
+        kernel: absmaxKernel({ wg: Math.min(64, gpu.wg) }),
         label: 'quant/absmax',
-        source: () =>
-          T.fill(quant_absmax, { PARAMS: gpu.params(2, words), WG: wg, FLOOR: T.f32Bits(ABSMAX_FLOOR) }),
         buffers: [x.handle, buf],
-        words,
+        params: { n: numel(x.shape), block: blockSize, x_offset: x.offset, blocks },
         workgroups: blocks,
       });
       return buf;
@@ -71,22 +107,23 @@ export const encodeOp = T.defineOp<EncodeParams>({
       const n = numel(x.shape);
       const nw = out.shape[0];
       const shortFrom = n - (n % blockSize);
-      const keys = Array.from(encoder.bounds, (b) => orderKey(T.f32Bits(b)));
-      const words = [n, blockSize, x.offset, a.offset, r.offset, nw, shortFrom, bucket(encoder, 0)];
-      words.push(...keys, ...encoder.codes);
       const buf = gpu.alloc(out);
-      gpu.launch({
-        key: `quant/encode:${encoder.bounds.length}`,
+      gpu.dispatch({
+        kernel: encodeKernel({ bounds: encoder.bounds.length, wg: gpu.wg }),
         label: 'quant/encode',
-        source: () =>
-          T.fill(quant_encode, {
-            PARAMS: gpu.params(4, words),
-            WG: gpu.wg,
-            NB: encoder.bounds.length,
-            PACKING: packing(4),
-          }),
         buffers: [x.handle, a.handle, r.handle, buf],
-        words,
+        params: {
+          n,
+          block: blockSize,
+          x_offset: x.offset,
+          absmax_offset: a.offset,
+          recip_offset: r.offset,
+          words: nw,
+          short_from: shortFrom,
+          zero_code: bucket(encoder, 0),
+          bounds: Array.from(encoder.bounds, (b) => orderKey(T.f32Bits(b))),
+          codes: encoder.codes,
+        },
         workgroups: Math.ceil(nw / gpu.wg),
       });
       return buf;
@@ -124,15 +161,20 @@ export const decodeOp = T.defineOp<DecodeParams>({
     webgpu(gpu, out, [c, a], { shape, blockSize, book, bits, offset }) {
       const n = numel(shape);
       const nw = Math.ceil((n * bits) / 32);
-      const words = [n, blockSize, c.offset, a.offset, nw, T.f32Bits(offset), ...f32Words(book)];
       const buf = gpu.alloc(out);
-      gpu.launch({
-        key: `quant/decode:${bits}`,
+      gpu.dispatch({
+        kernel: decodeKernel({ bits, wg: gpu.wg }),
         label: 'quant/decode',
-        source: () =>
-          T.fill(quant_decode, { PARAMS: gpu.params(3, words), WG: gpu.wg, PACKING: packing(bits) }),
         buffers: [c.handle, a.handle, buf],
-        words,
+        params: {
+          n,
+          block: blockSize,
+          codes_offset: c.offset,
+          absmax_offset: a.offset,
+          words: nw,
+          shift: offset,
+          book,
+        },
         workgroups: Math.ceil(nw / gpu.wg),
       });
       return buf;
@@ -153,13 +195,65 @@ export interface Matmul4Params {
 }
 
 /** The WGSL specialisation of the element type T. */
-const precision = (f16: boolean | undefined) =>
-  f16 ? { ENABLE: 'enable f16;', T: 'f16' } : { ENABLE: '', T: 'f32' };
+const precision = (f16: boolean) => (f16 ? { ENABLE: 'enable f16;', T: 'f16' } : { ENABLE: '', T: 'f32' });
+
+/** The 16 code values of a 4-bit codebook. */
+const BOOK4 = ['f32', 16] as const;
+
+/** The fused 4-bit GEMV, rows starting on a packed word (`aligned`) or not. */
+const gemv4Kernel = T.specialize(({ aligned, wg, f16 }: { aligned: boolean; wg: number; f16: boolean }) => {
+  const params = T.paramBlock({
+    N: 'u32',
+    K: 'u32',
+    block: 'u32',
+    x_offset: 'u32',
+    codes_offset: 'u32',
+    absmax_offset: 'u32',
+    book: BOOK4,
+    k_begin: 'u32',
+    k_end: 'u32',
+    accumulate: 'u32',
+  });
+  const code = T.fill(quant_gemv4, {
+    PARAMS: params.wgsl(4),
+    WG: wg,
+    ALIGNED: aligned ? 1 : 0,
+    PACKING: packing(4),
+    ...precision(f16),
+  });
+  return { code, params };
+});
+
+/** The fused tiled 4-bit GEMM, of x·Wᵀ or (`trans`) of g·W. */
+const matmul4Kernel = T.specialize(({ trans, f16 }: { trans: boolean; f16: boolean }) => {
+  const params = T.paramBlock({
+    M: 'u32',
+    P: 'u32',
+    R: 'u32',
+    K: 'u32',
+    block: 'u32',
+    x_offset: 'u32',
+    codes_offset: 'u32',
+    absmax_offset: 'u32',
+    tiles_p: 'u32',
+    book: BOOK4,
+    r_begin: 'u32',
+    r_end: 'u32',
+    accumulate: 'u32',
+  });
+  const code = T.fill(quant_matmul4, {
+    PARAMS: params.wgsl(4),
+    TRANS: trans ? 1 : 0,
+    PACKING: packing(4),
+    ...precision(f16),
+  });
+  return { code, params };
+});
 
 const GEMV_WG = 64;
 
 /** Loop iterations gemv4.wgsl runs per stride of its workgroup over K: one, or nine over 8-code words. */
-const gemvLoopsPerStride = (aligned: number) => (aligned ? 9 : 1);
+const gemvLoopsPerStride = (aligned: boolean) => (aligned ? 9 : 1);
 /** Loop iterations matmul4.wgsl runs per 32-wide step of R: staging (16), then 32 × (4 + 4 × (4 + 1)), the step. */
 const MATMUL4_LOOPS_PER_STEP = 16 + 32 * (4 + 4 * 5) + 1;
 
@@ -176,30 +270,28 @@ function launchMatmul4(
       `matmul4: f16 needs the adapter feature shader-f16, which ${gpu.ctx.adapterDescription} lacks`,
     );
   const buf = gpu.alloc(out);
-  const f = p.f16 ? 'h' : 's';
-  const book = f32Words(p.book);
+  const f16 = p.f16 === true;
+  const operands = {
+    block: p.blockSize,
+    x_offset: x.offset,
+    codes_offset: c.offset,
+    absmax_offset: a.offset,
+    book: p.book,
+  };
   if (M === 1 && !p.trans) {
     const wg = Math.min(GEMV_WG, gpu.wg);
-    const aligned = p.k % 8 === 0 ? 1 : 0;
+    const aligned = p.k % 8 === 0;
     // A K past the adapter's loop budget is summed in slices of whole strides (8-code aligned).
     const stride = wg * (aligned ? 8 : 1);
     const kStep =
       stride * gpu.stepsPerDispatch('quant/gemv4', gemvLoopsPerStride(aligned), Math.log2(wg) + 4);
+    const kernel = gemv4Kernel({ aligned, wg, f16 });
     for (const [k0, k1] of T.chunks(p.k, kStep)) {
-      const words = [p.n, p.k, p.blockSize, x.offset, c.offset, a.offset, ...book, k0, k1, k0 > 0 ? 1 : 0];
-      gpu.launch({
-        key: `quant/gemv4:${aligned}:${wg}:${f}`,
+      gpu.dispatch({
+        kernel,
         label: 'quant/gemv4',
-        source: () =>
-          T.fill(quant_gemv4, {
-            PARAMS: gpu.params(4, words),
-            WG: wg,
-            ALIGNED: aligned,
-            PACKING: packing(4),
-            ...precision(p.f16),
-          }),
         buffers: [x.handle, c.handle, a.handle, buf],
-        words,
+        params: { N: p.n, K: p.k, ...operands, k_begin: k0, k_end: k1, accumulate: k0 > 0 ? 1 : 0 },
         workgroups: p.n,
       });
     }
@@ -208,34 +300,23 @@ function launchMatmul4(
   const tilesP = Math.ceil(P / 32);
   // An R past the adapter's loop budget is summed in slices of whole 32-wide steps.
   const rStep = 32 * gpu.stepsPerDispatch('quant/matmul4', MATMUL4_LOOPS_PER_STEP, 24);
+  const kernel = matmul4Kernel({ trans: p.trans, f16 });
   for (const [r0, r1] of T.chunks(R, rStep)) {
-    const words = [
-      M,
-      P,
-      R,
-      p.k,
-      p.blockSize,
-      x.offset,
-      c.offset,
-      a.offset,
-      tilesP,
-      ...book,
-      r0,
-      r1,
-      r0 > 0 ? 1 : 0,
-    ];
-    gpu.launch({
-      key: `quant/matmul4:${p.trans ? 1 : 0}:${f}`,
+    gpu.dispatch({
+      kernel,
       label: 'quant/matmul4',
-      source: () =>
-        T.fill(quant_matmul4, {
-          PARAMS: gpu.params(4, words),
-          TRANS: p.trans ? 1 : 0,
-          PACKING: packing(4),
-          ...precision(p.f16),
-        }),
       buffers: [x.handle, c.handle, a.handle, buf],
-      words,
+      params: {
+        M,
+        P,
+        R,
+        K: p.k,
+        ...operands,
+        tiles_p: tilesP,
+        r_begin: r0,
+        r_end: r1,
+        accumulate: r0 > 0 ? 1 : 0,
+      },
       workgroups: M && P ? Math.ceil(M / 32) * tilesP : 0,
     });
   }

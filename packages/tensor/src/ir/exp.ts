@@ -1,3 +1,4 @@
+import { CANONICAL } from '@tessera/gpu';
 import type { DType } from '../dtype.js';
 import { ALU, type AluOp } from './alu.js';
 
@@ -47,6 +48,11 @@ export class Exp {
       this._key = parts.join(';');
     }
     return this._key;
+  }
+
+  /** Kernel specializations built from this expression are memoized by its structure ({@link key}). */
+  [CANONICAL](): string {
+    return this.key;
   }
 
   /** Distinct nodes (shared ones once). */

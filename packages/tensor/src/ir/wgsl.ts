@@ -1,3 +1,4 @@
+import type { ParamScalar } from '@tessera/gpu';
 import type { DType } from '../dtype.js';
 import { type Exp, paramTypes } from './exp.js';
 import type { Lang } from './render.js';
@@ -47,17 +48,23 @@ export const wgslLang = (leaf: (e: Exp) => string): Lang => ({
 });
 
 /**
- * The {@link Lang} of a kernel that holds input slot j in local `v<j>`, reads param slot k from
- * parameter word `paramBase + k`, and has the element's index in `index` (when undefined, an
- * expression reading the index is an internal error).
+ * The {@link Lang} of a kernel that holds input slot j in local `v<j>`, reads param slot k as
+ * `param(k, dtype)` (WGSL of a value of that dtype), and has the element's index in `index` (when
+ * undefined, an expression reading the index is an internal error).
  */
-export const slotLang = (paramBase: number, index?: string): Lang =>
+export const slotLang = (param: (slot: number, dtype: DType) => string, index?: string): Lang =>
   wgslLang((e) => {
     if (e.op === 'input') return `v${e.arg}`;
-    if (e.op === 'param') return wgslWord(`m(${paramBase + e.arg}u)`, e.dtype);
+    if (e.op === 'param') return param(e.arg, e.dtype);
     if (e.op === 'index' && index !== undefined) return index;
     throw new Error(`internal: this kernel cannot read '${e.op}'`);
   });
+
+/** Reads param slot k from positional parameter word `paramBase + k` (the row kernels' `m(i)` blocks). */
+export const wordParam =
+  (paramBase: number) =>
+  (slot: number, dtype: DType): string =>
+    wgslWord(`m(${paramBase + slot}u)`, dtype);
 
 /** The parameter words holding `params`, each typed as its param slot in `exps`. */
 export const paramWords = (exps: Exp | readonly Exp[], params: readonly number[]): number[] => {
@@ -69,4 +76,30 @@ export const paramWords = (exps: Exp | readonly Exp[], params: readonly number[]
 export function paramWord(v: number, d: DType): number {
   if (d === 'f32') return new Uint32Array(new Float32Array([v]).buffer)[0];
   return v >>> 0;
+}
+
+/** The name of param slot k's field in a declared parameter block. */
+export const paramField = (slot: number): string => `p${slot}`;
+
+/** Parameter-block fields for the param slots of `exps`: `p<k>`, typed as the slot (u8 in a u32). */
+export function paramFields(exps: Exp | readonly Exp[]): Record<string, ParamScalar> {
+  const fields: Record<string, ParamScalar> = {};
+  paramTypes(exps).forEach((d, k) => {
+    fields[paramField(k)] = wgslType(d);
+  });
+  return fields;
+}
+
+/**
+ * The values of {@link paramFields}: each param as its slot's type stores it (integers wrap to 32
+ * bits as a cast would: −1 as u32 is 4294967295), the same bits {@link paramWord} gives.
+ */
+export function paramValues(exps: Exp | readonly Exp[], params: readonly number[]): Record<string, number> {
+  const types = paramTypes(exps);
+  const values: Record<string, number> = {};
+  params.forEach((v, k) => {
+    const t = wgslType(types[k]);
+    values[paramField(k)] = t === 'f32' ? v : t === 'i32' ? v | 0 : v >>> 0;
+  });
+  return values;
 }

@@ -1,17 +1,43 @@
-import { type GpuContext, GpuKernelError } from '@tessera/gpu';
+import {
+  type GpuContext,
+  GpuKernelError,
+  type KernelSource,
+  type ParamSchema,
+  type ParamValues,
+} from '@tessera/gpu';
 import type { DType } from '../dtype.js';
 import { IndexError } from '../errors.js';
 import type { OutSpec } from '../opset.js';
 import { numel } from '../shape.js';
-import { paramsDecl } from './codegen.js';
+import { legacyParamWords, paramsDecl } from './codegen.js';
 
-/** What a kernel launch needs: a pipeline key, its WGSL, its buffers and parameter words, and how many invocations. */
-export interface Launch {
-  /** Cache key: kernel name plus every specialization that changes the WGSL. */
-  key: string;
-  /** Label errors name, e.g. `tensor/elementwise:add`. */
+/** One dispatch of a kernel specialization: its buffers, its parameter values and how many workgroups. */
+export interface Dispatch<S extends ParamSchema> {
+  /**
+   * The specialization (from a `specialize`d builder): its WGSL, which is also the pipeline-cache
+   * key, and the parameter block it declares, bound after `buffers`.
+   */
+  kernel: KernelSource<S>;
+  /** Label errors name, e.g. `tensor/gather:index_select`. */
   label: string;
-  /** WGSL source, built on a cache miss. The parameter block binds after `buffers`. */
+  buffers: GPUBuffer[];
+  /** The values of exactly the fields of the kernel's parameter block. */
+  params: NoInfer<ParamValues<S>>;
+  /** Workgroups to dispatch (linearised; split into a 2-D grid when over the per-dimension limit). */
+  workgroups: number;
+}
+
+/**
+ * A launch whose parameters are positional u32 words read as `m(i)` / `mf(i)` in WGSL. Kept only for
+ * the row kernels (`reduce.ts`) until they declare a parameter block; every other kernel uses
+ * {@link Gpu.dispatch}.
+ */
+export interface Launch {
+  /** Memo key of `source` (the pipeline itself is cached by the WGSL it returns). */
+  key: string;
+  /** Label errors name, e.g. `tensor/rows:sum`. */
+  label: string;
+  /** WGSL source, built on the first launch of `key`. The parameter block binds after `buffers`. */
   source: () => string;
   buffers: GPUBuffer[];
   words: number[];
@@ -20,8 +46,9 @@ export interface Launch {
 }
 
 /**
- * Kernel-launch helpers shared by every WebGPU op group: output allocation, the parameter block,
- * workgroup sizing from the adapter's limits, and the fault word that index kernels set when an
+ * Kernel-launch helpers shared by every WebGPU op group (and extension ops): output allocation,
+ * dispatch of a kernel specialization with its packed parameter block, workgroup sizing from the
+ * adapter's limits, and the fault word that index kernels set when an
  * index is out of range (checked at the next read, like a CUDA device-side assert).
  */
 export class Gpu {
@@ -29,6 +56,8 @@ export class Gpu {
   readonly wg: number;
   private fault: GPUBuffer | undefined;
   private faultArmed = false;
+  /** {@link launch}'s sources by key. */
+  private readonly legacySources = new Map<string, string>();
 
   constructor(readonly ctx: GpuContext) {
     this.wg = Math.min(
@@ -43,7 +72,7 @@ export class Gpu {
     return this.ctx.createBuffer(Math.max(4, numel(out.shape) * 4));
   }
 
-  /** WGSL declaring the parameter block at `binding`, sized for `words`. */
+  /** WGSL declaring a positional-word parameter block at `binding`, sized for `words`: only for {@link launch}. */
   params(binding: number, words: number[]): string {
     return paramsDecl(binding, words.length);
   }
@@ -68,12 +97,34 @@ export class Gpu {
     return steps;
   }
 
-  /** Compiles (once) and dispatches. Zero workgroups dispatch nothing. */
+  /**
+   * Dispatches one specialization of a kernel with these parameter values: compiled on first use
+   * (the pipeline cache is keyed by its WGSL), the parameter block packed and bound after the
+   * buffers. Zero workgroups dispatch nothing.
+   */
+  dispatch<S extends ParamSchema>(d: Dispatch<S>): void {
+    if (d.workgroups <= 0) return;
+    const kernel = this.ctx.kernel(d.label, d.kernel.code);
+    const uniform = this.ctx.uniform(d.kernel.params.pack(d.params as never));
+    this.ctx.dispatch(kernel, [...d.buffers, uniform], this.ctx.grid(d.workgroups), d.label);
+  }
+
+  /** {@link dispatch} for a positional-word {@link Launch}: kept only for the row kernels (`reduce.ts`). */
   launch(l: Launch): void {
     if (l.workgroups <= 0) return;
-    const kernel = this.ctx.kernel(`${l.key}|p${Math.ceil(l.words.length / 4)}`, l.label, l.source);
+    // The source depends on the block's size too (paramsDecl sizes its array by the words).
+    const key = `${l.key}|p${Math.ceil(l.words.length / 4)}`;
+    let code = this.legacySources.get(key);
+    if (code === undefined) {
+      code = l.source();
+      this.legacySources.set(key, code);
+    }
     const grid = this.ctx.grid(l.workgroups);
-    this.ctx.dispatch(kernel, [...l.buffers, this.ctx.uniform(l.words.length ? l.words : [0])], grid);
+    this.ctx.dispatch(
+      this.ctx.kernel(l.label, code),
+      [...l.buffers, this.ctx.uniform(legacyParamWords(l.words))],
+      grid,
+    );
   }
 
   /**

@@ -1,3 +1,4 @@
+import { type ParamSchema, paramBlock, specialize } from '@tessera/gpu';
 import {
   tensor_atomic_add_f32,
   tensor_fault,
@@ -11,53 +12,91 @@ import type { DType } from '../dtype.js';
 import type { IndexingGroup } from '../opgroups.js';
 import type { KernelFn, View } from '../opset.js';
 import { axesLast, contiguousStrides, numel } from '../shape.js';
-import { fill, StridedViews, wgslType } from './codegen.js';
+import { fill, stridedViews, type ViewsSpec, viewsCode, wgslType } from './codegen.js';
 import type { Gpu } from './gpu.js';
 import { copy } from './map.js';
 
 type H = GPUBuffer;
-type Addressing = Pick<View, 'shape' | 'strides' | 'offset'>;
+type Addressing = Pick<View, 'strides' | 'offset'>;
 
-interface GroupLaunch {
-  /** Kernel name (the template's file) and the op, for labels and the cache key. */
-  kernel: string;
-  op: string;
+/** Which of this group's kernels, with what its WGSL depends on besides the addressing. */
+type IndexKernel =
+  | { kernel: 'gather'; type: WgslScalar }
+  | { kernel: 'scatter'; type: WgslScalar }
+  | { kernel: 'onehot' }
+  | { kernel: 'sort'; dtype: DType; descending: boolean; cap: number; span: number; pairs: boolean }
+  | { kernel: 'sort_merge'; pairs: boolean };
+
+type WgslScalar = 'f32' | 'i32' | 'u32';
+
+/** Each kernel's template, storage bindings before its parameter block, own fields and template variables. */
+function templateOf(o: IndexKernel): {
   template: string;
-  /** Every template variable but PARAMS, INDEX, FAULT and WG; part of the cache key. */
+  bindings: number;
+  fields: ParamSchema;
   vars: Record<string, string | number>;
-  /** Template variables holding shared WGSL, determined by `vars` (so not in the key). */
-  includes?: Record<string, string>;
-  /** Bound in order; the parameter block binds after them. */
-  buffers: H[];
-  views: StridedViews;
-  /** Names of `views`' addressing functions (`idx_<name>`). */
-  names: string[];
-  workgroups: number;
-  /** Parameter words when not `views.words` (a pass that changes a header word). */
-  words?: number[];
-  wg?: number;
+} {
+  const counts = { n: 'u32', size: 'u32', stride: 'u32' } as const;
+  switch (o.kernel) {
+    case 'gather':
+      return { template: tensor_gather, bindings: 4, fields: counts, vars: { T: o.type } };
+    case 'scatter': {
+      const float = o.type === 'f32';
+      return {
+        template: tensor_scatter,
+        bindings: 4,
+        fields: counts,
+        vars: {
+          T: o.type,
+          ATOMIC: float ? 'u32' : o.type,
+          ADD: float ? 'atomic_add_f32(p, v);' : 'atomicAdd(&out[p], v);',
+          ATOMIC_F32: float ? tensor_atomic_add_f32 : '',
+        },
+      };
+    }
+    case 'onehot':
+      return { template: tensor_onehot, bindings: 3, fields: { n: 'u32', classes: 'u32' }, vars: {} };
+    case 'sort':
+      return {
+        template: tensor_sort,
+        bindings: 2,
+        fields: { rows: 'u32', len: 'u32', blocks: 'u32' },
+        vars: {
+          T: wgslType(o.dtype),
+          KEY: sortKey(o.dtype, o.descending),
+          CAP: o.cap,
+          S: o.span,
+          OUT: o.pairs ? 'vec2<u32>' : 'i32',
+          STORE: o.pairs ? 'out[e] = vec2<u32>(keys[t], ids[t]);' : 'out[idx_o(e)] = i32(ids[t]);',
+        },
+      };
+    case 'sort_merge':
+      return {
+        template: tensor_sort_merge,
+        bindings: 2,
+        fields: { n: 'u32', len: 'u32', w: 'u32' },
+        vars: {
+          OUT: o.pairs ? 'vec2<u32>' : 'i32',
+          STORE: o.pairs ? 'out[d] = v;' : 'out[idx_o(d)] = i32(v.y);',
+        },
+      };
+  }
 }
 
-/** Launches one of this group's templates, filling the parts they share. */
-function launch(g: Gpu, l: GroupLaunch): void {
-  const wg = l.wg ?? g.wg;
-  g.launch({
-    key: `${l.kernel}:${l.op}:${JSON.stringify(l.vars)}:${wg}:${l.views.key}`,
-    label: `tensor/${l.kernel}:${l.op}`,
-    source: () =>
-      fill(l.template, {
-        ...l.vars,
-        ...l.includes,
-        PARAMS: g.params(l.buffers.length, l.views.words),
-        INDEX: l.views.fns(l.names),
-        FAULT: tensor_fault,
-        WG: wg,
-      }),
-    buffers: l.buffers,
-    words: l.words ?? l.views.words,
-    workgroups: l.workgroups,
+/** One of this group's kernels over strided views, once per options value. */
+const indexKernel = specialize((o: IndexKernel & { views: ViewsSpec; wg: number }) => {
+  const t = templateOf(o);
+  const views = viewsCode(o.views);
+  const params = paramBlock({ ...t.fields, ...views.fields });
+  const code = fill(t.template, {
+    ...t.vars,
+    PARAMS: params.wgsl(t.bindings),
+    INDEX: views.fns,
+    FAULT: tensor_fault,
+    WG: o.wg,
   });
-}
+  return { code, params };
+});
 
 /** An index vector along `axis` seen over `shape` (stride 0 on every other dim). */
 const spread = (index: View<H>, shape: readonly number[], axis: number): View<H> => ({
@@ -66,9 +105,8 @@ const spread = (index: View<H>, shape: readonly number[], axis: number): View<H>
   strides: shape.map((_, d) => (d === axis ? index.strides[0] : 0)),
 });
 
-/** `t` over `shape` with the `axis` coordinate dropped (stride 0): the base each index offsets from. */
-const axisBase = (t: Addressing, shape: readonly number[], axis: number): Addressing => ({
-  shape,
+/** `t` with the `axis` coordinate dropped (stride 0): the base each index offsets from. */
+const axisBase = (t: Addressing, axis: number): Addressing => ({
   strides: t.strides.map((s, d) => (d === axis ? 0 : s)),
   offset: t.offset,
 });
@@ -76,19 +114,12 @@ const axisBase = (t: Addressing, shape: readonly number[], axis: number): Addres
 function gather(g: Gpu, op: string, x: View<H>, index: View<H>, axis: number, dtype: DType): H {
   const out = g.alloc({ shape: index.shape, dtype });
   const n = numel(index.shape);
-  const views = new StridedViews(
-    index.shape,
-    [index, axisBase(x, index.shape, axis)],
-    [n, x.shape[axis], x.strides[axis]],
-  );
-  launch(g, {
-    kernel: 'gather',
-    op,
-    template: tensor_gather,
-    vars: { T: wgslType(x.dtype) },
+  const views = stridedViews(index.shape, [index, axisBase(x, axis)], ['ix', 'xb']);
+  g.dispatch({
+    kernel: indexKernel({ kernel: 'gather', type: wgslType(x.dtype), views: views.spec, wg: g.wg }),
+    label: `tensor/gather:${op}`,
     buffers: [x.handle, index.handle, out, g.faultBuffer()],
-    views,
-    names: ['ix', 'xb'],
+    params: { n, size: x.shape[axis], stride: x.strides[axis], ...views.values },
     workgroups: Math.ceil(n / g.wg),
   });
   return out;
@@ -98,28 +129,16 @@ function scatterAdd(g: Gpu, op: string, x: View<H>, index: View<H>, src: View<H>
   const out = copy(g, x);
   const n = numel(index.shape);
   const strides = contiguousStrides(x.shape);
-  const dst = { shape: x.shape, strides, offset: 0 };
-  const srcView = { shape: index.shape, strides: src.strides, offset: src.offset };
-  const views = new StridedViews(
+  const views = stridedViews(
     index.shape,
-    [index, srcView, axisBase(dst, index.shape, axis)],
-    [n, x.shape[axis], strides[axis]],
+    [index, src, axisBase({ strides, offset: 0 }, axis)],
+    ['ix', 'sv', 'db'],
   );
-  const T = wgslType(x.dtype);
-  const float = T === 'f32';
-  launch(g, {
-    kernel: 'scatter',
-    op,
-    template: tensor_scatter,
-    vars: {
-      T,
-      ATOMIC: float ? 'u32' : T,
-      ADD: float ? 'atomic_add_f32(p, v);' : 'atomicAdd(&out[p], v);',
-    },
-    includes: { ATOMIC_F32: float ? tensor_atomic_add_f32 : '' },
+  g.dispatch({
+    kernel: indexKernel({ kernel: 'scatter', type: wgslType(x.dtype), views: views.spec, wg: g.wg }),
+    label: `tensor/scatter:${op}`,
     buffers: [src.handle, index.handle, out, g.faultBuffer()],
-    views,
-    names: ['ix', 'sv', 'db'],
+    params: { n, size: x.shape[axis], stride: strides[axis], ...views.values },
     workgroups: Math.ceil(n / g.wg),
   });
   return out;
@@ -127,14 +146,12 @@ function scatterAdd(g: Gpu, op: string, x: View<H>, index: View<H>, src: View<H>
 
 function oneHot(g: Gpu, index: View<H>, classes: number, out: H): H {
   const n = numel(index.shape) * classes;
-  launch(g, {
-    kernel: 'onehot',
-    op: 'one_hot',
-    template: tensor_onehot,
-    vars: {},
+  const views = stridedViews(index.shape, [index], ['ix']);
+  g.dispatch({
+    kernel: indexKernel({ kernel: 'onehot', views: views.spec, wg: g.wg }),
+    label: 'tensor/onehot:one_hot',
     buffers: [index.handle, out, g.faultBuffer()],
-    views: new StridedViews(index.shape, [index], [n, classes]),
-    names: ['ix'],
+    params: { n, classes, ...views.values },
     workgroups: Math.ceil(n / g.wg),
   });
   return out;
@@ -178,52 +195,43 @@ function argsort(g: Gpu, x: View<H>, axis: number, descending: boolean, outShape
   const wg = Math.min(pow2Below(g.wg), capMax / 2);
   const span = Math.max(cap, 2 * wg);
   const blocks = Math.ceil(len / cap);
-  const views = new StridedViews(
+  const views = stridedViews(
     shape,
     [
-      { shape, strides: take(x.strides), offset: x.offset },
-      { shape, strides: take(contiguousStrides(outShape)), offset: 0 },
+      { strides: take(x.strides), offset: x.offset },
+      { strides: take(contiguousStrides(outShape)), offset: 0 },
     ],
-    [n, rows, len, blocks, 0],
+    ['a', 'o'],
   );
   // The last launch writes indices to the output; earlier ones write (key, position) pairs to scratch.
   const single = blocks === 1;
   let pairs = single ? buf : g.ctx.createBuffer(n * 8);
-  launch(g, {
-    kernel: 'sort',
-    op: 'argsort',
-    template: tensor_sort,
-    vars: {
-      T: wgslType(x.dtype),
-      KEY: sortKey(x.dtype, descending),
-      CAP: cap,
-      S: span,
-      OUT: single ? 'i32' : 'vec2<u32>',
-      STORE: single ? 'out[idx_o(e)] = i32(ids[t]);' : 'out[e] = vec2<u32>(keys[t], ids[t]);',
-    },
+  g.dispatch({
+    kernel: indexKernel({
+      kernel: 'sort',
+      dtype: x.dtype,
+      descending,
+      cap,
+      span,
+      pairs: !single,
+      views: views.spec,
+      wg,
+    }),
+    label: 'tensor/sort:argsort',
     buffers: [x.handle, pairs],
-    views,
-    names: ['a', 'o'],
+    params: { rows, len, blocks, ...views.values },
     workgroups: Math.ceil((rows * blocks) / (span / cap)),
-    wg,
   });
+  // The merge passes address only the output.
+  const merged = stridedViews(shape, [{ strides: take(contiguousStrides(outShape)), offset: 0 }], ['o']);
   for (let w = cap; w < len; w *= 2) {
     const last = w * 2 >= len;
     const next = last ? buf : g.ctx.createBuffer(n * 8);
-    const words = [...views.words];
-    words[4] = w;
-    launch(g, {
-      kernel: 'sort_merge',
-      op: 'argsort',
-      template: tensor_sort_merge,
-      vars: {
-        OUT: last ? 'i32' : 'vec2<u32>',
-        STORE: last ? 'out[idx_o(d)] = i32(v.y);' : 'out[d] = v;',
-      },
+    g.dispatch({
+      kernel: indexKernel({ kernel: 'sort_merge', pairs: !last, views: merged.spec, wg: g.wg }),
+      label: 'tensor/sort_merge:argsort',
       buffers: [pairs, next],
-      views,
-      names: ['o'],
-      words,
+      params: { n, len, w, ...merged.values },
       workgroups: Math.ceil(n / g.wg),
     });
     // Released buffers go back to the pool only after the work recorded on them has run.

@@ -1,12 +1,13 @@
+import { paramBlock, specialize } from '@tessera/gpu';
 import { tensor_map, tensor_math } from '@tessera/kernels';
 import type { DType } from '../dtype.js';
 import { coalesce } from '../ir/coalesce.js';
-import { type Exp, ex, keyOf } from '../ir/exp.js';
+import { type Exp, ex } from '../ir/exp.js';
 import { renderExps } from '../ir/render.js';
-import { paramWords, slotLang, wgslType } from '../ir/wgsl.js';
+import { paramField, paramFields, paramValues, slotLang, wgslType } from '../ir/wgsl.js';
 import type { OutSpec, View } from '../opset.js';
 import { contiguousStrides, numel } from '../shape.js';
-import { fill, StridedViews } from './codegen.js';
+import { fill, stridedViews, type ViewsSpec, viewsCode } from './codegen.js';
 import type { Gpu } from './gpu.js';
 
 type H = GPUBuffer;
@@ -19,11 +20,51 @@ export interface MapTarget {
   view?: Pick<View, 'strides' | 'offset'>;
 }
 
+/** What selects a map kernel's WGSL: plain data and expressions (by structure), never a param's value. */
+interface MapOptions {
+  exps: readonly Exp[];
+  /** Dtype of each input slot. */
+  inputs: readonly DType[];
+  targets: readonly { dtype: DType; strided: boolean }[];
+  /** Addressing of the inputs, then of the strided targets (`dst<i>`). */
+  views: ViewsSpec;
+  wg: number;
+}
+
+const mapKernel = specialize((o: MapOptions) => {
+  const { fields, fns } = viewsCode(o.views);
+  const params = paramBlock({ n: 'u32', ...paramFields(o.exps), ...fields });
+  const { lines, values } = renderExps(
+    o.exps,
+    slotLang((k) => `params.${paramField(k)}`, 'i'),
+    't',
+  );
+  const reads = o.inputs.map((_, j) => `let v${j} = in_${j}[idx_${j}(i)];`);
+  const writes = o.targets.map((t, i) => `out_${i}[${t.strided ? `idx_dst${i}(i)` : 'i'}] = ${values[i]};`);
+  const code = fill(tensor_map, {
+    BINDINGS: [
+      ...o.inputs.map(
+        (d, j) => `@group(0) @binding(${j}) var<storage, read> in_${j}: array<${wgslType(d)}>;`,
+      ),
+      ...o.targets.map(
+        (t, i) =>
+          `@group(0) @binding(${o.inputs.length + i}) var<storage, read_write> out_${i}: array<${wgslType(t.dtype)}>;`,
+      ),
+    ].join('\n'),
+    PARAMS: params.wgsl(o.inputs.length + o.targets.length),
+    INDEX: fns,
+    MATH: tensor_math,
+    WG: o.wg,
+    BODY: [...reads, ...lines, ...writes].join('\n  '),
+  });
+  return { code, params };
+});
+
 /**
  * Runs `exps` over `shape` on the GPU: one invocation per element, input slot j read from
  * `inputs[j]` through its strides, param slot k from the parameter block, expression i written to
  * `targets[i]`. Dims every operand steps through alike are merged first, so most kernels index
- * flat. The pipeline key is the expressions' structure and the addressing, never a param's value.
+ * flat. The kernel is selected by the expressions' structure and the addressing, never a param's value.
  */
 export function mapInto(
   g: Gpu,
@@ -39,41 +80,25 @@ export function mapInto(
   const c = coalesce(shape, [...dst, ...inputs.map((v) => v.strides)]);
   const nt = targets.length;
   const strided = targets.flatMap((t, i) => (t.view ? [i] : []));
-  const views = [
-    ...inputs.map((v, j) => ({ shape: c.shape, strides: c.strides[nt + j], offset: v.offset })),
-    ...strided.map((i) => ({ shape: c.shape, strides: c.strides[i], offset: targets[i].view!.offset })),
-  ];
-  const words = [n, ...paramWords(exps, params)];
-  const sv = new StridedViews(c.shape, views, words);
-  const names = [...inputs.map((_, j) => `${j}`), ...strided.map((i) => `dst${i}`)];
-  const { lines, values } = renderExps(exps, slotLang(1, 'i'), 't');
-  const reads = inputs.map((_, j) => `let v${j} = in_${j}[idx_${j}(i)];`);
-  const writes = targets.map((t, i) => `out_${i}[${t.view ? `idx_dst${i}(i)` : 'i'}] = ${values[i]};`);
-  const source = () =>
-    fill(tensor_map, {
-      BINDINGS: [
-        ...inputs.map(
-          (v, j) => `@group(0) @binding(${j}) var<storage, read> in_${j}: array<${wgslType(v.dtype)}>;`,
-        ),
-        ...targets.map(
-          (t, i) =>
-            `@group(0) @binding(${inputs.length + i}) var<storage, read_write> out_${i}: array<${wgslType(t.dtype)}>;`,
-        ),
-      ].join('\n'),
-      PARAMS: g.params(inputs.length + nt, sv.words),
-      INDEX: sv.fns(names),
-      MATH: tensor_math,
-      WG: g.wg,
-      BODY: [...reads, ...lines, ...writes].join('\n  '),
-    });
-  const outs = targets.map((t) => `${t.dtype}${t.view ? 'v' : 'c'}`).join(',');
-  const key = `map:${keyOf(exps)}|${inputs.map((v) => v.dtype).join(',')}>${outs}|${sv.key}`;
-  g.launch({
-    key,
+  const views = stridedViews(
+    c.shape,
+    [
+      ...inputs.map((v, j) => ({ strides: c.strides[nt + j], offset: v.offset })),
+      ...strided.map((i) => ({ strides: c.strides[i], offset: targets[i].view!.offset })),
+    ],
+    [...inputs.map((_, j) => `${j}`), ...strided.map((i) => `dst${i}`)],
+  );
+  g.dispatch({
+    kernel: mapKernel({
+      exps,
+      inputs: inputs.map((v) => v.dtype),
+      targets: targets.map((t) => ({ dtype: t.dtype, strided: t.view !== undefined })),
+      views: views.spec,
+      wg: g.wg,
+    }),
     label: 'tensor/map',
-    source,
     buffers: [...inputs.map((v) => v.handle), ...targets.map((t) => t.buffer)],
-    words: sv.words,
+    params: { n, ...paramValues(exps, params), ...views.values },
     workgroups: Math.ceil(n / g.wg),
   });
 }

@@ -1,3 +1,4 @@
+import { paramBlock, specialize } from '@tessera/gpu';
 import { tensor_matmul } from '@tessera/kernels';
 import type { MatmulGroup } from '../opgroups.js';
 import type { KernelFn, View } from '../opset.js';
@@ -199,6 +200,36 @@ export function matmulProblem(a: View, b: View): MatmulProblem {
   };
 }
 
+/** The parameter block of both matmul kernels (`matmul.wgsl`, `matmul_registers.wgsl`) for a batch rank. */
+const matmulParams = (batchRank: number) => {
+  const batch = ['u32', batchRank] as const;
+  return paramBlock({
+    M: 'u32',
+    N: 'u32',
+    k_begin: 'u32',
+    k_end: 'u32',
+    tiles_m: 'u32',
+    tiles_n: 'u32',
+    batches: 'u32',
+    a_offset: 'u32',
+    a_m: 'u32',
+    a_k: 'u32',
+    b_offset: 'u32',
+    b_k: 'u32',
+    b_n: 'u32',
+    accumulate: 'u32',
+    batch_shape: batch,
+    a_batch: batch,
+    b_batch: batch,
+  });
+};
+
+/** A matmul kernel's WGSL, once per variant and batch rank. */
+const matmulKernel = specialize(({ variant, batchRank }: { variant: MatmulVariant; batchRank: number }) => {
+  const params = matmulParams(batchRank);
+  return { code: plan(variant, batchRank).source(params.wgsl(3)), params };
+});
+
 /**
  * The matmul kernel. `choose` picks the variant per call (default {@link chooseMatmulVariant};
  * tests pass others); the pipeline is cached under its generated WGSL.
@@ -207,7 +238,6 @@ export function matmulGpu(
   g: Gpu,
   choose: (p: MatmulProblem) => MatmulVariant = chooseMatmulVariant,
 ): { [K in MatmulGroup]: KernelFn<GPUBuffer, K> } {
-  const sources = new Map<string, string>();
   return {
     matmul: (out, [a, b]) => {
       const p = matmulProblem(a, b);
@@ -216,41 +246,36 @@ export function matmulGpu(
       const batches = numel(batchShape);
       const variant = choose(p);
       const pl = plan(variant, batchShape.length);
+      const kernel = matmulKernel({ variant, batchRank: batchShape.length });
       const tilesM = Math.ceil(M / pl.tileM);
       const tilesN = Math.ceil(N / pl.tileN);
       const kStep = pl.kPerStep * g.stepsPerDispatch(pl.label, pl.loopsPerStep, pl.fixedLoops);
       const buf = g.alloc(out);
       // K = 0 still writes C once (zeros); a K past the loop budget adds one dispatch per slice.
       chunks(K, kStep).forEach(([k0, k1], i) => {
-        const words = [
-          M,
-          N,
-          k1,
-          tilesM,
-          tilesN,
-          batches,
-          a.offset,
-          p.a.outer,
-          p.a.k,
-          b.offset,
-          p.b.k,
-          p.b.outer,
-          k0,
-          i > 0 ? 1 : 0,
-          ...batchShape,
-          ...p.a.batch,
-          ...p.b.batch,
-        ];
-        // Generated once per variant and parameter-block size; the WGSL itself is the pipeline key.
-        const specialization = `${JSON.stringify(variant)}|${batchShape.length}|${words.length}`;
-        const source = sources.get(specialization) ?? pl.source(g.params(3, words));
-        sources.set(specialization, source);
-        g.launch({
-          key: source,
+        g.dispatch({
+          kernel,
           label: pl.label,
-          source: () => source,
           buffers: [a.handle as GPUBuffer, b.handle as GPUBuffer, buf],
-          words,
+          params: {
+            M,
+            N,
+            k_begin: k0,
+            k_end: k1,
+            tiles_m: tilesM,
+            tiles_n: tilesN,
+            batches,
+            a_offset: a.offset,
+            a_m: p.a.outer,
+            a_k: p.a.k,
+            b_offset: b.offset,
+            b_k: p.b.k,
+            b_n: p.b.outer,
+            accumulate: i > 0 ? 1 : 0,
+            batch_shape: batchShape,
+            a_batch: p.a.batch,
+            b_batch: p.b.batch,
+          },
           workgroups: M && N ? pl.workgroups(tilesM * tilesN * batches) : 0,
         });
       });

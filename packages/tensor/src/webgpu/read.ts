@@ -1,30 +1,114 @@
+import type { ParamScalar } from '@tessera/gpu';
+import type { DType } from '../dtype.js';
+import type { Exp } from '../ir/exp.js';
 import { renderExp } from '../ir/render.js';
-import { paramWords, slotLang, wgslType } from '../ir/wgsl.js';
+import { paramFields, paramValues, paramWords, slotLang, wgslType, wordParam } from '../ir/wgsl.js';
 import type { FusedInput, View } from '../opset.js';
 
 type H = GPUBuffer;
 
-/** How a kernel reads an input that may be fused: what to bind, address and declare. */
-export interface InputRead {
-  /** One window per buffer read, over the kernel's iteration shape (for `StridedViews`). */
-  readonly windows: { strides: number[]; offset: number }[];
-  /** The `StridedViews` names of those windows (`idx_<name>`). */
-  readonly names: string[];
+/** What selects how a kernel reads an input: plain data and the fused expression (by structure). */
+export interface InputSpec {
+  /** The input's name: `load_<name>`, views `<name><j>`, param fields `<name>_p<k>`. */
+  name: string;
+  dtype: DType;
+  /** Dtype of each buffer read. */
+  sources: readonly DType[];
+  /** The fused expression, or undefined for a plain view. */
+  exp?: Exp;
+}
+
+/** The build side of an input read: bindings, `load_<name>` and the param fields it reads. */
+export interface InputCode {
   /** Storage bindings `0 … n−1`, one per buffer. */
   readonly bindings: string[];
-  readonly buffers: H[];
-  /** Parameter words of the expression, to append to the kernel's header at `paramBase`. */
-  readonly words: number[];
   /** `fn load_<name>(k: u32) -> <type>`: the input's element at iteration index k. */
   readonly fn: string;
+  /** Parameter fields of a fused expression's params (none for a view). */
+  readonly fields: Record<string, ParamScalar>;
+}
+
+/** The dispatch side of an input read: what to bind and address, and the param values. */
+export interface InputBinding {
+  /** One window per buffer read, over the kernel's iteration shape (for `stridedViews`). */
+  readonly windows: { strides: number[]; offset: number }[];
+  /** The view names of those windows (`idx_<name>`). */
+  readonly names: string[];
+  readonly buffers: H[];
+  /** Values of {@link InputCode.fields}. */
+  readonly values: Record<string, number>;
+}
+
+const sourcesOf = (x: View<H> | FusedInput<H>): readonly View<H>[] => ('exp' in x ? x.sources : [x]);
+const viewNames = (name: string, n: number) => Array.from({ length: n }, (_, j) => `${name}${j}`);
+
+/** The {@link InputSpec} of reading `x` as `name`. */
+export const inputSpec = (x: View<H> | FusedInput<H>, name: string): InputSpec => ({
+  name,
+  dtype: x.dtype,
+  sources: sourcesOf(x).map((s) => s.dtype),
+  exp: 'exp' in x ? x.exp : undefined,
+});
+
+/**
+ * WGSL reading input `spec.name` as `load_<name>(k)`: each buffer through its view `idx_<name><j>`,
+ * a fused expression's param slot k through `param(k, dtype)` (by default the declared field
+ * `params.<name>_p<k>`).
+ */
+export function inputCode(
+  spec: InputSpec,
+  param: (slot: number, dtype: DType) => string = (k) => `params.${spec.name}_p${k}`,
+): InputCode {
+  const names = viewNames(spec.name, spec.sources.length);
+  const bindings = spec.sources.map(
+    (d, j) => `@group(0) @binding(${j}) var<storage, read> in_${names[j]}: array<${wgslType(d)}>;`,
+  );
+  const loads = names.map((n, j) => `let v${j} = in_${n}[idx_${n}(k)];`);
+  const T = wgslType(spec.dtype);
+  if (!spec.exp)
+    return { bindings, fn: `fn load_${spec.name}(k: u32) -> ${T} { ${loads[0]} return v0; }`, fields: {} };
+  // Reductions read in their own order: a fused input has no element index.
+  const { lines, value } = renderExp(spec.exp, slotLang(param), 't');
+  const fields: Record<string, ParamScalar> = {};
+  for (const [k, t] of Object.entries(paramFields(spec.exp))) fields[`${spec.name}_${k}`] = t;
+  return {
+    bindings,
+    fn: `fn load_${spec.name}(k: u32) -> ${T} {\n  ${[...loads, ...lines, `return ${value};`].join('\n  ')}\n}`,
+    fields,
+  };
+}
+
+/** The {@link InputBinding} of reading `x` as `name`, each buffer addressed through `strides(view)`. */
+export function inputBinding(
+  x: View<H> | FusedInput<H>,
+  name: string,
+  strides: (s: readonly number[]) => number[],
+): InputBinding {
+  const sources = sourcesOf(x);
+  const values: Record<string, number> = {};
+  if ('exp' in x)
+    for (const [k, v] of Object.entries(paramValues(x.exp, x.params))) values[`${name}_${k}`] = v;
+  return {
+    windows: sources.map((s) => ({ strides: strides(s.strides), offset: s.offset })),
+    names: viewNames(name, sources.length),
+    buffers: sources.map((s) => s.handle),
+    values,
+  };
+}
+
+/** {@link inputCode} and {@link inputBinding} for a positional-word parameter block (`m(i)`). */
+export interface InputRead extends Omit<InputCode, 'fields'>, Omit<InputBinding, 'values'> {
+  /** Parameter words of the expression, to append to the kernel's header at `paramBase`. */
+  readonly words: number[];
   /** What the pipeline key needs beyond the addressing: the expression and buffer types. */
   readonly key: string;
 }
 
 /**
- * Reads `x` (a view, or a fused input computed element by element) as `load_<name>(k)`, each
- * buffer addressed through `strides(view)` (e.g. the reduced axes moved last). Param slot k of a
- * fused expression is header word `paramBase + k`.
+ * Reads `x` (a view, or a fused input computed element by element) as `load_<name>(k)` in a kernel
+ * with a positional-word parameter block: param slot k of a fused expression is header word
+ * `paramBase + k`. Kept only for the row kernels (`reduce.ts`); other kernels use
+ * {@link inputSpec}, {@link inputCode} and {@link inputBinding}.
  */
 export function inputRead(
   x: View<H> | FusedInput<H>,
@@ -32,31 +116,17 @@ export function inputRead(
   strides: (s: readonly number[]) => number[],
   paramBase: number,
 ): InputRead {
-  const sources: readonly View<H>[] = 'exp' in x ? x.sources : [x];
-  const names = sources.map((_, j) => `${name}${j}`);
-  const T = wgslType(x.dtype);
-  const base = {
-    windows: sources.map((s) => ({ strides: strides(s.strides), offset: s.offset })),
-    names,
-    bindings: sources.map(
-      (s, j) => `@group(0) @binding(${j}) var<storage, read> in_${names[j]}: array<${wgslType(s.dtype)}>;`,
-    ),
-    buffers: sources.map((s) => s.handle),
-  };
-  const loads = sources.map((_, j) => `let v${j} = in_${names[j]}[idx_${names[j]}(k)];`);
-  if (!('exp' in x)) {
-    return { ...base, words: [], fn: `fn load_${name}(k: u32) -> ${T} { ${loads[0]} return v0; }`, key: '' };
-  }
-  const { lines, value } = renderExp(
-    x.exp,
-    // Reductions read in their own order: a fused input has no element index.
-    slotLang(paramBase),
-    't',
-  );
+  const spec = inputSpec(x, name);
+  const { bindings, fn } = inputCode(spec, wordParam(paramBase));
+  const { windows, names, buffers } = inputBinding(x, name, strides);
+  const fused = 'exp' in x;
   return {
-    ...base,
-    words: paramWords(x.exp, x.params),
-    fn: `fn load_${name}(k: u32) -> ${T} {\n  ${[...loads, ...lines, `return ${value};`].join('\n  ')}\n}`,
-    key: `${x.exp.key}|${sources.map((s) => s.dtype).join(',')}`,
+    windows,
+    names,
+    bindings,
+    buffers,
+    fn,
+    words: fused ? paramWords(x.exp, x.params) : [],
+    key: fused ? `${x.exp.key}|${spec.sources.join(',')}` : '',
   };
 }

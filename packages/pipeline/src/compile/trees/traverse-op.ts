@@ -90,6 +90,21 @@ function traverseCpu(
   return out;
 }
 
+const traverseKernel = T.specialize(({ wg }: { wg: number }) => {
+  const params = T.paramBlock({
+    rows: 'u32',
+    features: 'u32',
+    x_offset: 'u32',
+    depth: 'u32',
+    outputs: 'u32',
+    tree_begin: 'u32',
+    tree_end: 'u32',
+    combine: 'u32',
+    first: 'u32',
+  });
+  return { code: T.fill(pipeline_traverse, { PARAMS: params.wgsl(5), WG: wg }), params };
+});
+
 /**
  * Every tree's leaf for each row, combined over the trees into [rows, outputs] (sum, min or max of
  * the leaves' `values` [N, outputs]), walking the packed nodes (`nodes` [N, 4] u32, `roots` [trees]
@@ -130,13 +145,21 @@ export const traverseOp = T.defineOp<TraverseParams>({
       const step = gpu.stepsPerDispatch('pipeline/traverse', depth + outputs + 2, outputs + 4);
       const buf = gpu.alloc(out);
       for (const [t0, t1] of T.chunks(trees, step)) {
-        const words = [rows, features, x.offset, depth, outputs, t0, t1, COMBINE[combine], t0 === 0 ? 1 : 0];
-        gpu.launch({
-          key: 'pipeline/traverse',
+        gpu.dispatch({
+          kernel: traverseKernel({ wg: gpu.wg }),
           label: 'pipeline/traverse',
-          source: () => T.fill(pipeline_traverse, { PARAMS: gpu.params(5, words), WG: gpu.wg }),
           buffers: [x.handle, nodes.handle, roots.handle, values.handle, buf],
-          words,
+          params: {
+            rows,
+            features,
+            x_offset: x.offset,
+            depth,
+            outputs,
+            tree_begin: t0,
+            tree_end: t1,
+            combine: COMBINE[combine],
+            first: t0 === 0 ? 1 : 0,
+          },
           workgroups: Math.ceil(rows / gpu.wg),
         });
       }
