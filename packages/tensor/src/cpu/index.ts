@@ -3,6 +3,7 @@ import { allocArray, type DType, type TypedArray } from '../dtype.js';
 import { runMap } from '../ir/js.js';
 import type { KernelTable } from '../opset.js';
 import { numel } from '../shape.js';
+import { recycleArray } from './array-pool.js';
 import { attentionCpu } from './attention.js';
 import { indexingCpu } from './indexing.js';
 import { matmulCpu } from './matmul.js';
@@ -53,6 +54,7 @@ export const cpuBackend: Backend<TypedArray> = {
   free: (h) => {
     live--;
     liveBytes -= h.byteLength;
+    recycleArray(h);
   },
   liveBuffers: () => live,
   memoryBytes: () => ({ live: liveBytes, peak: peakBytes }),
