@@ -203,8 +203,8 @@ describe.each(variants.map((v) => [v.description, v] as const))('%s row kernels'
     }
   }
 
-  // The CPU kernels compute in float64, these in float32 with a polynomial exp (~2 ulp): a few
-  // float32 ulps of the result.
+  // The CPU kernels round every op to float32 and accumulate row statistics in float64; these
+  // accumulate in float32 lanes with a polynomial exp (~2 ulp): a few float32 ulps of the result.
   const TOL = 2e-6;
 
   it('match the CPU kernels on row lengths around the SIMD width and along any axis', async () => {
