@@ -18,10 +18,10 @@ afterAll(() => {
   for (const v of variants) v.close();
 });
 
-it('describes how it runs', () => {
+it('describes how it runs', async () => {
   expect(variants[0].description).toBe('WebAssembly SIMD, single-threaded');
   expect(variants[1].description).toBe('WebAssembly SIMD, 3 threads');
-  expect(() => createWasmBackend({ threads: 0 })).rejects.toThrow(
+  await expect(() => createWasmBackend({ threads: 0 })).rejects.toThrow(
     /createWasmBackend: threads must be a positive integer, got 0/,
   );
 });
