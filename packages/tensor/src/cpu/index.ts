@@ -8,6 +8,7 @@ import { indexingCpu } from './indexing.js';
 import { matmulCpu } from './matmul.js';
 import { movementCpu } from './movement.js';
 import { reduceCpu } from './reduce.js';
+import { topkCpu } from './topk.js';
 
 let live = 0;
 let liveBytes = 0;
@@ -29,6 +30,7 @@ const kernels: KernelTable<TypedArray> = {
   ...reduceCpu,
   ...matmulCpu,
   ...indexingCpu,
+  ...topkCpu,
   ...attentionCpu,
 };
 
