@@ -88,7 +88,7 @@ Object.assign(IMPL, {
   topk_dim1: (x) => T.topk(x, 2, 1).values,
   topk_dim0_indices: (x) => T.topk(x, 2, 0, false).indices,
 } satisfies Record<string, Op>);
-for (const k of [1, 3, 8, 9, 20]) {
+for (const k of [1, 3, 16, 17]) {
   IMPL[`topk_values_${k}`] = (x) => T.topk(x, k, 1).values;
   IMPL[`topk_indices_${k}`] = (x) => T.topk(x, k, 1).indices;
   IMPL[`topk_smallest_${k}`] = (x) => T.topk(x, k, 1, false).values;

@@ -49,8 +49,8 @@ export function sort(x: Tensor, axis = -1, descending = false): { values: Tensor
 /**
  * The `k` largest (or, with `largest` false, smallest) values along `axis` and their i32 indices,
  * as `torch.topk`, found without sorting whole rows: the CPU selects with a heap of k per row
- * (O(n log k)); WebGPU takes k rounds of a masked max and arg-max for k up to 8 and the stable sort
- * above. NaN counts as the largest value (first when `largest`, last otherwise), −0 equals +0, and
+ * (O(n log k)); WebGPU takes k rounds of a masked max and arg-max for k up to 16 and the stable
+ * sort above. NaN counts as the largest value (first when `largest`, last otherwise), −0 equals +0, and
  * ties go to the lower index (PyTorch leaves their order unspecified). The output is always sorted,
  * best first: `sorted = false` (PyTorch's "any order") gets that order too. The values carry the
  * gradient, which goes to the chosen indices.

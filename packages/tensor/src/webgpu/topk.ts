@@ -12,11 +12,12 @@ type H = GPUBuffer;
 /**
  * Up to this k, topk takes k rounds of a masked max and arg-max (three launches a round, each
  * reading the rows once, in parallel over rows and within each); above it, the stable sort of
- * the whole row (one launch for rows up to 2048, a merge launch per doubling above) and its first
- * k. Each round costs about what a sort's single launch does on rows of a few thousand, so past 8
- * rounds the sort is the cheaper.
+ * the whole row and its first k. On llvmpipe a round of 64 rows of 4096 takes ~12 ms and the sort
+ * ~460 ms (1024: ~4 ms against ~110 ms; 8 rows of 32,768: ~11 ms against ~580 ms), so rounds win
+ * far past 16 there; 16 leaves room for GPUs, where the sort's single workgroup-memory pass is
+ * relatively cheaper and each round's launches cost more than their arithmetic.
  */
-export const TOPK_ROUNDS = 8;
+export const TOPK_ROUNDS = 16;
 
 /** A buffer of the input's shape minus `axis`, read over the input's shape (stride 0 along `axis`). */
 function alongRows(handle: H, shape: readonly number[], axis: number, dtype: DType): View<H> {
