@@ -7,7 +7,7 @@ import { backends, gradcheck, randomInput, rng } from './helpers.js';
 
 const list = await backends();
 
-describe.each(list)('products on %s', (_name, backend) => {
+describe.each(list)('products, fmod and remainder on %s', (_name, backend) => {
   const r = rng(21);
   // Values in [0.5, 1.5] keep products of a dozen factors near 1, away from zero.
   const input = (shape: number[]) => {
@@ -40,6 +40,34 @@ describe.each(list)('products on %s', (_name, backend) => {
     ]);
     const u = T.tensor([4294967295, 2, 3], { dtype: 'u32', backend });
     expect(await T.prod(u).item()).toBe(4294967290); // (2³² − 1)·6 mod 2³²
+  });
+
+  it('fmod is exact: random float pairs of any exponents agree bit for bit with C (JavaScript %)', async () => {
+    const n = 20_000;
+    const bits = new Uint32Array(2 * n);
+    for (let i = 0; i < bits.length; i++) bits[i] = Math.floor(r() * 2 ** 32);
+    const floats = new Float32Array(bits.buffer);
+    // Half the divisors near the dividends' scale too, so that small quotients are common.
+    for (let i = 0; i < n; i += 2) floats[n + i] = Math.fround(floats[i] / (1 + 7 * r()));
+    const [a, b] = [floats.slice(0, n), floats.slice(n)];
+    const got = await T.fmod(T.tensor(a, { backend }), T.tensor(b, { backend })).data();
+    const tally = { normal: 0, subnormal: 0, zero: 0, nan: 0, mismatched: 0 };
+    for (let i = 0; i < n; i++) {
+      const want = Math.fround(a[i] % b[i]);
+      // WebGPU may flush subnormal inputs and results to zero (WGSL allows it).
+      const flushed =
+        backend.name === 'webgpu' &&
+        (Math.abs(want) < 1.1754943508222875e-38 ||
+          Math.abs(b[i]) < 1.1754943508222875e-38 ||
+          Math.abs(a[i]) < 1.1754943508222875e-38);
+      if (Number.isNaN(want)) tally.nan++;
+      else if (want === 0) tally.zero++;
+      else if (Math.abs(want) < 1.1754943508222875e-38) tally.subnormal++;
+      else tally.normal++;
+      if (!Object.is(got[i], want) && !flushed) tally.mismatched++;
+    }
+    expect(tally.mismatched).toBe(0);
+    expect(Math.min(tally.normal, tally.nan)).toBeGreaterThan(100);
   });
 
   it('integer fmod and remainder by zero give 0, as integer division does', async () => {
