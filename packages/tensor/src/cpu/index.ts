@@ -9,6 +9,7 @@ import { indexingCpu } from './indexing.js';
 import { matmulCpu } from './matmul.js';
 import { movementCpu } from './movement.js';
 import { reduceCpu } from './reduce.js';
+import { topkCpu } from './topk.js';
 
 let live = 0;
 let liveBytes = 0;
@@ -30,6 +31,7 @@ const kernels: KernelTable<TypedArray> = {
   ...reduceCpu,
   ...matmulCpu,
   ...indexingCpu,
+  ...topkCpu,
   ...attentionCpu,
 };
 

@@ -153,6 +153,18 @@ export const pow = binary('pow');
 export const maximum = binary('maximum');
 /** Elementwise minimum (NaN propagates). */
 export const minimum = binary('minimum');
+/**
+ * The remainder of a / b with the sign of a (C's `fmod`, `torch.fmod`), broadcasting; exact for
+ * floats. By zero: NaN for floats, 0 for integers (as NumPy and as integer division here; PyTorch
+ * raises). The gradient is PyTorch's: 1 for a, −trunc(a / b) for b.
+ */
+export const fmod = binary('fmod');
+/**
+ * The remainder of a / b with the sign of b (Python's `%`, `torch.remainder`), broadcasting: fmod,
+ * plus b where that is nonzero and its sign differs from b's. By zero: NaN for floats, 0 for
+ * integers (PyTorch raises). The gradient is PyTorch's: 1 for a, −floor(a / b) for b.
+ */
+export const remainder = binary('remainder');
 /** a == b as u8. */
 export const eq = binary('eq');
 /** a != b as u8. */
