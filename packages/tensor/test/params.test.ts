@@ -40,20 +40,20 @@ describe.skipIf(!backend)('declared parameter blocks on webgpu', () => {
     // x [3, 4] read transposed (strides [1, 4]) from offset 1; y [4, 3] contiguous i32.
     const xData = Float32Array.from({ length: 13 }, (_, i) => i - 6.5);
     const yData = Int32Array.from({ length: 12 }, (_, i) => (i * 7) % 5);
-    const x = {
-      handle: b.upload(xData, 'f32'),
+    const view = (
+      data: Float32Array | Int32Array,
+      dtype: 'f32' | 'i32',
+      strides: number[],
+      offset: number,
+    ) => ({
+      handle: b.upload(data, dtype),
       shape: [4, 3],
-      strides: [1, 4],
-      offset: 1,
-      dtype: 'f32' as const,
-    };
-    const y = {
-      handle: b.upload(yData, 'i32'),
-      shape: [4, 3],
-      strides: [3, 1],
-      offset: 0,
-      dtype: 'i32' as const,
-    };
+      strides,
+      offset,
+      dtype,
+    });
+    const x = view(xData, 'f32', [1, 4], 1);
+    const y = view(yData, 'i32', [3, 1], 0);
     // a = x · p0 + f32(y + p1)
     const exp = ex.alu(
       'add',

@@ -34,7 +34,7 @@ export function wgslCast(from: DType, to: DType, a: string): string {
   return mask(`${t}(${a})`);
 }
 
-/** A parameter word read as a value of `d` (`word` is WGSL source of the u32 word). */
+/** A positional parameter word read as a value of `d` (`word` is WGSL source of the u32 word); row kernels only. */
 export function wgslWord(word: string, d: DType): string {
   return d === 'f32' ? `bitcast<f32>(${word})` : d === 'i32' ? `bitcast<i32>(${word})` : word;
 }
@@ -66,7 +66,7 @@ export const wordParam =
   (slot: number, dtype: DType): string =>
     wgslWord(`m(${paramBase + slot}u)`, dtype);
 
-/** The parameter words holding `params`, each typed as its param slot in `exps`. */
+/** The positional parameter words holding `params`, each typed as its param slot in `exps` (row kernels only). */
 export const paramWords = (exps: Exp | readonly Exp[], params: readonly number[]): number[] => {
   const types = paramTypes(exps);
   return params.map((v, k) => paramWord(v, types[k]));

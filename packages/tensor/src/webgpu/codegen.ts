@@ -16,7 +16,7 @@ export function fill(template: string, vars: Record<string, string | number>): s
   return out;
 }
 
-/** Bit pattern of an f32, for passing floats through the u32 parameter block. */
+/** Bit pattern of an f32 (a u32), e.g. to compare floats as integers or to fill a positional word. */
 export function f32Bits(x: number): number {
   const f = new Float32Array([x]);
   return new Uint32Array(f.buffer)[0];
