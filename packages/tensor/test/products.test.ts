@@ -81,7 +81,7 @@ describe.each(list)('products, fmod and remainder on %s', (_name, backend) => {
     ]);
   });
 
-  it('names the argument and the expected and actual values of bad input', () => {
+  it('names the argument and the expected and actual values of bad input', async () => {
     const b = T.ones([2], { dtype: 'u8', backend });
     expect(() => T.prod(b)).toThrow(/prod: input must have dtype f32 or i32 or u32, got u8/);
     expect(() => T.cumprod(b, 0)).toThrow(/cumprod: input must have dtype/);
@@ -89,8 +89,12 @@ describe.each(list)('products, fmod and remainder on %s', (_name, backend) => {
     expect(() => T.fmod(T.ones([2], { backend }), T.ones([3], { backend }))).toThrow(
       /fmod: shapes \[2\] and \[3\]/,
     );
-    expect(() => T.remainder(T.ones([2], { dtype: 'i32', backend }), 0.5)).toThrow(
-      /remainder: the scalar 0.5/,
-    );
+    expect(() =>
+      T.remainder(T.ones([2], { dtype: 'i32', backend }), T.ones([2], { dtype: 'u32', backend })),
+    ).toThrow(/remainder: i32 and u32 have no common dtype/);
+    // A float number promotes an integer tensor to f32, as PyTorch's float scalars do.
+    const r = T.remainder(T.tensor([3, -3], { dtype: 'i32', backend }), 2.5);
+    expect(r.dtype).toBe('f32');
+    expect(Array.from(await r.data())).toEqual([0.5, 2]);
   });
 });
