@@ -1,0 +1,147 @@
+import type { CpuView } from '../../cpu/strided.js';
+import { allocArray, type DType, type TypedArray } from '../../dtype.js';
+import { coalesce } from '../../ir/coalesce.js';
+import { type Exp, keyOf, paramTypes, walk } from '../../ir/exp.js';
+import { rowOffsets, runMap } from '../../ir/js.js';
+import { paramWords } from '../../ir/wgsl.js';
+import { contiguousStrides, numel } from '../../shape.js';
+import type { Arena } from '../arena.js';
+import { type Access, argWords, buildMapModule, elementBytes, type Slot, vectorizable } from './kernel.js';
+import { TRIG_IMPORTS } from './routines.js';
+
+/** A compiled map kernel: its entry point, and whether it runs four lanes at a time. */
+interface Kernel {
+  readonly run: (args: number) => void;
+  readonly vector: boolean;
+}
+
+/** How many map calls took each path, for tests and benchmarks. */
+export interface MapCounts {
+  /** Kernels run four lanes at a time (SIMD), then one at a time for each row's remainder. */
+  vector: number;
+  /** Kernels run one element at a time (some op or some input's step has no SIMD form). */
+  scalar: number;
+  /** Calls run by the JavaScript kernel (the engine refused to compile a module synchronously). */
+  js: number;
+}
+
+/**
+ * Elementwise kernels generated as WebAssembly from the expression IR, one module per expression
+ * and input layout, compiled on first use and instantiated on the backend's memory. A call copies
+ * its inputs into the arena (as the C kernels' callers do), runs the kernel over the rows of the
+ * coalesced shape, and copies the outputs out.
+ */
+export class WasmMaps {
+  private readonly kernels = new Map<string, Kernel | null>();
+  readonly counts: MapCounts = { vector: 0, scalar: 0, js: 0 };
+
+  constructor(
+    private readonly arena: Arena,
+    private readonly sharedMemory: boolean,
+  ) {}
+
+  /** Computes `exps` over `shape` into new arrays (see Backend.map). */
+  map(exps: readonly Exp[], shape: readonly number[], inputs: CpuView[], params: number[]): TypedArray[] {
+    const n = numel(shape);
+    const outs = exps.map((e) => allocArray(e.dtype, n));
+    if (n === 0) return outs;
+    const used = slotTypes(exps, inputs.length);
+    if (used.some((d, j) => d !== undefined && d !== inputs[j].dtype)) {
+      // An input read as another dtype than its array's: what that means is the JavaScript kernel's.
+      this.counts.js++;
+      runMap(exps, outs, shape, inputs, params);
+      return outs;
+    }
+    const { arena } = this;
+    arena.reset();
+    const placed = inputs.map((v, j) => (used[j] ? arena.place(v) : undefined));
+    const { shape: s, strides } = coalesce(
+      shape,
+      inputs.map((v, j) => placed[j]?.strides ?? v.strides.map(() => 0)),
+    );
+    const len = s[s.length - 1];
+    const rows = n / len;
+    const slots = inputs.map((v, j): Slot | undefined =>
+      used[j] ? { access: accessOf(s, strides[j]), dtype: v.dtype } : undefined,
+    );
+    const key = `${keyOf(exps)}|${slots.map((x) => (x ? `${x.access}.${x.dtype}` : '-')).join(',')}`;
+    const kernel = this.kernel(key, exps, slots);
+    if (!kernel) {
+      this.counts.js++;
+      runMap(exps, outs, shape, inputs, params);
+      return outs;
+    }
+    this.counts[kernel.vector ? 'vector' : 'scalar']++;
+    const words = new Int32Array(argWords(inputs.length, exps.length, params.length));
+    words.set([0, rows, len]);
+    for (const [j, slot] of slots.entries()) {
+      const p = placed[j];
+      if (!slot || !p) continue;
+      const size = elementBytes(slot.dtype);
+      if (slot.access === 'flat' || slot.access === 'scalar') words[3 + 2 * j] = p.ptr + p.offset * size;
+      else {
+        const starts = rowOffsets(s.slice(0, -1), strides[j].slice(0, -1), p.offset);
+        const table = arena.alloc(starts.length * 4);
+        const addresses = new Int32Array(arena.memory.buffer, table, starts.length);
+        for (let r = 0; r < starts.length; r++) addresses[r] = p.ptr + starts[r] * size;
+        words[3 + 2 * j] = table;
+        words[4 + 2 * j] = strides[j][s.length - 1] * size;
+      }
+    }
+    const outPtrs = exps.map((e) => arena.alloc(n * elementBytes(e.dtype)));
+    words.set(outPtrs, 3 + 2 * inputs.length);
+    words.set(paramWords(exps, params), 3 + 2 * inputs.length + exps.length);
+    const args = arena.alloc(words.byteLength);
+    new Int32Array(arena.memory.buffer, args, words.length).set(words);
+    kernel.run(args);
+    for (const [i, out] of outs.entries()) {
+      const Typed = out.constructor as new (b: ArrayBufferLike, o: number, n: number) => TypedArray;
+      out.set(new Typed(arena.memory.buffer, outPtrs[i], n) as never);
+    }
+    return outs;
+  }
+
+  /** The kernel for `key`, compiled on first use; null where the engine will not compile synchronously. */
+  private kernel(key: string, exps: readonly Exp[], slots: (Slot | undefined)[]): Kernel | null {
+    const hit = this.kernels.get(key);
+    if (hit !== undefined) return hit;
+    const vector = vectorizable(exps, slots);
+    const bytes = buildMapModule(exps, slots, paramTypes(exps), { vector, sharedMemory: this.sharedMemory });
+    const imports = { env: { memory: this.arena.memory, ...TRIG_IMPORTS } };
+    let kernel: Kernel | null = null;
+    try {
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), imports);
+      kernel = { run: instance.exports.map as (args: number) => void, vector };
+    } catch (e) {
+      // Browsers refuse to compile large modules synchronously on a page's main thread: run the
+      // JavaScript kernel until the asynchronous compile has finished.
+      if (!(e instanceof RangeError)) throw e;
+      this.kernels.set(key, null);
+      void WebAssembly.instantiate(bytes as BufferSource, imports).then(({ instance }) => {
+        this.kernels.set(key, { run: instance.exports.map as (args: number) => void, vector });
+      });
+    }
+    if (kernel) this.kernels.set(key, kernel);
+    return kernel;
+  }
+}
+
+/** The dtype each input slot is read as in `exps` (undefined where unread, 'mixed' where read as two). */
+function slotTypes(exps: readonly Exp[], slots: number): (DType | 'mixed' | undefined)[] {
+  const types = new Array<DType | 'mixed' | undefined>(slots).fill(undefined);
+  walk(exps, (e) => {
+    if (e.op !== 'input') return;
+    const t = types[e.arg];
+    types[e.arg] = t === undefined || t === e.dtype ? e.dtype : 'mixed';
+  });
+  return types;
+}
+
+/** How the kernel walks an input with `strides` over the coalesced `shape`. */
+function accessOf(shape: readonly number[], strides: readonly number[]): Access {
+  if (strides.every((x) => x === 0)) return 'scalar';
+  const cs = contiguousStrides(shape);
+  if (strides.every((x, d) => x === cs[d] || shape[d] === 1)) return 'flat';
+  const inner = strides[strides.length - 1];
+  return inner === 1 ? 'rows' : inner === 0 ? 'rowScalar' : 'strided';
+}

@@ -1,0 +1,123 @@
+import type { Code, ModuleBuilder } from './builder.js';
+import { type E, Lanes } from './lanes.js';
+import * as M from './math.js';
+
+/** The double-precision routines a kernel may call, by the ALU op (or helper) they implement. */
+export type Routine =
+  | 'exp'
+  | 'log'
+  | 'log2'
+  | 'log1p'
+  | 'expm1'
+  | 'tanh'
+  | 'sigmoid'
+  | 'erf'
+  | 'atan'
+  | 'asin'
+  | 'acos'
+  | 'sin'
+  | 'cos'
+  | 'tan'
+  | 'rsqrt'
+  | 'pow';
+
+const UNARY: Record<Exclude<Routine, 'pow' | Trig>, (L: Lanes, x: E) => E> = {
+  exp: M.exp,
+  log: M.log,
+  log2: M.log2,
+  log1p: M.log1p,
+  expm1: M.expm1,
+  tanh: M.tanh,
+  sigmoid: M.sigmoid,
+  erf: M.erf,
+  atan: M.atan,
+  asin: M.asin,
+  acos: M.acos,
+  rsqrt: M.rsqrt,
+};
+
+type Trig = 'sin' | 'cos' | 'tan';
+const TRIG: readonly Trig[] = ['sin', 'cos', 'tan'];
+
+/** The host functions a kernel module imports: Math's sin, cos and tan, for arguments past the exact reduction's range. */
+export const TRIG_IMPORTS: Record<Trig, (x: number) => number> = {
+  sin: Math.sin,
+  cos: Math.cos,
+  tan: Math.tan,
+};
+
+/**
+ * Adds each routine to a module the first time a kernel asks for it, as a function of one f64
+ * (scalar) or one f64x2 (vector) — pow: of two — returning the same type.
+ */
+export class Routines {
+  private readonly made = new Map<string, number>();
+  private readonly imports: Record<Trig, number>;
+
+  /** Declares the imports: call before the module's first function. */
+  constructor(private readonly mb: ModuleBuilder) {
+    this.imports = Object.fromEntries(
+      TRIG.map((t) => [t, mb.importFunc('env', t, ['f64'], ['f64'])]),
+    ) as Record<Trig, number>;
+  }
+
+  /** The function index of `name` for scalar or vector arguments. */
+  get(name: Routine, vector: boolean): number {
+    const key = `${name}${vector ? 'x2' : ''}`;
+    let fn = this.made.get(key);
+    if (fn === undefined) {
+      fn = this.build(name, vector);
+      this.made.set(key, fn);
+    }
+    return fn;
+  }
+
+  private build(name: Routine, vector: boolean): number {
+    const t = vector ? 'v128' : 'f64';
+    if (name === 'pow')
+      return this.mb.func([t, t], [t], (c) => {
+        const L = new Lanes(c, vector);
+        M.pow(
+          L,
+          () => c.get(0),
+          () => c.get(1),
+        )();
+      });
+    return this.mb.func([t], [t], (c) => {
+      const L = new Lanes(c, vector);
+      const x = () => c.get(0);
+      if (name === 'sin' || name === 'cos' || name === 'tan') this.trig(c, L, name);
+      else UNARY[name](L, x)();
+    });
+  }
+
+  /**
+   * sin, cos or tan: the reduction of math.ts below 2^24, Math's own function above (rare, and
+   * Payne–Hanek reduction is long code): scalar code branches, vector code patches both lanes
+   * when either is that large.
+   */
+  private trig(c: Code, L: Lanes, which: Trig): void {
+    const big = L.cmp(
+      'ge',
+      L.un('abs', () => c.get(0)),
+      L.const(M.TRIG_REDUCED_MAX),
+    );
+    if (!L.vector) {
+      big();
+      c.open('if').get(0).call(this.imports[which]).op('return').end();
+      M.trig(L, () => c.get(0), which)();
+      return;
+    }
+    const res = c.local('v128');
+    M.trig(L, () => c.get(0), which)();
+    c.set(res);
+    big();
+    c.op('v128.any_true').open('if');
+    for (const lane of [0, 1]) {
+      c.get(res);
+      c.get(0).lane('f64x2.extract_lane', lane).call(this.imports[which]);
+      c.lane('f64x2.replace_lane', lane).set(res);
+    }
+    c.end().get(res);
+  }
+}
