@@ -49,7 +49,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   for (const [op, fn] of Object.entries(overrides) as [KernelOp, KernelFn<TypedArray, KernelOp>][]) {
     (kernels as Record<KernelOp, unknown>)[op] = (...args: Parameters<typeof fn>) => counted(fn(...args));
   }
-  const maps = new WasmMaps(rt.arena, rt.pool !== null);
+  const maps = new WasmMaps(rt);
   return {
     ...cpuBackend,
     name: 'wasm',

@@ -24,12 +24,15 @@ export interface Slot {
 export const elementBytes = (d: DType): number => (d === 'u8' ? 1 : 4);
 
 /**
- * The argument block a kernel reads, in 32-bit words: first row, end row, row length; per input
- * slot its base address (the element of row 0, or the row table's address) and its step in bytes
- * (strided only); per output its address; then each param's bits.
+ * The argument block a kernel reads, in 32-bit words: first row, end row, row length, the index
+ * of row 0's first element; per input slot its base address (the element of row 0, or the row
+ * table's address) and its step in bytes (strided only); per output its address; then each
+ * param's bits. A thread's share of a map is a block with its own rows, or (a single row) its own
+ * addresses, length and index.
  */
+export const ARG_HEAD = 4;
 export const argWords = (inputs: number, outputs: number, params: number): number =>
-  3 + 2 * inputs + outputs + params;
+  ARG_HEAD + 2 * inputs + outputs + params;
 
 /** Whether every op of `exps` has a vector form and every input is walked with step 0 or 1. */
 export function vectorizable(exps: readonly Exp[], slots: readonly (Slot | undefined)[]): boolean {
@@ -113,23 +116,26 @@ class MapWriter {
     c.set(this.end);
     this.word(2);
     c.set(this.len);
-    // The first element of row `row` in row-major order.
-    c.get(this.row).get(this.len).op('i32.mul').set(this.index);
+    // The index of row `row`'s first element, and its offset from row 0's.
+    const skipped = c.local('i32');
+    c.get(this.row).get(this.len).op('i32.mul').set(skipped);
+    this.word(3);
+    c.get(skipped).op('i32.add').set(this.index);
     for (const [j, s] of this.slots.entries()) {
       if (!s) continue;
       const p = c.local('i32');
       this.ptr[j] = p;
       if (s.access === 'flat' || s.access === 'scalar') {
-        this.word(3 + 2 * j);
-        if (s.access === 'flat') c.get(this.index).i32(elementBytes(s.dtype)).op('i32.mul', 'i32.add');
+        this.word(ARG_HEAD + 2 * j);
+        if (s.access === 'flat') c.get(skipped).i32(elementBytes(s.dtype)).op('i32.mul', 'i32.add');
         c.set(p);
       } else {
         this.table[j] = c.local('i32');
-        this.word(3 + 2 * j);
+        this.word(ARG_HEAD + 2 * j);
         c.set(this.table[j]);
         if (s.access === 'strided') {
           this.step[j] = c.local('i32');
-          this.word(4 + 2 * j);
+          this.word(ARG_HEAD + 1 + 2 * j);
           c.set(this.step[j]);
         }
       }
@@ -141,13 +147,16 @@ class MapWriter {
     }
     for (const [i, e] of this.exps.entries()) {
       this.out[i] = c.local('i32');
-      this.word(3 + 2 * nIn + i);
-      c.get(this.index).i32(elementBytes(e.dtype)).op('i32.mul', 'i32.add').set(this.out[i]);
+      this.word(ARG_HEAD + 2 * nIn + i);
+      c.get(skipped).i32(elementBytes(e.dtype)).op('i32.mul', 'i32.add').set(this.out[i]);
     }
     for (const [k, d] of this.params.entries()) {
       if (d === undefined) continue;
       this.param[k] = c.local(scalarType(d));
-      c.get(this.args).mem(d === 'f32' ? 'f32.load' : 'i32.load', 4 * (3 + 2 * nIn + this.exps.length + k));
+      c.get(this.args).mem(
+        d === 'f32' ? 'f32.load' : 'i32.load',
+        4 * (ARG_HEAD + 2 * nIn + this.exps.length + k),
+      );
       c.set(this.param[k]);
       if (vector) {
         this.paramVec[k] = c.local('v128');

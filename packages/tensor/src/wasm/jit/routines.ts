@@ -2,24 +2,26 @@ import type { Code, ModuleBuilder } from './builder.js';
 import { type E, Lanes } from './lanes.js';
 import * as M from './math.js';
 
-/** The double-precision routines a kernel may call, by the ALU op (or helper) they implement. */
-export type Routine =
-  | 'exp'
-  | 'log'
-  | 'log2'
-  | 'log1p'
-  | 'expm1'
-  | 'tanh'
-  | 'sigmoid'
-  | 'erf'
-  | 'atan'
-  | 'asin'
-  | 'acos'
-  | 'sin'
-  | 'cos'
-  | 'tan'
-  | 'rsqrt'
-  | 'pow';
+/** The double-precision routines a kernel may call: each named after the ALU op it computes. */
+export const ROUTINES = [
+  'exp',
+  'log',
+  'log2',
+  'log1p',
+  'expm1',
+  'tanh',
+  'sigmoid',
+  'erf',
+  'atan',
+  'asin',
+  'acos',
+  'sin',
+  'cos',
+  'tan',
+  'rsqrt',
+  'pow',
+] as const;
+export type Routine = (typeof ROUTINES)[number];
 
 const UNARY: Record<Exclude<Routine, 'pow' | Trig>, (L: Lanes, x: E) => E> = {
   exp: M.exp,
