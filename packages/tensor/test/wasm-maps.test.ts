@@ -156,31 +156,11 @@ function binaryValues(d: DType): [TypedArray, TypedArray] {
   return [toArray(d, a), toArray(d, b)];
 }
 
-const FLOAT_UNARY: AluOp[] = [
-  'exp',
-  'log',
-  'sqrt',
-  'rsqrt',
-  'sin',
-  'cos',
-  'tanh',
-  'sigmoid',
-  'erf',
-  'log1p',
-  'expm1',
-  'log2',
-  'tan',
-  'asin',
-  'acos',
-  'atan',
-  'floor',
-  'ceil',
-  'trunc',
-  'round',
-  'isnan',
-  'isinf',
-];
 const ANY_UNARY: AluOp[] = ['neg', 'abs', 'sign', 'relu'];
+/** The other unary ops take floats only. */
+const FLOAT_UNARY = (Object.keys(ALU) as AluOp[]).filter(
+  (op) => ALU[op].arity === 1 && !ANY_UNARY.includes(op),
+);
 const ANY_BINARY: AluOp[] = [
   'add',
   'sub',

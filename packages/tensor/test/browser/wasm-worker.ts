@@ -18,7 +18,7 @@ self.onmessage = async () => {
     description: wasm.description,
     threads: wasm.threads,
     matmulError: Math.max(...[...got].map((v, i) => Math.abs(v - want[i]))),
-    expError: e.reduce((worst, v, i) => Math.max(worst, Math.abs(v - eCpu[i]) / eCpu[i]), 0),
+    expError: Array.from(e).reduce((worst, v, i) => Math.max(worst, Math.abs(v - eCpu[i]) / eCpu[i]), 0),
   });
   wasm.close();
 };

@@ -14,6 +14,8 @@ export interface Target {
   readonly vector: boolean;
   /** The function index of a double-precision routine for this kind of code. */
   routine(name: Routine): number;
+  /** Writes routine `name` inline, its arguments in locals `args` (f64, or v128 of f64x2), leaving its result. */
+  inline(name: Routine, args: number[]): void;
   /** A new local of this code's value type (f32/i32 in scalar code, v128 in vector code). */
   temp(d: DType): number;
 }
@@ -98,14 +100,14 @@ const compare = (name: string): WasmRule => ({
 
 /**
  * A float function through a double-precision routine: scalar code widens, calls and narrows;
- * vector code widens each pair of lanes to an f64x2, calls the f64x2 routine on both, and
- * narrows the two results back into four lanes.
+ * vector code widens each pair of lanes to an f64x2, runs the routine on both, and narrows the
+ * two results back into four lanes.
  */
 function viaF64(name: Routine): Emit {
   return (t, _d, a, b) => {
     const args = name === 'pow' ? [a, b] : [a];
-    const fn = t.routine(name);
     if (!t.vector) {
+      const fn = t.routine(name);
       for (const x of args) {
         x();
         t.c.op('f64.promote_f32');
@@ -113,17 +115,22 @@ function viaF64(name: Routine): Emit {
       t.c.call(fn).op('f32.demote_f64');
       return;
     }
+    // Each half of the four lanes, widened to f64x2 in locals, through the routine written inline
+    // (no call per pair of lanes: the loop's code is then one body for the engine to schedule).
     const LOW = [0, 1, 2, 3, 4, 5, 6, 7];
     for (const high of [false, true]) {
-      for (const x of args) {
+      const locals = args.map((x) => {
+        const l = t.c.local('v128');
         x();
         if (high) {
           x();
           t.c.shuffle([...LOW.map((i) => i + 8), ...LOW]);
         }
-        t.c.op('f64x2.promote_low_f32x4');
-      }
-      t.c.call(fn).op('f32x4.demote_f64x2_zero');
+        t.c.op('f64x2.promote_low_f32x4').set(l);
+        return l;
+      });
+      t.inline(name, locals);
+      t.c.op('f32x4.demote_f64x2_zero');
     }
     t.c.shuffle([...LOW, ...LOW.map((i) => i + 16)]);
   };

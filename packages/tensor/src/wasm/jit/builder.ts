@@ -114,9 +114,10 @@ export class Code {
     return this;
   }
 
-  /** `block`, `loop` or `if` without results; close with {@link end}. */
-  open(kind: 'block' | 'loop' | 'if'): this {
-    this.bytes.push(kind === 'block' ? 0x02 : kind === 'loop' ? 0x03 : 0x04, BLOCK_VOID);
+  /** `block`, `loop` or `if`, without a result or with one of type `result`; close with {@link end}. */
+  open(kind: 'block' | 'loop' | 'if', result?: ValType): this {
+    const type = result ? TYPE_BYTE[result] : BLOCK_VOID;
+    this.bytes.push(kind === 'block' ? 0x02 : kind === 'loop' ? 0x03 : 0x04, type);
     return this;
   }
   else(): this {

@@ -225,6 +225,7 @@ class MapWriter {
       c,
       vector,
       routine: (name) => this.routines.get(name, vector),
+      inline: (name, args) => this.routines.write(name, vector, c, args),
       temp: local,
     };
     const loaded = new Map<number, E>();

@@ -29,8 +29,8 @@ export class Lanes {
 
   const(v: number): E {
     return () => {
-      this.c.f64(v);
-      if (this.vector) this.c.op('f64x2.splat');
+      if (this.vector) this.c.v128(Float64Array.of(v, v));
+      else this.c.f64(v);
     };
   }
 

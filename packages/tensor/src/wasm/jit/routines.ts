@@ -1,4 +1,4 @@
-import type { Code, ModuleBuilder } from './builder.js';
+import type { Code, ModuleBuilder, ValType } from './builder.js';
 import { type E, Lanes } from './lanes.js';
 import * as M from './math.js';
 
@@ -76,21 +76,21 @@ export class Routines {
 
   private build(name: Routine, vector: boolean): number {
     const t = vector ? 'v128' : 'f64';
-    if (name === 'pow')
-      return this.mb.func([t, t], [t], (c) => {
-        const L = new Lanes(c, vector);
-        M.pow(
-          L,
-          () => c.get(0),
-          () => c.get(1),
-        )();
-      });
-    return this.mb.func([t], [t], (c) => {
-      const L = new Lanes(c, vector);
-      const x = () => c.get(0);
-      if (name === 'sin' || name === 'cos' || name === 'tan') this.trig(c, L, name);
-      else UNARY[name](L, x)();
-    });
+    const params: ValType[] = name === 'pow' ? [t, t] : [t];
+    return this.mb.func(params, [t], (c) => this.write(name, vector, c, name === 'pow' ? [0, 1] : [0]));
+  }
+
+  /**
+   * Writes routine `name` into `c`, reading its argument(s) from locals `args` (f64, or v128 of
+   * f64x2) and leaving its result on the stack: the body of a routine's function, or the routine
+   * inlined into a kernel's loop.
+   */
+  write(name: Routine, vector: boolean, c: Code, args: number[]): void {
+    const L = new Lanes(c, vector);
+    const [x, y] = args.map((a) => () => c.get(a));
+    if (name === 'pow') M.pow(L, x, y)();
+    else if (name === 'sin' || name === 'cos' || name === 'tan') this.trig(c, L, name, args[0]);
+    else UNARY[name](L, x)();
   }
 
   /**
@@ -98,26 +98,24 @@ export class Routines {
    * Payne–Hanek reduction is long code): scalar code branches, vector code patches both lanes
    * when either is that large.
    */
-  private trig(c: Code, L: Lanes, which: Trig): void {
-    const big = L.cmp(
-      'ge',
-      L.un('abs', () => c.get(0)),
-      L.const(M.TRIG_REDUCED_MAX),
-    );
+  private trig(c: Code, L: Lanes, which: Trig, arg: number): void {
+    const x = () => c.get(arg);
+    const big = L.cmp('ge', L.un('abs', x), L.const(M.TRIG_REDUCED_MAX));
     if (!L.vector) {
       big();
-      c.open('if').get(0).call(this.imports[which]).op('return').end();
-      M.trig(L, () => c.get(0), which)();
+      c.open('if', 'f64').get(arg).call(this.imports[which]).else();
+      M.trig(L, x, which)();
+      c.end();
       return;
     }
     const res = c.local('v128');
-    M.trig(L, () => c.get(0), which)();
+    M.trig(L, x, which)();
     c.set(res);
     big();
     c.op('v128.any_true').open('if');
     for (const lane of [0, 1]) {
       c.get(res);
-      c.get(0).lane('f64x2.extract_lane', lane).call(this.imports[which]);
+      c.get(arg).lane('f64x2.extract_lane', lane).call(this.imports[which]);
       c.lane('f64x2.replace_lane', lane).set(res);
     }
     c.end().get(res);
