@@ -348,6 +348,30 @@ describe.each(
     const out = maps.map([ex.alu('exp', x)], [0, 5], [empty], []);
     expect(out.map((o) => o.length)).toEqual([0]);
   });
+
+  it('runs the JavaScript kernel where an input is read as another dtype than its array holds', () => {
+    const tally = { exact: 0, oneUlp: 0 };
+    const before = maps.counts.js;
+    const ints = contiguous(toArray('i32', [1, -2, 3, 2147483647, -2147483648]), 'i32');
+    agree(maps, [ex.alu('add', ex.input(0, 'f32'), ex.const(1, 'f32'))], [5], [ints], [], 'mixed', tally);
+    expect(maps.counts.js - before).toBe(1);
+    expect(tally.exact).toBe(5);
+  });
+
+  it('splits large maps between threads, by rows or within one row', () => {
+    const tally = { exact: 0, oneUlp: 0 };
+    const x = ex.input(0, 'f32');
+    const exps = [ex.alu('sin', ex.alu('exp', x)), ex.alu('add', ex.index(), ex.param(0, 'u32'))];
+    const before = maps.counts.threaded;
+    // One flat row of a length that is no multiple of 16 (or 4), and 401 strided rows.
+    const flat = contiguous(toArray('f32', random('f32', 100_003)), 'f32');
+    agree(maps, exps, [100_003], [flat], [7], 'one row', tally, true);
+    const t = toArray('f32', random('f32', 300 * 401));
+    const transposed: View = { handle: t, shape: [401, 300], strides: [1, 401], offset: 0, dtype: 'f32' };
+    agree(maps, exps, [401, 300], [transposed], [0], 'rows', tally, true);
+    expect(maps.counts.threaded - before).toBe(rt.pool ? 2 : 0);
+    expect(tally.exact + tally.oneUlp).toBe(2 * (100_003 + 300 * 401));
+  });
 });
 
 describe('the module builder', () => {

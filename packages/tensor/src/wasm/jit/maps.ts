@@ -25,6 +25,8 @@ interface Kernel {
   readonly id: number;
 }
 
+const ARRAY = { f32: Float32Array, i32: Int32Array, u32: Uint32Array, u8: Uint8Array } as const;
+
 /** Rough cost of an element, for splitting between threads: a routine (exp, sin, …) ~20 operations, other ops 1. */
 function elementCost(exps: readonly Exp[]): number {
   let cost = 0;
@@ -68,15 +70,18 @@ export class WasmMaps {
   /** Computes `exps` over `shape` into new arrays (see Backend.map). */
   map(exps: readonly Exp[], shape: readonly number[], inputs: CpuView[], params: number[]): TypedArray[] {
     const n = numel(shape);
-    const outs = exps.map((e) => allocArray(e.dtype, n));
-    if (n === 0) return outs;
-    const used = slotTypes(exps, inputs.length);
-    if (used.some((d, j) => d !== undefined && d !== inputs[j].dtype)) {
-      // An input read as another dtype than its array's: what that means is the JavaScript kernel's.
-      this.counts.js++;
-      runMap(exps, outs, shape, inputs, params);
+    const javascript = () => {
+      const outs = exps.map((e) => allocArray(e.dtype, n));
+      if (n > 0) {
+        this.counts.js++;
+        runMap(exps, outs, shape, inputs, params);
+      }
       return outs;
-    }
+    };
+    if (n === 0) return javascript();
+    const used = slotTypes(exps, inputs.length);
+    // An input read as another dtype than its array's: what that means is the JavaScript kernel's.
+    if (used.some((d, j) => d !== undefined && d !== inputs[j].dtype)) return javascript();
     const { arena } = this;
     arena.reset();
     const placed = inputs.map((v, j) => (used[j] ? arena.place(v) : undefined));
@@ -91,11 +96,7 @@ export class WasmMaps {
     );
     const key = `${keyOf(exps)}|${slots.map((x) => (x ? `${x.access}.${x.dtype}` : '-')).join(',')}`;
     const kernel = this.kernel(key, exps, slots);
-    if (!kernel) {
-      this.counts.js++;
-      runMap(exps, outs, shape, inputs, params);
-      return outs;
-    }
+    if (!kernel) return javascript();
     this.counts[kernel.vector ? 'vector' : 'scalar']++;
     const words = new Int32Array(argWords(inputs.length, exps.length, params.length));
     words.set([0, rows, len, 0]);
@@ -127,11 +128,8 @@ export class WasmMaps {
       this.counts.threaded++;
       this.rt.pool.runKernel(kernel.id, blocks, kernel.run);
     } else kernel.run(blocks[0]);
-    for (const [i, out] of outs.entries()) {
-      const Typed = out.constructor as new (b: ArrayBufferLike, o: number, n: number) => TypedArray;
-      out.set(new Typed(arena.memory.buffer, outPtrs[i], n) as never);
-    }
-    return outs;
+    // Copies out (slice allocates and copies in one pass, where a new array would be zeroed first).
+    return exps.map((e, i) => new ARRAY[e.dtype](arena.memory.buffer, outPtrs[i], n).slice());
   }
 
   /**
