@@ -168,6 +168,7 @@ const ANY_BINARY: AluOp[] = [
   'div',
   'maximum',
   'minimum',
+  'fmod',
   'eq',
   'ne',
   'lt',
@@ -200,12 +201,12 @@ describe.each(
   it('match the JavaScript kernel on every op and dtype, SIMD and scalar loops alike', () => {
     const tallies = new Map<string, Tally>();
     let runs = 0;
-    // Ops without a SIMD form: integer division and the random streams (their hash shifts by a
-    // per-lane amount).
+    // Ops without a SIMD form: integer division, the remainder (floats call the host's %), and the
+    // random streams (their hash shifts by a per-lane amount).
     let scalarOnly = 0;
     const run = (op: AluOp, d: DType, exps: Exp[], inputs: View[], params: number[] = []) => {
       runs++;
-      if ((op === 'div' && d !== 'f32') || op === 'uniform' || op === 'normal') scalarOnly++;
+      if ((op === 'div' && d !== 'f32') || op === 'fmod' || op === 'uniform' || op === 'normal') scalarOnly++;
       const tally = tallies.get(op) ?? { exact: 0, oneUlp: 0 };
       tallies.set(op, tally);
       const n = inputs[0].shape[0];

@@ -1,6 +1,6 @@
 import type { CpuView } from '../cpu/strided.js';
 import { materialize } from '../cpu/strided.js';
-import type { TypedArray } from '../dtype.js';
+import { allocArray, type TypedArray } from '../dtype.js';
 import { contiguousStrides, numel } from '../shape.js';
 
 const PAGE = 65536;
@@ -92,3 +92,10 @@ export function placeContiguous(arena: Arena, v: CpuView, kind: 'f32' | 'i32'): 
 }
 
 const align = (p: number): number => Math.ceil(p / ALIGN) * ALIGN;
+
+/** A result in the arena copied out into a host array of its own (a freed tensor's when one fits). */
+export function copyOut(res: Float32Array): Float32Array {
+  const out = allocArray('f32', res.length) as Float32Array;
+  out.set(res);
+  return out;
+}

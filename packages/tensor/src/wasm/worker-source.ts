@@ -26,7 +26,7 @@ const start = (post, { module, memory, ctrl }) => {
       else {
         // A copy: modules compile from ordinary memory, not shared.
         const bytes = new Uint8Array(memory.buffer, words[1], words[2]).slice();
-        const env = { memory, sin: Math.sin, cos: Math.cos, tan: Math.tan };
+        const env = { memory, sin: Math.sin, cos: Math.cos, tan: Math.tan, fmod: (a, b) => a % b };
         kernels[words[4]] = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env }).exports.map;
       }
     } catch {

@@ -14,6 +14,8 @@ export interface Target {
   readonly vector: boolean;
   /** The function index of a double-precision routine for this kind of code. */
   routine(name: Routine): number;
+  /** The function index of the imported float remainder, (f64, f64) → f64. */
+  readonly fmod: number;
   /** Writes routine `name` inline, its arguments in locals `args` (f64, or v128 of f64x2), leaving its result. */
   inline(name: Routine, args: number[]): void;
   /** A new local of this code's value type (f32/i32 in scalar code, v128 in vector code). */
@@ -68,6 +70,38 @@ const compareMask =
     b();
     t.c.op(opFor(t, d, name, name !== 'eq' && name !== 'ne'));
   };
+
+/**
+ * a / b (truncated) or a rem b of scalar integers, 0 where b is 0, as the JavaScript reference;
+ * i32 −2³¹ / −1 wraps to −2³¹ (and its remainder is 0), where WebAssembly's div_s would trap.
+ */
+function intDivide(t: Target, d: DType, a: E, b: E, op: 'div' | 'rem'): void {
+  const c = t.c;
+  const isZero = () => {
+    b();
+    c.op('i32.eqz');
+  };
+  const isMinusOne = () => {
+    b();
+    c.i32(-1).op('i32.eq');
+  };
+  const zeroOrMinusOne = () => {
+    isZero();
+    isMinusOne();
+    c.op('i32.or');
+  };
+  const safeDivisor = () => choose(t, signed(d) ? zeroOrMinusOne : isZero, () => c.i32(1), b);
+  const result = () => {
+    a();
+    safeDivisor();
+    c.op(`i32.${op}_${signed(d) ? 's' : 'u'}` as Op);
+    wrapU8(t, d);
+  };
+  // By −1: the quotient is −a (wrapping), the remainder 0.
+  const byMinusOne = op === 'div' ? () => negateInt(t, a) : () => c.i32(0);
+  const nonzero = signed(d) ? () => choose(t, isMinusOne, byMinusOne, result) : result;
+  choose(t, isZero, () => c.i32(0), nonzero);
+}
 
 /** 0 − a, wrapping (scalar i32). */
 function negateInt(t: Target, a: E): void {
@@ -321,36 +355,25 @@ export const WASM_ALU = {
         a();
         b();
         t.c.op('f32.div');
-        return;
-      }
-      const c = t.c;
-      const isZero = () => {
-        b();
-        c.op('i32.eqz');
-      };
-      const isMinusOne = () => {
-        b();
-        c.i32(-1).op('i32.eq');
-      };
-      const zeroOrMinusOne = () => {
-        isZero();
-        isMinusOne();
-        c.op('i32.or');
-      };
-      const safeDivisor = () => choose(t, signed(d) ? zeroOrMinusOne : isZero, () => c.i32(1), b);
-      const quotient = () => {
-        a();
-        safeDivisor();
-        c.op(signed(d) ? 'i32.div_s' : 'i32.div_u');
-      };
-      const nonzero = signed(d) ? () => choose(t, isMinusOne, () => negateInt(t, a), quotient) : quotient;
-      choose(t, isZero, () => c.i32(0), nonzero);
+      } else intDivide(t, d, a, b, 'div');
     },
     vector: (t, d, a, b) => {
       if (!isF(d)) throw new Error('internal: integer division has no vector form');
       a();
       b();
       t.c.op('f32x4.div');
+    },
+  },
+  // The remainder with the sign of a (C's fmod): floats through the host's exact %, integers by
+  // rem (a zero divisor gives 0). No SIMD form.
+  fmod: {
+    scalar: (t, d, a, b) => {
+      if (!isF(d)) return intDivide(t, d, a, b, 'rem');
+      for (const x of [a, b]) {
+        x();
+        t.c.op('f64.promote_f32');
+      }
+      t.c.call(t.fmod).op('f32.demote_f64');
     },
   },
   pow: routine('pow'),

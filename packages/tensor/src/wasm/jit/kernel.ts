@@ -226,6 +226,7 @@ class MapWriter {
       vector,
       routine: (name) => this.routines.get(name, vector),
       inline: (name, args) => this.routines.write(name, vector, c, args),
+      fmod: this.routines.fmod,
       temp: local,
     };
     const loaded = new Map<number, E>();

@@ -16,7 +16,7 @@ import {
   type Slot,
   vectorizable,
 } from './kernel.js';
-import { ROUTINES, TRIG_IMPORTS } from './routines.js';
+import { HOST_IMPORTS, ROUTINES } from './routines.js';
 
 /** A compiled map kernel: its entry point, whether it runs four lanes at a time, and its id in the worker threads. */
 interface Kernel {
@@ -128,8 +128,11 @@ export class WasmMaps {
       this.counts.threaded++;
       this.rt.pool.runKernel(kernel.id, blocks, kernel.run);
     } else kernel.run(blocks[0]);
-    // Copies out (slice allocates and copies in one pass, where a new array would be zeroed first).
-    return exps.map((e, i) => new ARRAY[e.dtype](arena.memory.buffer, outPtrs[i], n).slice());
+    return exps.map((e, i) => {
+      const out = allocArray(e.dtype, n);
+      out.set(new ARRAY[e.dtype](arena.memory.buffer, outPtrs[i], n));
+      return out;
+    });
   }
 
   /**
@@ -171,7 +174,7 @@ export class WasmMaps {
     const vector = vectorizable(exps, slots);
     const { pool } = this.rt;
     const bytes = buildMapModule(exps, slots, paramTypes(exps), { vector, sharedMemory: pool !== null });
-    const imports = { env: { memory: this.arena.memory, ...TRIG_IMPORTS } };
+    const imports = { env: { memory: this.arena.memory, ...HOST_IMPORTS } };
     const id = this.compiled++;
     let kernel: Kernel | null = null;
     try {

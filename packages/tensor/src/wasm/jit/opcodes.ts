@@ -35,6 +35,8 @@ export const PLAIN = {
   'i32.mul': 0x6c,
   'i32.div_s': 0x6d,
   'i32.div_u': 0x6e,
+  'i32.rem_s': 0x6f,
+  'i32.rem_u': 0x70,
   'i32.and': 0x71,
   'i32.or': 0x72,
   'i32.xor': 0x73,

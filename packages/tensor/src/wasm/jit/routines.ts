@@ -41,11 +41,16 @@ const UNARY: Record<Exclude<Routine, 'pow' | Trig>, (L: Lanes, x: E) => E> = {
 type Trig = 'sin' | 'cos' | 'tan';
 const TRIG: readonly Trig[] = ['sin', 'cos', 'tan'];
 
-/** The host functions a kernel module imports: Math's sin, cos and tan, for arguments past the exact reduction's range. */
-export const TRIG_IMPORTS: Record<Trig, (x: number) => number> = {
+/**
+ * The host functions a kernel module imports: Math's sin, cos and tan, for arguments past the
+ * exact reduction's range, and the float remainder (JavaScript's %, C's fmod: exact, and long to
+ * write in WebAssembly, which has no such instruction). The worker source imports the same.
+ */
+export const HOST_IMPORTS = {
   sin: Math.sin,
   cos: Math.cos,
   tan: Math.tan,
+  fmod: (a: number, b: number) => a % b,
 };
 
 /**
@@ -55,12 +60,15 @@ export const TRIG_IMPORTS: Record<Trig, (x: number) => number> = {
 export class Routines {
   private readonly made = new Map<string, number>();
   private readonly imports: Record<Trig, number>;
+  /** The function index of the imported float remainder, (f64, f64) → f64. */
+  readonly fmod: number;
 
   /** Declares the imports: call before the module's first function. */
   constructor(private readonly mb: ModuleBuilder) {
     this.imports = Object.fromEntries(
       TRIG.map((t) => [t, mb.importFunc('env', t, ['f64'], ['f64'])]),
     ) as Record<Trig, number>;
+    this.fmod = mb.importFunc('env', 'fmod', ['f64', 'f64'], ['f64']);
   }
 
   /** The function index of `name` for scalar or vector arguments. */
