@@ -25,8 +25,6 @@ interface Kernel {
   readonly id: number;
 }
 
-const ARRAY = { f32: Float32Array, i32: Int32Array, u32: Uint32Array, u8: Uint8Array } as const;
-
 /** Rough cost of an element, for splitting between threads: a routine (exp, sin, …) ~20 operations, other ops 1. */
 function elementCost(exps: readonly Exp[]): number {
   let cost = 0;
@@ -130,7 +128,8 @@ export class WasmMaps {
     } else kernel.run(blocks[0]);
     return exps.map((e, i) => {
       const out = allocArray(e.dtype, n);
-      out.set(new ARRAY[e.dtype](arena.memory.buffer, outPtrs[i], n));
+      const Typed = out.constructor as new (b: ArrayBufferLike, at: number, n: number) => TypedArray;
+      out.set(new Typed(arena.memory.buffer, outPtrs[i], n) as never);
       return out;
     });
   }
