@@ -1,7 +1,8 @@
 // @tessera/tensor on each of its backends against TensorFlow.js (cpu, wasm, webgpu) and jax-js (wasm,
 // webgpu), the WebGPU peers on the same Dawn adapter, in one process.
-// `pnpm --filter @tessera/tensor bench` (BENCH_QUICK=1 for a short run). Every timed call reads its
-// result back, so lazy and queued GPU work is included.
+// `pnpm --filter @tessera/tensor bench` (BENCH_QUICK=1 for a short run; BENCH_CASES=<regex> runs
+// the cases whose names match). Every timed call reads its result back, so lazy and queued GPU work
+// is included.
 import { QUICK, runSuite } from '@tessera/bench';
 import { jax } from '@tessera/bench/jax';
 import { jaxLibrary, measureCases, tesseraLibrary, tfjsLibrary } from '@tessera/bench/ops';
@@ -47,7 +48,23 @@ const cases = [
     // jax-js (as JAX) has no layer-norm op: flax's LayerNorm is standardize, then scale and shift.
     jax: (x, w, b) => nn.standardize(x, -1, { epsilon: 1e-5 }).mul(w).add(b),
   },
-];
+  // Elementwise kernels: one op, and GELU's chain (x·½·(1 + erf(x/√2))), which Tessera and jax-js
+  // fuse into one kernel and TensorFlow.js runs op by op.
+  {
+    name: 'exp 512x1024',
+    shapes: [[512, 1024]],
+    tessera: (x) => T.exp(x),
+    tfjs: (x) => tf.exp(x),
+    jax: (x) => np.exp(x),
+  },
+  {
+    name: 'gelu 512x1024',
+    shapes: [[512, 1024]],
+    tessera: (x) => T.gelu(x),
+    tfjs: (x) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))),
+    jax: (x) => nn.gelu(x, { approximate: false }),
+  },
+].filter((c) => !process.env.BENCH_CASES || new RegExp(process.env.BENCH_CASES).test(c.name));
 
 await runSuite(
   PKG,

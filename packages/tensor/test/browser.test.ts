@@ -85,6 +85,9 @@ describe.skipIf(!present)('in Chromium', () => {
       // float32 sums of 300 products of normal values against the CPU kernel's (another order).
       expect(r.wasmMatmulError as number).toBeLessThan(1e-3);
       expect(r.wasmSoftmaxError as number).toBeLessThan(1e-6);
+      // Both compute in double precision and round once to float32 (or the same JavaScript runs):
+      // at most 1 float32 ulp apart, relative.
+      expect(r.wasmGeluError as number).toBeLessThanOrEqual(1.2e-7);
 
       // In a worker of a cross-origin-isolated page, the backend runs on worker threads of its own.
       const isolated = await browser.newPage();
@@ -95,6 +98,8 @@ describe.skipIf(!present)('in Chromium', () => {
       expect(w.threads as number).toBeGreaterThan(1);
       expect(w.description).toBe(`WebAssembly SIMD, ${w.threads} threads`);
       expect(w.matmulError as number).toBeLessThan(1e-3);
+      // exp of 180,000 elements, split between threads: at most 1 float32 ulp from the CPU's.
+      expect(w.expError as number).toBeLessThanOrEqual(1.2e-7);
     } finally {
       await browser.close();
       server.close();

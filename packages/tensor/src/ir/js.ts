@@ -111,7 +111,7 @@ export function runMap(
 }
 
 /** Start offset of each row (all dims but the last), walking the dims like an odometer. */
-function rowOffsets(shape: readonly number[], strides: readonly number[], offset: number): Int32Array {
+export function rowOffsets(shape: readonly number[], strides: readonly number[], offset: number): Int32Array {
   const n = numel(shape);
   const out = new Int32Array(n);
   const idx = new Array<number>(shape.length).fill(0);

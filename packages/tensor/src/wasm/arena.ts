@@ -6,7 +6,7 @@ import { contiguousStrides, numel } from '../shape.js';
 const PAGE = 65536;
 const ALIGN = 64;
 
-/** An operand copied into WebAssembly memory: element `i` of the view's coordinates is at `ptr + 4·(Σ iₐ·strides[d] + offset)`. */
+/** An operand copied into WebAssembly memory: the element at index (i₀, i₁, …) of the view is element `Σ i_d·strides[d] + offset` of the array at `ptr`. */
 export interface Placed {
   readonly ptr: number;
   readonly strides: readonly number[];
@@ -49,13 +49,14 @@ export class Arena {
   }
 
   /**
-   * Copies a view of an f32 array into the arena. The elements it spans are copied as one block
-   * (a memcpy, keeping its strides: transposed and broadcast views are read in place by the
-   * kernels); a view that spans far more than it holds (a thin slice of a large buffer) is first
-   * gathered into a contiguous copy.
+   * Copies a view into the arena, as elements of its own array type (4 bytes, or 1 for u8). The
+   * elements it spans are copied as one block (a memcpy, keeping its strides: transposed and
+   * broadcast views are read in place by the kernels); a view that spans far more than it holds
+   * (a thin slice of a large buffer) is first gathered into a contiguous copy.
    */
   place(v: CpuView): Placed {
     const n = numel(v.shape);
+    const Typed = v.handle.constructor as TypedArrayConstructor;
     let lo = v.offset;
     let hi = v.offset;
     for (let d = 0; d < v.shape.length; d++) {
@@ -64,16 +65,21 @@ export class Arena {
       else hi += reach;
     }
     if (n > 0 && hi - lo + 1 <= 2 * n + 64) {
-      const ptr = this.alloc((hi - lo + 1) * 4);
-      this.f32(ptr, hi - lo + 1).set((v.handle as Float32Array).subarray(lo, hi + 1));
+      const ptr = this.alloc((hi - lo + 1) * Typed.BYTES_PER_ELEMENT);
+      new Typed(this.memory.buffer, ptr, hi - lo + 1).set(v.handle.subarray(lo, hi + 1) as never);
       return { ptr, strides: v.strides, offset: v.offset - lo };
     }
     const data: TypedArray = materialize(v);
-    const ptr = this.alloc(Math.max(n, 1) * 4);
-    this.f32(ptr, n).set(data);
+    const ptr = this.alloc(Math.max(n, 1) * Typed.BYTES_PER_ELEMENT);
+    new Typed(this.memory.buffer, ptr, n).set(data as never);
     return { ptr, strides: contiguousStrides(v.shape), offset: 0 };
   }
 }
+
+type TypedArrayConstructor = {
+  new (buffer: ArrayBufferLike, byteOffset: number, length: number): TypedArray;
+  readonly BYTES_PER_ELEMENT: number;
+};
 
 /** Copies a view's elements, row-major and contiguous, into the arena as `kind`; returns the address. */
 export function placeContiguous(arena: Arena, v: CpuView, kind: 'f32' | 'i32'): number {

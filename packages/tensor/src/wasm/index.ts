@@ -3,6 +3,7 @@ import { counted, cpuBackend } from '../cpu/index.js';
 import type { TypedArray } from '../dtype.js';
 import type { KernelFn, KernelOp, KernelTable } from '../opset.js';
 import { wasmAttention } from './attention.js';
+import { WasmMaps } from './jit/maps.js';
 import { wasmMatmul } from './matmul.js';
 import { instantiate, threadSupport } from './module.js';
 import { wasmRows } from './rows.js';
@@ -48,9 +49,11 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   for (const [op, fn] of Object.entries(overrides) as [KernelOp, KernelFn<TypedArray, KernelOp>][]) {
     (kernels as Record<KernelOp, unknown>)[op] = (...args: Parameters<typeof fn>) => counted(fn(...args));
   }
+  const maps = new WasmMaps(rt);
   return {
     ...cpuBackend,
     name: 'wasm',
+    map: (exps, shape, inputs, params) => maps.map(exps, shape, inputs, params).map(counted),
     description: rt.description,
     kernels,
     memory: rt.arena.memory,

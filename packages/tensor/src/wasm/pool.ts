@@ -4,6 +4,10 @@ const IDLE = 0;
 const POSTED = 1;
 const DONE = 2;
 const EXIT = 3;
+/** Compile and keep a generated kernel module: [state, bytes address, byte length, failed, kernel id]. */
+const LOAD_KERNEL = 4;
+/** Run a generated kernel: [state, argument block address, -, failed, kernel id]. */
+const RUN_KERNEL = 5;
 /** Bytes of control words per worker (16 ints: a cache line each, so workers do not share one). */
 export const CONTROL_BYTES = 64;
 
@@ -26,7 +30,7 @@ export class WorkerPool {
     memory: WebAssembly.Memory,
     ctrl: number,
   ) {
-    this.words = workers.map((_, i) => new Int32Array(memory.buffer, ctrl + i * CONTROL_BYTES, 4));
+    this.words = workers.map((_, i) => new Int32Array(memory.buffer, ctrl + i * CONTROL_BYTES, 5));
   }
 
   /** Threads in all, counting the calling one. */
@@ -58,23 +62,54 @@ export class WorkerPool {
    * when all are done. Slices beyond the pool's threads are an error.
    */
   run(slices: [number, number][], runHere: (table: number, count: number) => void): void {
-    if (slices.length > this.threads)
-      throw new Error(`WorkerPool.run: ${slices.length} slices for ${this.threads} threads`);
-    for (let i = 1; i < slices.length; i++) {
-      const w = this.words[i - 1];
-      w[1] = slices[i][0];
-      w[2] = slices[i][1];
-      Atomics.store(w, 0, POSTED);
+    this.dispatch(
+      POSTED,
+      slices.slice(1).map(([table, count]) => [table, count, 0]),
+      () => runHere(slices[0][0], slices[0][1]),
+    );
+  }
+
+  /**
+   * Has every worker compile the generated kernel module whose `length` bytes are at `bytes` in
+   * the shared memory and keep it as kernel `id`, for {@link runKernel}.
+   */
+  loadKernel(bytes: number, length: number, id: number): void {
+    this.dispatch(
+      LOAD_KERNEL,
+      this.words.map(() => [bytes, length, id]),
+      () => {},
+    );
+  }
+
+  /** Runs kernel `id` on argument block `args[0]` here and on `args[i]` on worker i − 1, returning when all are done. */
+  runKernel(id: number, args: number[], runHere: (args: number) => void): void {
+    this.dispatch(
+      RUN_KERNEL,
+      args.slice(1).map((a) => [a, 0, id]),
+      () => runHere(args[0]),
+    );
+  }
+
+  /** Posts `state` with words 1, 2 and 4 set to `work[i]` to worker i, runs `here`, and waits for those workers. */
+  private dispatch(state: number, work: [number, number, number][], here: () => void): void {
+    if (work.length > this.workers.length)
+      throw new Error(`WorkerPool: ${work.length + 1} parts for ${this.threads} threads`);
+    for (const [i, [a, b, id]] of work.entries()) {
+      const w = this.words[i];
+      w[1] = a;
+      w[2] = b;
+      w[4] = id;
+      Atomics.store(w, 0, state);
       Atomics.notify(w, 0);
     }
     let failed = false;
     try {
-      if (slices.length > 0) runHere(slices[0][0], slices[0][1]);
+      here();
     } finally {
-      // Wait for every worker even when this thread's slice threw: the next call reuses the memory.
-      for (let i = 1; i < slices.length; i++) {
-        const w = this.words[i - 1];
-        while (Atomics.load(w, 0) !== DONE) Atomics.wait(w, 0, POSTED);
+      // Wait for every worker even when this thread's part threw: the next call reuses the memory.
+      for (let i = 0; i < work.length; i++) {
+        const w = this.words[i];
+        while (Atomics.load(w, 0) !== DONE) Atomics.wait(w, 0, state);
         failed ||= w[3] !== 0;
         Atomics.store(w, 0, IDLE);
       }

@@ -37,10 +37,19 @@ window.runTessera = async () => {
   const wasmProbs = await T.softmax(xw, -1).data();
   const wasmProduct = await T.matmul(xw, T.transpose(xw)).data();
   const cpuProduct = await T.matmul(await x.to(T.cpuBackend), T.transpose(await x.to(T.cpuBackend))).data();
+  // An elementwise kernel generated as WebAssembly (or, where the page may not compile it
+  // synchronously, the JavaScript one until it has compiled), twice.
+  const geluCpu = await T.gelu(await x.to(T.cpuBackend)).data();
+  const wasmGelu = [await T.gelu(xw).data(), await T.gelu(xw).data()];
   return {
     wasmDescription: wasm.description,
     wasmSoftmaxError: Math.max(...[...wasmProbs].map((v, i) => Math.abs(v - probsCpu[i]))),
     wasmMatmulError: Math.max(...[...wasmProduct].map((v, i) => Math.abs(v - cpuProduct[i]))),
+    wasmGeluError: Math.max(
+      ...wasmGelu.flatMap((g) =>
+        [...g].map((v, i) => Math.abs(v - geluCpu[i]) / Math.max(Math.abs(geluCpu[i]), 1e-30)),
+      ),
+    ),
     backend: backend.name,
     description: backend.description,
     product: await T.matmul(a, a).toArray(),

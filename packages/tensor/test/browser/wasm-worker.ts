@@ -10,10 +10,15 @@ self.onmessage = async () => {
   const b = T.randn([300, 250], { backend: wasm, generator: gen });
   const got = await T.matmul(a, b).data();
   const want = await T.matmul(await a.to(T.cpuBackend), await b.to(T.cpuBackend)).data();
+  // A generated elementwise kernel, split between the threads (each compiles its own instance).
+  const c = T.randn([600, 300], { backend: wasm, generator: gen });
+  const e = await T.exp(c).data();
+  const eCpu = await T.exp(await c.to(T.cpuBackend)).data();
   self.postMessage({
     description: wasm.description,
     threads: wasm.threads,
     matmulError: Math.max(...[...got].map((v, i) => Math.abs(v - want[i]))),
+    expError: Array.from(e).reduce((worst, v, i) => Math.max(worst, Math.abs(v - eCpu[i]) / eCpu[i]), 0),
   });
   wasm.close();
 };
