@@ -36,9 +36,7 @@ export function wasmMatmul(rt: KernelRuntime): KernelFn<Float32Array, MatmulGrou
     const batches = numel(batchShape);
     const size = batches * M * N;
     if (size === 0) return new Float32Array(0);
-    arena.reset();
-    const pa = arena.place(a);
-    const pb = arena.place(b);
+    const [pa, pb] = arena.operands([a, b]);
     const c = arena.alloc(size * 4);
     const aBase = batchOffsets(pa, batchShape);
     const bBase = batchOffsets(pb, batchShape);

@@ -1,0 +1,37 @@
+import type { TypedArray } from '../dtype.js';
+import type { View } from '../opset.js';
+import type { Placed } from './arena.js';
+import { type Codebook4Weight, codebook4 } from './codebook4.js';
+import type { KernelRuntime } from './module.js';
+
+/**
+ * What an extension op's WebAssembly kernel (`ExtensionKernels.wasm`) works with: the wasm
+ * backend's memory and threads, and the routines of its module that other packages call. A kernel
+ * places its operands with {@link operands} first, then calls routines on them; each routine
+ * returns a new host array (its result copied out of WebAssembly memory).
+ */
+export interface WasmKernelRuntime {
+  /** Threads the routines split their work between, the calling one included. */
+  readonly threads: number;
+  /**
+   * Puts one kernel call's operands into WebAssembly memory, keeping their strides: a large buffer
+   * read on more than one call stays there (until freed or evicted) instead of being copied again.
+   * Call it once per kernel call, before any routine.
+   */
+  operands(views: readonly View<TypedArray>[]): Placed[];
+  /** y [m, n] = x · Wᵀ for x [m, k] (an f32 operand with rows of unit stride) and a 4-bit code-book weight W [n, k]. */
+  codebook4Matmul(x: Placed, m: number, w: Codebook4Weight): Float32Array;
+  /** Elements [start, start + count) of a 4-bit code-book weight, flattened, decoded to f32. */
+  codebook4Decode(w: Codebook4Weight, start: number, count: number): Float32Array;
+}
+
+/** The {@link WasmKernelRuntime} over a backend's kernels. */
+export function wasmKernelRuntime(rt: KernelRuntime): WasmKernelRuntime {
+  const cb4 = codebook4(rt);
+  return {
+    threads: rt.pool?.threads ?? 1,
+    operands: (views) => rt.arena.operands(views),
+    codebook4Matmul: cb4.matmul,
+    codebook4Decode: cb4.decode,
+  };
+}
