@@ -6,6 +6,8 @@
 // must give the CPU decoder's values bit for bit.
 import * as T from '@tessera/tensor';
 import { afterAll, describe, expect, it } from 'vitest';
+import { codeBook, DYNAMIC_CODE } from '../src/codebooks.js';
+import { decodeOp, matmul4Op } from '../src/device/ops.js';
 import {
   FOUR_BIT_TYPES,
   type FourBitType,
@@ -15,8 +17,6 @@ import {
   quantize4bit,
   withDoubleQuant,
 } from '../src/index.js';
-import { codeBook } from '../src/codebooks.js';
-import { matmul4Op } from '../src/device/ops.js';
 import { rng } from './random.js';
 
 // One thread, and more threads than this machine's cores, so columns split unevenly.
@@ -39,7 +39,10 @@ function expectProduct(got: Float32Array, want: Float32Array, mag: Float64Array,
   for (let i = 0; i < want.length; i++) {
     if (!Number.isFinite(want[i]) || !Number.isFinite(mag[i])) {
       nonFinite++;
-      expect(Object.is(got[i], want[i]) || (Number.isNaN(got[i]) && Number.isNaN(want[i])), `${what} [${i}]: ${got[i]} vs ${want[i]}`).toBe(true);
+      expect(
+        Object.is(got[i], want[i]) || (Number.isNaN(got[i]) && Number.isNaN(want[i])),
+        `${what} [${i}]: ${got[i]} vs ${want[i]}`,
+      ).toBe(true);
       continue;
     }
     const tol = (k + 4) * 2 ** -24 * mag[i] + 1e-30;
@@ -173,7 +176,7 @@ describe.each(variants.map((v) => [v.description, v] as const))('%s', (_, wasm) 
     }
   });
 
-  it('dequantizes bit for bit as the CPU decoder, and the weight stays resident across calls', async () => {
+  it('decodes 4- and 8-bit codes bit for bit as the CPU decoder; the weight stays resident across calls', async () => {
     const r = rng(17);
     // 1024×520: enough elements to split the decoding between threads; blocks straddle rows.
     for (const type of FOUR_BIT_TYPES) {
@@ -185,15 +188,41 @@ describe.each(variants.map((v) => [v.description, v] as const))('%s', (_, wasm) 
         const q = randomQuantized(r, type, n, k, blockSize);
         const got = QuantizedWeight.upload(q, wasm).dequantize();
         const want = QuantizedWeight.upload(q, T.cpuBackend).dequantize();
-        const [g, e] = [(await got.data()) as Float32Array, (await want.data()) as Float32Array];
-        // Bit for bit (toEqual on half a million floats is slow): count the elements that differ.
-        const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
-        const [gb, eb] = [bits(g), bits(e)];
-        expect(g.length).toBe(n * k);
-        expect(gb.filter((v, i) => v !== eb[i]).length, `${type} ${n}×${k}/${blockSize}`).toBe(0);
+        expectSameBits(
+          (await got.data()) as Float32Array,
+          (await want.data()) as Float32Array,
+          n * k,
+          `${type} ${n}×${k}/${blockSize}`,
+        );
         got.dispose();
         want.dispose();
       }
+    }
+    // 8-bit codes (double quantization's absmax) into the dynamic map, 600 000 of them (enough to
+    // split between threads), blocks of 256 from an offset into the codes; an offset that is no f32
+    // value (0.1) is added in f64 by the CPU decoder, which then runs on the wasm backend too.
+    for (const offset of [Math.fround(0.0123), 0.1]) {
+      const count = 600_000;
+      const words = Uint32Array.from({ length: count / 4 + 3 }, () => (r() * 2 ** 32) >>> 0);
+      const scales = Float32Array.from({ length: Math.ceil(count / 256) + 1 }, () => r());
+      const decode = (backend: T.Backend) =>
+        T.tidy(() =>
+          decodeOp(
+            [
+              T.narrow(T.tensor(words, { backend, dtype: 'u32' }), 0, 3, count / 4),
+              T.narrow(T.tensor(scales, { backend }), 0, 1, Math.ceil(count / 256)),
+            ],
+            {
+              shape: [count],
+              blockSize: 256,
+              book: DYNAMIC_CODE,
+              bits: 8,
+              offset,
+            },
+          ),
+        );
+      const [g, e] = [await decode(wasm).data(), await decode(T.cpuBackend).data()];
+      expectSameBits(g as Float32Array, e as Float32Array, count, `8-bit codes, offset ${offset}`);
     }
     // Codes of 600×1024 elements (300 KB) are kept from their second use on; freed, the copy goes.
     const w = QuantizedWeight.upload(randomQuantized(r, 'nf4', 600, 1024, 64), wasm);
@@ -210,8 +239,22 @@ describe.each(variants.map((v) => [v.description, v] as const))('%s', (_, wasm) 
   });
 });
 
+/** Asserts two f32 arrays of `n` elements hold the same bits (toEqual on half a million floats is slow). */
+function expectSameBits(got: Float32Array, want: Float32Array, n: number, what: string) {
+  const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const [g, w] = [bits(got), bits(want)];
+  expect(g.length, what).toBe(n);
+  expect(g.filter((v, i) => v !== w[i]).length, what).toBe(0);
+}
+
 /** A 4-bit weight of random codes and absmax (no quantization: the kernels take any codes). */
-function randomQuantized(r: () => number, type: FourBitType, n: number, k: number, blockSize: number): Quantized4 {
+function randomQuantized(
+  r: () => number,
+  type: FourBitType,
+  n: number,
+  k: number,
+  blockSize: number,
+): Quantized4 {
   const packed = Uint8Array.from({ length: Math.ceil((n * k) / 2) }, () => Math.floor(r() * 256));
   const absmax = Float32Array.from({ length: Math.ceil((n * k) / blockSize) }, () => r());
   return { type, blockSize, shape: [n, k], packed, absmax };

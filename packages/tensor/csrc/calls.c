@@ -13,6 +13,7 @@ void norm_rows(const float *x, float *y, int rows, int len, float eps, int cente
 void attention_rows(const void *args, int start, int count, float *scratch);
 void cb4_matmul(const void *args, int n0, int n1, float *scratch);
 void cb4_decode(const void *args, int e0, int n, float *dst);
+void cb8_decode(const void *args, int e0, int n, float *dst);
 
 #define SGEMM 0
 #define SGEMV 1
@@ -22,6 +23,7 @@ void cb4_decode(const void *args, int e0, int n, float *dst);
 #define SGEMM_DOTS 5
 #define CB4_MATMUL 6
 #define CB4_DECODE 7
+#define CB8_DECODE 8
 /**
  * Ints per record of run_calls' table: the routine (SGEMM, …), then its arguments in order; the
  * last is the calling thread's scratch for the routines that take one.
@@ -63,6 +65,9 @@ EXPORT void run_calls(const int *table, int count) {
       break;
     case CB4_DECODE:
       cb4_decode(ptr(t[0]), t[1], t[2], ptr(t[3]));
+      break;
+    case CB8_DECODE:
+      cb8_decode(ptr(t[0]), t[1], t[2], ptr(t[3]));
       break;
     }
   }

@@ -47,7 +47,7 @@ export {
 export { type Recipe, type Source, Storage } from './storage.js';
 export { type GradCtxOf, type NestedArray, Tensor } from './tensor.js';
 export type { Placed as WasmOperand } from './wasm/arena.js';
-export type { Codebook4Weight } from './wasm/codebook4.js';
+export type { Codebook4Weight, Codebook8Values } from './wasm/codebook.js';
 export type { WasmBackend, WasmBackendOptions } from './wasm/index.js';
 export type { WasmKernelRuntime } from './wasm/kernel-runtime.js';
 export { f32Bits, fill, wgslType } from './webgpu/codegen.js';

@@ -30,10 +30,29 @@ export function matmul4Wasm(
   return rt.codebook4Matmul(px, x.shape[0], weight(pc, pa, p));
 }
 
-/** Dequantization of 4-bit codes on the WebAssembly backend; 8-bit codes (double quantization's absmax) run `cpu`. */
-export function decodeWasm(rt: T.WasmKernelRuntime, [c, a]: Host[], p: DecodeParams, cpu: () => Float32Array) {
-  if (p.bits !== 4 || p.offset !== 0) return cpu();
+/**
+ * Dequantization on the WebAssembly backend: 4-bit codes (the weight) and 8-bit ones (double
+ * quantization's absmax, decoded on every matmul4), bit for bit as the CPU decoder; an offset that
+ * is not an f32 value (the CPU decoder adds it in f64) runs `cpu`.
+ */
+export function decodeWasm(
+  rt: T.WasmKernelRuntime,
+  [c, a]: Host[],
+  p: DecodeParams,
+  cpu: () => Float32Array,
+) {
   const n = p.shape.reduce((s, d) => s * d, 1);
-  const [pc, pa] = rt.operands([c, a]);
-  return rt.codebook4Decode(weight(pc, pa, { n: 1, k: n, blockSize: p.blockSize, book: p.book }), 0, n);
+  if (p.bits === 4 && p.offset === 0) {
+    const [pc, pa] = rt.operands([c, a]);
+    return rt.codebook4Decode(weight(pc, pa, { n: 1, k: n, blockSize: p.blockSize, book: p.book }), 0, n);
+  }
+  if (p.bits === 8 && Math.fround(p.offset) === p.offset) {
+    const [codes, scales] = rt.operands([c, a]);
+    return rt.codebook8Decode(
+      { codes, scales, blockSize: p.blockSize, book: p.book, offset: p.offset },
+      0,
+      n,
+    );
+  }
+  return cpu();
 }

@@ -46,9 +46,7 @@ export class Arena {
    */
   operands(views: readonly CpuView[]): Placed[] {
     const call = ++this.calls;
-    const kept = views.map((v) =>
-      spansMost(v) ? this.resident.lookup(v.handle as TypedArray, call) : null,
-    );
+    const kept = views.map((v) => (spansMost(v) ? this.resident.lookup(v.handle as TypedArray, call) : null));
     this.reset();
     return views.map((v, i) => {
       const ptr = kept[i];

@@ -1,7 +1,7 @@
 import type { TypedArray } from '../dtype.js';
 import type { View } from '../opset.js';
 import type { Placed } from './arena.js';
-import { type Codebook4Weight, codebook4 } from './codebook4.js';
+import { type Codebook4Weight, type Codebook8Values, codebooks } from './codebook.js';
 import type { KernelRuntime } from './module.js';
 
 /**
@@ -23,15 +23,18 @@ export interface WasmKernelRuntime {
   codebook4Matmul(x: Placed, m: number, w: Codebook4Weight): Float32Array;
   /** Elements [start, start + count) of a 4-bit code-book weight, flattened, decoded to f32. */
   codebook4Decode(w: Codebook4Weight, start: number, count: number): Float32Array;
+  /** Elements [start, start + count) of 8-bit code-book values (e.g. double-quantized absmax), decoded to f32. */
+  codebook8Decode(v: Codebook8Values, start: number, count: number): Float32Array;
 }
 
 /** The {@link WasmKernelRuntime} over a backend's kernels. */
 export function wasmKernelRuntime(rt: KernelRuntime): WasmKernelRuntime {
-  const cb4 = codebook4(rt);
+  const cb = codebooks(rt);
   return {
     threads: rt.pool?.threads ?? 1,
     operands: (views) => rt.arena.operands(views),
-    codebook4Matmul: cb4.matmul,
-    codebook4Decode: cb4.decode,
+    codebook4Matmul: cb.matmul4,
+    codebook4Decode: cb.decode4,
+    codebook8Decode: cb.decode8,
   };
 }

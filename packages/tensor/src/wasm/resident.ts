@@ -86,7 +86,9 @@ export class Resident {
     }
     const ptr = this.allocate(bytes, call);
     if (ptr === null) return null;
-    new Uint8Array(this.memory.buffer, ptr, bytes).set(new Uint8Array(handle.buffer, handle.byteOffset, bytes));
+    new Uint8Array(this.memory.buffer, ptr, bytes).set(
+      new Uint8Array(handle.buffer, handle.byteOffset, bytes),
+    );
     this.blocks.set(handle, { ptr, bytes, call });
     this.held += bytes;
     return ptr;

@@ -11,8 +11,9 @@
 //
 // Up to FUSED_ROWS rows of x the weight is decoded in registers, 32 elements at a time, and each
 // chunk is multiplied into every row (a GEMV streams 4.5 bits a weight instead of 32); more rows
-// decode a slice of W into scratch and run the f32 product kernels on it. Pure functions: threads
-// run disjoint ranges of output columns.
+// decode a slice of W into scratch and run the f32 product kernels on it. And the decoding of 8-bit
+// codes into a 256-value book (double quantization's absmax). Pure functions: threads run disjoint
+// ranges of output columns or elements.
 #include "simd.h"
 
 void sgemm(int M, int N, int K, const float *a, int rsa, int csa, const float *b, int rsb, int csb, float *c,
@@ -20,7 +21,7 @@ void sgemm(int M, int N, int K, const float *a, int rsa, int csa, const float *b
 void sgemm_dots(int M, int N, int K, const float *a, int rsa, const float *b, int csb, float *c, int ldc);
 int sgemm_scratch_floats(void);
 
-/** The arguments as src/wasm/codebook4.ts lays them out in memory (addresses in bytes). */
+/** The arguments as src/wasm/codebook.ts lays them out in memory (addresses in bytes). */
 typedef struct {
   int m, n, k;
   /** x [m, k], row stride ldx (floats). */
@@ -265,4 +266,31 @@ EXPORT void cb4_matmul(const Cb4Args *a, int n0, int n1, float *scratch) {
 /** dst[i] = element e0 + i of W for i < n (dequantization; only `codes`, `scales`, `block` and `book` of a are read). */
 EXPORT void cb4_decode(const Cb4Args *a, int e0, int n, float *dst) {
   decode_run(a, (unsigned)e0, n, dst);
+}
+
+/** The arguments of cb8_decode as src/wasm/codebook.ts lays them out (addresses in bytes). */
+typedef struct {
+  /** One byte a code, one f32 scale per `block` codes, the 256 book values, added to every value. */
+  int codes, scales, block, book;
+  float offset;
+} Cb8Args;
+
+/**
+ * dst[i] = f32(book[code(e0 + i)] · scale) + offset for i < n: 8-bit codes into a 256-value book (the
+ * double-quantized absmax of the 4-bit weights: bitsandbytes' dynamic map), a table too large for a
+ * register lookup, read one element at a time.
+ */
+EXPORT void cb8_decode(const Cb8Args *a, int e0, int n, float *dst) {
+  const unsigned char *codes = AT(const unsigned char *, a->codes);
+  const float *book = AT(const float *, a->book), *scales = AT(const float *, a->scales);
+  const unsigned block = (unsigned)a->block;
+  const float offset = a->offset;
+  unsigned e = (unsigned)e0, b = e / block, end = (b + 1) * block;
+  for (int i = 0; i < n; i++, e++) {
+    if (e == end) {
+      b++;
+      end += block;
+    }
+    dst[i] = book[codes[e]] * scales[b] + offset;
+  }
 }
