@@ -142,13 +142,13 @@ describe.each(variants.map((v) => [v.description, v] as const))('%s', (_, wasm) 
     const r = rng(13);
     const book = codeBook('nf4');
     // Block 16 (the op allows any block; the checked APIs start at 32): decoded element by element.
-    // 700 rows of K = 100: two slices of the sliced path (648 rows each). K = 66000: one weight row
-    // is more than the 65536 floats that path decodes at a time.
+    // 2700 rows of K = 100: two slices of the sliced path (2616 rows each). K = 262200: one weight
+    // row is more than the 262144 floats that path decodes at a time.
     for (const [m, n, k, blockSize] of [
       [3, 10, 50, 16],
       [9, 10, 50, 16],
-      [9, 700, 100, 64],
-      [9, 2, 66_000, 64],
+      [9, 2700, 100, 64],
+      [9, 2, 262_200, 64],
     ]) {
       const codes = new Uint32Array(Math.ceil((n * k) / 8)).map(() => (r() * 2 ** 32) >>> 0);
       const absmax = uniform(r, Math.ceil((n * k) / blockSize)).map(Math.abs);

@@ -38,7 +38,7 @@ typedef struct {
 /** Rows of x up to which the weight is decoded in registers (beyond: a slice at a time into scratch). */
 #define FUSED_ROWS 8
 /** Floats of decoded weight a thread holds at once on the sliced path. */
-#define SLICE_FLOATS (1 << 16)
+#define SLICE_FLOATS (1 << 18)
 
 /** Floats of scratch a thread needs: a decoded slice of W and the f32 product's own scratch. */
 EXPORT int cb4_scratch_floats(void) { return SLICE_FLOATS + sgemm_scratch_floats(); }

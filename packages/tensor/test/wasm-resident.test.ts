@@ -22,8 +22,8 @@ afterAll(() => {
 const WEIGHT: [number, number] = [256, 260];
 const WEIGHT_BYTES = 256 * 260 * 4;
 
-/** Asserts x · w on `wasm` (w viewed through `view`) equals the CPU kernel's, within f32 reordering. */
-async function agree(wasm: WasmBackend, x: T.Tensor, w: T.Tensor, view = (t: T.Tensor) => t) {
+/** Asserts x · w on their backend (w viewed through `view`) equals the CPU kernel's, within f32 reordering. */
+async function agree(x: T.Tensor, w: T.Tensor, view = (t: T.Tensor) => t) {
   const [xc, wc] = [await x.to(cpu), await w.to(cpu)];
   const want = (await T.matmul(xc, view(wc)).data()) as Float32Array;
   const got = (await T.tidy(() => T.matmul(x, view(w))).data()) as Float32Array;
@@ -43,22 +43,22 @@ describe.each([1, 3])('%i thread(s)', (threads) => {
     const w = randomTensor(r, WEIGHT, wasm);
     const x = randomTensor(r, [3, 256], wasm);
     const xt = randomTensor(r, [3, 260], wasm);
-    await agree(wasm, x, w);
+    await agree(x, w);
     // The first use copies it per call, like any operand.
     expect(wasm.resident()).toEqual({ bytes: 0, buffers: 0 });
-    await agree(wasm, x, w);
+    await agree(x, w);
     expect(wasm.resident()).toEqual({ bytes: WEIGHT_BYTES, buffers: 1 });
     const grown = wasm.memory.buffer.byteLength;
     // The same copy read transposed (x · wᵀ: the dot-product path) and by a one-row product.
-    await agree(wasm, xt, w, T.transpose);
-    await agree(wasm, T.narrow(x, 0, 0, 1), w);
+    await agree(xt, w, T.transpose);
+    await agree(T.narrow(x, 0, 0, 1), w);
     expect(wasm.resident()).toEqual({ bytes: WEIGHT_BYTES, buffers: 1 });
     w.dispose();
     expect(wasm.resident()).toEqual({ bytes: 0, buffers: 0 });
     // A new weight of the same size takes the freed space: the memory does not grow.
     const w2 = randomTensor(r, WEIGHT, wasm);
-    await agree(wasm, x, w2);
-    await agree(wasm, x, w2);
+    await agree(x, w2);
+    await agree(x, w2);
     expect(wasm.resident()).toEqual({ bytes: WEIGHT_BYTES, buffers: 1 });
     expect(wasm.memory.buffer.byteLength).toBe(grown);
     for (const t of [w2, x, xt]) t.dispose();
@@ -73,7 +73,7 @@ describe.each([1, 3])('%i thread(s)', (threads) => {
     const tally = { calls: 0, full: 0 };
     for (let round = 0; round < 3; round++) {
       for (const w of ws) {
-        await agree(wasm, x, w);
+        await agree(x, w);
         tally.calls++;
         const { bytes, buffers } = wasm.resident();
         expect(bytes).toBeLessThanOrEqual(2 * WEIGHT_BYTES + 1000);
@@ -90,7 +90,7 @@ describe.each([1, 3])('%i thread(s)', (threads) => {
     // since it may not evict a copy the same call reads.
     const one = await open({ threads, residentBytes: 2 * 65600 * 4 + 1000 });
     const [a, b] = [randomTensor(r, [2, 65600], one), randomTensor(r, [65600, 1], one)];
-    for (let i = 0; i < 3; i++) await agree(one, a, b);
+    for (let i = 0; i < 3; i++) await agree(a, b);
     expect(one.resident()).toEqual({ bytes: 2 * 65600 * 4, buffers: 1 });
     a.dispose();
     expect(one.resident()).toEqual({ bytes: 0, buffers: 0 });
@@ -102,7 +102,7 @@ describe.each([1, 3])('%i thread(s)', (threads) => {
     const r = rng(3);
     const w = randomTensor(r, WEIGHT, wasm);
     const x = randomTensor(r, [1, 256], wasm);
-    for (let i = 0; i < 3; i++) await agree(wasm, x, w);
+    for (let i = 0; i < 3; i++) await agree(x, w);
     expect(wasm.resident()).toEqual({ bytes: 0, buffers: 0 });
     w.dispose();
     x.dispose();

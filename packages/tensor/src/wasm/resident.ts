@@ -44,7 +44,7 @@ export class Resident {
 
   constructor(
     private readonly memory: WebAssembly.Memory,
-    private readonly base: number,
+    base: number,
     /** The most bytes of copies kept at once (0: none). */
     readonly budget: number,
   ) {
