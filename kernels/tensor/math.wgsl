@@ -243,3 +243,50 @@ fn normal_f(seed: u32, i: u32) -> f32 {
 // Infinities through a var: WGSL rejects constant expressions that evaluate to ±inf.
 fn neg_inf() -> f32 { var bits = 0xff800000u; return bitcast<f32>(bits); }
 fn pos_inf() -> f32 { var bits = 0x7f800000u; return bitcast<f32>(bits); }
+
+// C's fmod, exact (the remainder of two floats is itself a float), with no loop (so it costs a
+// kernel's loop budget nothing): |a| = ma·2^ea and |b| = mb·2^eb with 24-bit integer mantissas give
+// |a| mod |b| = ((ma mod mb)·(2^(ea − eb) mod mb) mod mb)·2^eb. WGSL's own % is a − b·trunc(a / b),
+// which loses the low bits of large quotients. NaN for a = ±inf, b = 0 or a NaN; a for |a| < |b|.
+// (x·y) mod m for x, y < m < 2^24, eight bits of y at a time so that no product passes 32 bits.
+fn mul_mod(x: u32, y: u32, m: u32) -> u32 {
+  var r = (x * (y >> 16u)) % m;
+  r = ((r << 8u) % m + (x * ((y >> 8u) & 255u)) % m) % m;
+  return ((r << 8u) % m + (x * (y & 255u)) % m) % m;
+}
+// One square-and-multiply step of 2^d mod m: (result, power of two) for bit `bit` of d.
+fn pow2_step(acc: vec2<u32>, d: u32, bit: u32, m: u32) -> vec2<u32> {
+  let r = select(acc.x, mul_mod(acc.x, acc.y, m), ((d >> bit) & 1u) == 1u);
+  return vec2<u32>(r, mul_mod(acc.y, acc.y, m));
+}
+// 2^d mod m for d < 256 (exponents of f32 differ by at most 253), unrolled.
+fn pow2_mod(d: u32, m: u32) -> u32 {
+  var acc = vec2<u32>(1u % m, 2u % m);
+  acc = pow2_step(acc, d, 0u, m);
+  acc = pow2_step(acc, d, 1u, m);
+  acc = pow2_step(acc, d, 2u, m);
+  acc = pow2_step(acc, d, 3u, m);
+  acc = pow2_step(acc, d, 4u, m);
+  acc = pow2_step(acc, d, 5u, m);
+  acc = pow2_step(acc, d, 6u, m);
+  acc = pow2_step(acc, d, 7u, m);
+  return acc.x;
+}
+fn fmod_f(a: f32, b: f32) -> f32 {
+  let ua = bitcast<u32>(a) & 0x7fffffffu;
+  let ub = bitcast<u32>(b) & 0x7fffffffu;
+  if (ua >= 0x7f800000u || ub > 0x7f800000u || ub == 0u) { return nan_f(); }
+  if (ua < ub) { return a; } // the bits of non-negative floats order as the floats do; b = ±inf too
+  let sign = bitcast<u32>(a) & 0x80000000u;
+  // Biased exponents; a subnormal is exponent 1 without the implicit bit.
+  let ea = max(ua >> 23u, 1u);
+  let eb = max(ub >> 23u, 1u);
+  let ma = select(ua & 0x7fffffu, (ua & 0x7fffffu) | 0x800000u, ua >= 0x800000u);
+  let mb = select(ub & 0x7fffffu, (ub & 0x7fffffu) | 0x800000u, ub >= 0x800000u);
+  let r = mul_mod(ma % mb, pow2_mod(ea - eb, mb), mb);
+  if (r == 0u) { return bitcast<f32>(sign); }
+  // r·2^(eb − 150) as bits: normalised when its exponent stays >= 1, else subnormal.
+  let s = countLeadingZeros(r) - 8u;
+  let mag = select(r << (eb - 1u), ((eb - s) << 23u) | ((r << s) & 0x7fffffu), eb > s);
+  return bitcast<f32>(mag | sign);
+}

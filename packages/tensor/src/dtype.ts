@@ -1,3 +1,4 @@
+import { takeArray } from './cpu/array-pool.js';
 import { DTypeError } from './errors.js';
 
 /** Element types every backend supports. `u8` doubles as the boolean type (comparisons return it). */
@@ -9,18 +10,9 @@ export type TypedArray = Float32Array | Int32Array | Uint32Array | Uint8Array;
 /** Every dtype, for tests and validation. */
 export const DTYPES: readonly DType[] = ['f32', 'i32', 'u32', 'u8'];
 
-/** Allocates a host array for `n` elements of `dtype`. */
+/** Allocates a zeroed host array for `n` elements of `dtype` (reusing a freed tensor's when one fits). */
 export function allocArray(dtype: DType, n: number): TypedArray {
-  switch (dtype) {
-    case 'f32':
-      return new Float32Array(n);
-    case 'i32':
-      return new Int32Array(n);
-    case 'u32':
-      return new Uint32Array(n);
-    case 'u8':
-      return new Uint8Array(n);
-  }
+  return takeArray(dtype, n);
 }
 
 /** Copies values into a new host array of `dtype` (with that dtype's wrap-around / truncation). */

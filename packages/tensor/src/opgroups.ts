@@ -15,5 +15,7 @@ export type ReduceGroup = (typeof REDUCE_GROUP)[number];
 export type MatmulGroup = 'matmul';
 /** Ops of the indexing and sorting group (the indexing.ts files). */
 export type IndexingGroup = 'gather' | 'scatter_add' | 'index_select' | 'index_add' | 'one_hot' | 'argsort';
+/** Ops selected without a full sort (the topk.ts files). */
+export type SelectionGroup = 'topk';
 /** Ops of the fused attention group (the attention.ts files). */
 export type AttentionGroup = 'attention';

@@ -38,7 +38,17 @@ export const PREDICATE_OPS = ['isnan', 'isinf', 'isfinite', 'logical_not'] as co
 /** Logical ops with broadcasting: nonzero is true; they return `u8`. */
 export const LOGICAL_OPS = ['logical_and', 'logical_or', 'logical_xor'] as const;
 /** Binary elementwise ops with NumPy broadcasting. */
-export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum'] as const;
+export const BINARY_OPS = [
+  'add',
+  'sub',
+  'mul',
+  'div',
+  'pow',
+  'maximum',
+  'minimum',
+  'fmod',
+  'remainder',
+] as const;
 /** Comparisons with broadcasting; they return `u8` (0 or 1). */
 export const COMPARE_OPS = ['eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const;
 /** Reductions over a list of axes. */
@@ -107,6 +117,8 @@ export interface KernelParams
   index_add: { axis: number };
   one_hot: { classes: number };
   argsort: { axis: number; descending: boolean };
+  /** Positions (i32) of the `k` largest (or smallest) along `axis`, best first; NaN largest, ties by position. */
+  topk: { axis: number; k: number; largest: boolean };
   /**
    * Fused scaled-dot-product attention over q [B, H, Sq, D], k [B, Hkv, Sk, D], v [B, Hkv, Sk, Dv]
    * (H a multiple of Hkv: grouped-query), and, when `padded`, a key padding mask [B, Sk] (u8, 1 =

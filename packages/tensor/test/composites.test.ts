@@ -1,4 +1,5 @@
-// Ops composed of others (any/all, flip, roll, repeat, tril/triu, losses, vector norms, einsum) against PyTorch, forward
+// Ops composed of others (any/all, flip, roll, repeat, tril/triu, losses, vector norms, einsum,
+// products, fmod/remainder against scalars and on integers, topk) against PyTorch, forward
 // and the gradient of sum(out), on every backend (tools/fixtures/gen_tensor_composites.py).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -55,10 +56,43 @@ for (const [tag, ord] of [
   IMPL[`norm_${tag}_rows`] = (x) => T.vectorNorm(x, ord, 1);
 }
 IMPL.norm_2_all = (x) => T.reshape(T.vectorNorm(x), [1]);
-for (const c of fixtures.cases.filter((c) => c.name.startsWith('einsum_'))) {
+IMPL.einsum_diag_special = (x) => T.einsum('ii->i', x);
+for (const c of fixtures.cases.filter(
+  (c) => c.name.startsWith('einsum_') && c.name !== 'einsum_diag_special',
+)) {
   IMPL[c.name] = (...xs) => T.reshape(T.einsum(c.name.slice('einsum_'.length), ...xs), [-1]);
 }
 IMPL.norm_inf_cols_keepdim = (x) => T.vectorNorm(x, Infinity, 0, true);
+const prodAll: Op = (x) => T.reshape(T.prod(x), [1]);
+Object.assign(IMPL, {
+  prod_all_long: prodAll,
+  prod_all_one_zero: prodAll,
+  prod_all_two_zeros: prodAll,
+  prod_rows_long: (x) => T.prod(x, 1),
+  prod_rows_zeros: (x) => T.prod(x, 1),
+  prod_rows_nozero_special: (x) => T.prod(x, 1),
+  prod_cols_zeros: (x) => T.prod(x, 0),
+  prod_cols_keepdim: (x) => T.prod(x, 0, true),
+  cumprod_rows_long: (x) => T.cumprod(x, 1),
+  cumprod_rows_zeros: (x) => T.cumprod(x, 1),
+  cumprod_cols_zeros: (x) => T.cumprod(x, 0),
+  cumprod_3d: (x) => T.cumprod(x, 1),
+  fmod_scalar: (x) => T.fmod(x, 2.5),
+  fmod_neg_scalar: (x) => T.fmod(x, -1.5),
+  remainder_scalar: (x) => T.remainder(x, 2.5),
+  remainder_neg_scalar: (x) => T.remainder(x, -1.5),
+  remainder_broadcast: (x, y) => T.remainder(x, y),
+  fmod_int: (a, b) => T.fmod(a, b),
+  remainder_int: (a, b) => T.remainder(a, b),
+  remainder_int_scalar: (a) => T.remainder(a, -7),
+  topk_dim1: (x) => T.topk(x, 2, 1).values,
+  topk_dim0_indices: (x) => T.topk(x, 2, 0, false).indices,
+} satisfies Record<string, Op>);
+for (const k of [1, 3, 16, 17]) {
+  IMPL[`topk_values_${k}`] = (x) => T.topk(x, k, 1).values;
+  IMPL[`topk_indices_${k}`] = (x) => T.topk(x, k, 1).indices;
+  IMPL[`topk_smallest_${k}`] = (x) => T.topk(x, k, 1, false).values;
+}
 for (const d of [-2, -1, 0, 1, 3]) {
   IMPL[`tril_${d}`] = band(T.tril, d);
   IMPL[`triu_${d}`] = band(T.triu, d);
@@ -105,9 +139,11 @@ describe.each(list)('composed ops against PyTorch on %s', (_name, backend) => {
     expect(() => T.einsum('ij,jk->ik', x, x)).toThrow(
       /letter 'j' is 3 long in one operand and 2 in operand 1/,
     );
-    expect(() => T.einsum('ii->i', x)).toThrow(/repeats a letter/);
+    expect(() => T.einsum('ii->i', x)).toThrow(/letter 'i' is 2 long in one operand and 3 in operand 0/);
     expect(() => T.einsum('ij->k', x)).toThrow(/output letter 'k' is in no operand/);
-    expect(() => T.einsum('...j->j', x)).toThrow(/'\.\.\.' is not supported/);
+    expect(() => T.einsum('ij->ii', x)).toThrow(/output 'ii' repeats a letter/);
+    expect(() => T.einsum('...i...->i', x)).toThrow(/must be letters and at most one '\.\.\.'/);
+    expect(() => T.einsum('ijk...->i', x)).toThrow(/has 3 letters for a tensor of rank 2/);
     expect(() => T.vectorNorm(x, 0)).toThrow(/vectorNorm: ord must be a positive number or Infinity, got 0/);
     x.dispose();
   });

@@ -44,6 +44,16 @@ const binary = (name: OpName, lo = -2, hi = 2): GradCase => ({
   call: op(name),
 });
 
+/** `x` with alternate elements negated. */
+const signed = (x: T.Tensor) =>
+  T.mul(
+    x,
+    T.tensor(
+      Array.from({ length: x.size }, (_, i) => (i % 2 ? -1 : 1)),
+      { shape: [...x.shape], backend: x.backend },
+    ),
+  );
+
 /** One case per differentiable op; the test below fails for an op that has a gradient and no case. */
 const GRAD_CASES: Partial<Record<OpName, GradCase>> = {
   neg: unary('neg'),
@@ -84,6 +94,13 @@ const GRAD_CASES: Partial<Record<OpName, GradCase>> = {
   // Distinct operands: at a tie each gets half the gradient, which finite differences cannot see.
   maximum: { inputs: [away([2, 3], 0, 1), away([2, 3], 1.2, 2)], call: (a, b) => T.maximum(T.mul(a, 3), b) },
   minimum: { inputs: [away([2, 3], 0, 1), away([2, 3], 1.2, 2)], call: (a, b) => T.minimum(T.mul(a, 3), b) },
+  // a / b stays within (2, 3) in magnitude, away from the integers where the remainder jumps;
+  // the signs make it cross zero both ways.
+  fmod: { inputs: [away([2, 3], 4.3, 5.7), away([2, 3], 1.95, 2.05)], call: (a, b) => T.fmod(signed(a), b) },
+  remainder: {
+    inputs: [away([2, 3], 4.3, 5.7), away([2, 3], 1.95, 2.05)],
+    call: (a, b) => T.remainder(signed(a), T.neg(b)),
+  },
   cast: { inputs: [away([3])], call: op('cast', { dtype: 'f32' }) },
   where: {
     inputs: [away([2, 2]), away([2, 2])],
@@ -143,6 +160,9 @@ describe('op coverage', () => {
       'rms_norm',
       'gather',
       'argsort',
+      'topk',
+      'fmod',
+      'remainder',
       'cumsum',
       'concat',
       'pad',

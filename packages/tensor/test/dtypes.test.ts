@@ -50,25 +50,27 @@ describe.each(list)('dtypes on %s', (_name, backend) => {
     expect(T.memory(backend).liveTensors).toBe(live);
   });
 
-  it('a scalar with an integer tensor must be a value of its dtype', async () => {
+  it('a number promotes an integer tensor to f32 when it is not an integer, else must fit the dtype', async () => {
     const i = T.tensor([1, 2], { ...opts, dtype: 'i32' });
     const u8 = T.tensor([1], { ...opts, dtype: 'u8' });
     const u32 = T.tensor([1], { ...opts, dtype: 'u32' });
     const cond = T.gt(i, 1);
     const live = T.memory(backend);
-    expect(() => T.add(i, 0.5)).toThrow(T.DTypeError);
-    expect(() => T.add(i, 0.5)).toThrow(
-      /add: the scalar 0.5 is not a i32 value .* cast the tensor to f32 first/,
+    expect(() => T.add(i, 2 ** 31)).toThrow(T.DTypeError);
+    expect(() => T.add(i, 2 ** 31)).toThrow(
+      /add: the scalar 2147483648 is not a i32 value \(an integer in \[-2147483648, 2147483647\]\)/,
     );
-    expect(() => T.mul(i, 2.7)).toThrow(/mul: the scalar 2.7 is not a i32 value/);
-    expect(() => T.add(i, 2 ** 31)).toThrow(/not a i32 value \(an integer in \[-2147483648, 2147483647\]\)/);
     expect(() => T.add(u8, 300)).toThrow(/300 is not a u8 value/);
     expect(() => T.sub(u32, -1)).toThrow(/-1 is not a u32 value/);
-    expect(() => T.where(cond, 0.5, i)).toThrow(/where: the scalar 0.5 is not a i32 value/);
-    expect(() => T.add(i, Number.NaN)).toThrow(/NaN is not a i32 value/);
+    expect(() => T.maskedFill(i, cond, 0.5)).toThrow(/maskedFill: the scalar 0.5 is not a i32 value/);
     expect(T.memory(backend)).toEqual(live);
     expect([...(await T.mul(i, 3).data())]).toEqual([3, 6]);
-    // Floats take any number.
+    // A number that is not an integer (NaN and ±inf included) makes the result f32, as PyTorch's float scalars.
+    const half = T.add(i, 0.5);
+    expect(half.dtype).toBe('f32');
+    expect([...(await half.data())]).toEqual([1.5, 2.5]);
+    expect([...(await T.add(i, Number.NaN).data())].every(Number.isNaN)).toBe(true);
+    expect([...(await T.where(cond, 0.5, i).data())]).toEqual([1, 0.5]);
     expect([...(await T.add(T.tensor([1], opts), 0.5).data())]).toEqual([1.5]);
   });
 

@@ -35,6 +35,8 @@ describe.each(list)('elementwise on %s', (_name, backend) => {
         pow: Math.pow,
         maximum: Math.max,
         minimum: Math.min,
+        fmod: (x, y) => x % y,
+        remainder: (x, y) => ((x % y) + y) % y,
       };
       const want: number[] = [];
       for (let i = 0; i < 3; i++)

@@ -1,5 +1,6 @@
 // NaN, ±inf, −0, huge and subnormal values through every elementwise op, every pair of them
-// through the binary ops and comparisons, and rows holding them through the reductions and row
+// through the binary ops (fmod and remainder too) and comparisons, and rows holding them through the
+// reductions, row ops, products and topk
 // ops, forward and gradient, against PyTorch (tools/fixtures/gen_tensor_special.py).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -112,6 +113,8 @@ const BINARY: Record<string, (a: T.Tensor, b: T.Tensor) => T.Tensor> = {
   pow: T.pow,
   maximum: T.maximum,
   minimum: T.minimum,
+  fmod: T.fmod,
+  remainder: T.remainder,
   eq: T.eq,
   ne: T.ne,
   lt: T.lt,
@@ -137,6 +140,10 @@ const ROWS: Record<string, (x: T.Tensor) => T.Tensor> = {
   rms_norm: (x) => T.rmsNorm(x, [3], undefined, 1e-6),
   argmax: (x) => T.argmax(x, 1),
   argmin: (x) => T.argmin(x, 1),
+  prod: (x) => T.prod(x, 1),
+  cumprod: (x) => T.cumprod(x, 1),
+  topk_largest: (x) => T.topk(x, 2, 1).values,
+  topk_smallest: (x) => T.topk(x, 2, 1, false).values,
 };
 
 function implOf(name: string): (...xs: T.Tensor[]) => T.Tensor {
@@ -145,6 +152,7 @@ function implOf(name: string): (...xs: T.Tensor[]) => T.Tensor {
   if (kind === 'unary') return UNARY[op];
   if (kind === 'binary' || kind === 'compare') return BINARY[op];
   if (kind === 'rows') return ROWS[op];
+  if (kind.startsWith('prod')) return (x) => T.reshape(T.prod(x), [1]);
   if (name === 'cross_entropy')
     return (x) => T.crossEntropy(x, targetOf(x.backend, 4), { reduction: 'none' });
   if (name === 'cross_entropy_mean')

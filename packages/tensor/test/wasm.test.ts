@@ -18,10 +18,10 @@ afterAll(() => {
   for (const v of variants) v.close();
 });
 
-it('describes how it runs', () => {
+it('describes how it runs', async () => {
   expect(variants[0].description).toBe('WebAssembly SIMD, single-threaded');
   expect(variants[1].description).toBe('WebAssembly SIMD, 3 threads');
-  expect(() => createWasmBackend({ threads: 0 })).rejects.toThrow(
+  await expect(() => createWasmBackend({ threads: 0 })).rejects.toThrow(
     /createWasmBackend: threads must be a positive integer, got 0/,
   );
 });
@@ -203,8 +203,8 @@ describe.each(variants.map((v) => [v.description, v] as const))('%s row kernels'
     }
   }
 
-  // The CPU kernels compute in float64, these in float32 with a polynomial exp (~2 ulp): a few
-  // float32 ulps of the result.
+  // The CPU kernels round every op to float32 and accumulate row statistics in float64; these
+  // accumulate in float32 lanes with a polynomial exp (~2 ulp): a few float32 ulps of the result.
   const TOL = 2e-6;
 
   it('match the CPU kernels on row lengths around the SIMD width and along any axis', async () => {

@@ -3,11 +3,13 @@ import { allocArray, type DType, type TypedArray } from '../dtype.js';
 import { runMap } from '../ir/js.js';
 import type { KernelTable } from '../opset.js';
 import { numel } from '../shape.js';
+import { recycleArray } from './array-pool.js';
 import { attentionCpu } from './attention.js';
 import { indexingCpu } from './indexing.js';
 import { matmulCpu } from './matmul.js';
 import { movementCpu } from './movement.js';
 import { reduceCpu } from './reduce.js';
+import { topkCpu } from './topk.js';
 
 let live = 0;
 let liveBytes = 0;
@@ -29,6 +31,7 @@ const kernels: KernelTable<TypedArray> = {
   ...reduceCpu,
   ...matmulCpu,
   ...indexingCpu,
+  ...topkCpu,
   ...attentionCpu,
 };
 
@@ -53,6 +56,7 @@ export const cpuBackend: Backend<TypedArray> = {
   free: (h) => {
     live--;
     liveBytes -= h.byteLength;
+    recycleArray(h);
   },
   liveBuffers: () => live,
   memoryBytes: () => ({ live: liveBytes, peak: peakBytes }),

@@ -55,7 +55,7 @@ function scatterAdd(x: CpuView, shape: readonly number[], idx: TypedArray, src: 
  * A total order for sorting: NaN after everything (PyTorch's order), -0 equal to +0. Returns < 0
  * when `a` sorts first ascending.
  */
-function compare(a: number, b: number): number {
+export function compare(a: number, b: number): number {
   if (a < b) return -1;
   if (a > b) return 1;
   if (a === b) return 0;

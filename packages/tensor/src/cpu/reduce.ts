@@ -1,5 +1,7 @@
 import { allocArray, type DType, type TypedArray } from '../dtype.js';
 import { runMap } from '../ir/js.js';
+import { runRowProgram } from '../ir/js-rows.js';
+import { ROW_PROGRAMS, type RowProgram, type RowProgramOp } from '../ir/rows.js';
 import type { ReduceGroup } from '../opgroups.js';
 import type { FusedInput, KernelFn, KernelParams, OutSpec, ReduceOp, View } from '../opset.js';
 import { axesLast, contiguousStrides, numel } from '../shape.js';
@@ -93,23 +95,17 @@ function rowwise(
   return r;
 }
 
-function softmaxRow(row: Float64Array, log: boolean): Float64Array {
-  let mx = -Infinity;
-  for (const v of row) mx = Math.max(mx, v);
-  let s = 0;
-  for (const v of row) s += Math.exp(v - mx);
-  const ls = Math.log(s);
-  return row.map((v) => (log ? v - mx - ls : Math.exp(v - mx) / s));
-}
-
-function normRow(row: Float64Array, eps: number, center: boolean): Float64Array {
-  const n = row.length;
-  const mean = center ? row.reduce((a, v) => a + v, 0) / n : 0;
-  const ms = row.reduce((a, v) => a + (v - mean) ** 2, 0) / n;
-  const rstd = 1 / Math.sqrt(ms + Math.fround(eps));
-  // Layer norm adds 0, as PyTorch's x·scale + bias with a zero bias: a −0 result is +0 there.
-  return center ? row.map((v) => (v - mean) * rstd + 0) : row.map((v) => v * rstd);
-}
+/** A row op from its IR definition, written in a contiguous array of the input's shape. */
+const rowProgram =
+  <K extends RowProgramOp>(op: K): ViewKernel<K> =>
+  (out, [x], params) => {
+    const axis = 'axis' in params ? (params.axis as number) : x.shape.length - 1;
+    const { src, dst, inner } = rowOffsets(x, axis);
+    const r = allocArray(out.dtype, numel(x.shape));
+    const program = ROW_PROGRAMS[op] as RowProgram<K>;
+    runRowProgram(program, x.handle, r, src, dst, inner, program.params(params));
+    return r;
+  };
 
 const kernels: { [K in ReduceGroup]: ViewKernel<K> } = {
   sum: reduce('sum'),
@@ -128,12 +124,10 @@ const kernels: { [K in ReduceGroup]: ViewKernel<K> } = {
       }
       return out;
     }),
-  softmax: (out, [x], { axis }) => rowwise(x, axis, out.dtype, (row) => softmaxRow(row, false)),
-  log_softmax: (out, [x], { axis }) => rowwise(x, axis, out.dtype, (row) => softmaxRow(row, true)),
-  layer_norm: (out, [x], { eps }) =>
-    rowwise(x, x.shape.length - 1, out.dtype, (row) => normRow(row, eps, true)),
-  rms_norm: (out, [x], { eps }) =>
-    rowwise(x, x.shape.length - 1, out.dtype, (row) => normRow(row, eps, false)),
+  softmax: rowProgram('softmax'),
+  log_softmax: rowProgram('log_softmax'),
+  layer_norm: rowProgram('layer_norm'),
+  rms_norm: rowProgram('rms_norm'),
 };
 
 /** A fused input computed into an array first: the CPU gains nothing from reading it in the loop. */

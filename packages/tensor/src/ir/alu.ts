@@ -144,6 +144,15 @@ export const ALU = {
       isF(d) ? `Math.fround(${a} / ${b})` : jsWrap(d, `${b} === 0 ? 0 : Math.trunc(${a} / ${b})`),
     wgsl: (d, a, b) => (isF(d) ? `${a} / ${b}` : `select(${a} / ${b}, ${T(d)}(0), ${b} == ${T(d)}(0))`),
   },
+  // C's fmod (the sign of a), exact: JavaScript's % is C's fmod on doubles, and the remainder of
+  // two floats is a float. Integers by zero give 0, as integer division does.
+  fmod: {
+    arity: 2,
+    result: same,
+    js: (d, a, b) => (isF(d) ? `Math.fround(${a} % ${b})` : jsWrap(d, `${b} === 0 ? 0 : ${a} % ${b}`)),
+    wgsl: (d, a, b) =>
+      isF(d) ? `fmod_f(${a}, ${b})` : wgslWrap(d, `select(${a} % ${b}, ${T(d)}(0), ${b} == ${T(d)}(0))`),
+  },
   pow: {
     arity: 2,
     result: same,

@@ -2,14 +2,16 @@ import { apply } from '../apply.js';
 import type { DType } from '../dtype.js';
 import { DTypeError } from '../errors.js';
 import type { BinaryOp, CompareOp, LogicalOp, PredicateOp, UnaryOp } from '../opset.js';
+import { resultType } from '../promote.js';
 import { broadcastShapes, sameShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { full } from './creation.js';
 import { expand } from './movement.js';
 
 /**
- * A tensor or a plain number, taken as a scalar of the other operand's dtype. A number must be a
- * value of that dtype: an integer tensor refuses 0.5, and a u8 one 300 (cast the tensor first).
+ * A tensor or a plain number. Operands of a binary op are promoted to one dtype as PyTorch does
+ * ({@link resultType}): `add(i32, 0.5)` is f32. A number taken as an integer dtype must be one of
+ * its values: a u8 tensor refuses 300 (cast the tensor first).
  */
 export type TensorLike = Tensor | number;
 
@@ -20,22 +22,35 @@ const INTEGER_RANGE: Partial<Record<DType, [number, number]>> = {
   u8: [0, 255],
 };
 
-function asTensor(op: string, x: TensorLike, like: Tensor): Tensor {
-  if (typeof x !== 'number') return x;
-  const range = INTEGER_RANGE[like.dtype];
+/** An operand as a tensor of `dtype`: a tensor cast (a fused, free step), a number as a scalar. */
+function asTensor(op: string, x: TensorLike, dtype: DType, backend: Tensor['backend']): Tensor {
+  if (typeof x !== 'number') return cast(x, dtype);
+  const range = INTEGER_RANGE[dtype];
   if (range && !(Number.isInteger(x) && x >= range[0] && x <= range[1])) {
     throw new DTypeError(
-      `${op}: the scalar ${x} is not a ${like.dtype} value (an integer in [${range[0]}, ${range[1]}]), and the tensor is ${like.dtype}; cast the tensor to f32 first`,
+      `${op}: the scalar ${x} is not a ${dtype} value (an integer in [${range[0]}, ${range[1]}]), and the operands are ${dtype}; cast the tensor first`,
     );
   }
-  return full([], x, { dtype: like.dtype, backend: like.backend });
+  return full([], x, { dtype, backend });
 }
 
-/** Broadcasts operands to one shape (views, no copies). Numbers become scalars of the tensors' dtype. */
+/**
+ * Promotes operands to their common dtype ({@link resultType}) and broadcasts them to one shape
+ * (views, no copies).
+ */
 export function broadcast(op: string, ...xs: TensorLike[]): Tensor[] {
-  const like = xs.find((x): x is Tensor => typeof x !== 'number');
-  if (!like) throw new TypeError(`${op}: at least one operand must be a tensor`);
-  const ts = xs.map((x) => asTensor(op, x, like));
+  return expandAll(op, promote(op, xs));
+}
+
+/** Operands as tensors of their common dtype ({@link resultType}), not broadcast. */
+function promote(op: string, xs: TensorLike[]): Tensor[] {
+  const dtype = resultType(op, xs);
+  const like = xs.find((x): x is Tensor => typeof x !== 'number') as Tensor;
+  return xs.map((x) => asTensor(op, x, dtype, like.backend));
+}
+
+/** Tensors broadcast to one shape (views, no copies), their dtypes as they are. */
+function expandAll(op: string, ts: Tensor[]): Tensor[] {
   const shape = broadcastShapes(op, ...ts.map((t) => t.shape));
   return ts.map((t) => (sameShape(t.shape, shape) ? t : expand(t, shape)));
 }
@@ -138,6 +153,18 @@ export const pow = binary('pow');
 export const maximum = binary('maximum');
 /** Elementwise minimum (NaN propagates). */
 export const minimum = binary('minimum');
+/**
+ * The remainder of a / b with the sign of a (C's `fmod`, `torch.fmod`), broadcasting; exact for
+ * floats. By zero: NaN for floats, 0 for integers (as NumPy and as integer division here; PyTorch
+ * raises). The gradient is PyTorch's: 1 for a, −trunc(a / b) for b.
+ */
+export const fmod = binary('fmod');
+/**
+ * The remainder of a / b with the sign of b (Python's `%`, `torch.remainder`), broadcasting: fmod,
+ * plus b where that is nonzero and its sign differs from b's. By zero: NaN for floats, 0 for
+ * integers (PyTorch raises). The gradient is PyTorch's: 1 for a, −floor(a / b) for b.
+ */
+export const remainder = binary('remainder');
 /** a == b as u8. */
 export const eq = binary('eq');
 /** a != b as u8. */
@@ -151,15 +178,15 @@ export const gt = binary('gt');
 /** a >= b as u8. */
 export const ge = binary('ge');
 
-/** `cond ? a : b` elementwise, broadcasting all three; `cond` is u8. */
+/** `cond ? a : b` elementwise, broadcasting all three; `cond` is u8, `a` and `b` are promoted to one dtype. */
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
-  const like = typeof a === 'number' ? (typeof b === 'number' ? undefined : b) : a;
-  if (!like) throw new TypeError('where: a or b must be a tensor');
-  return apply('where', broadcast('where', cond, asTensor('where', a, like), asTensor('where', b, like)), {});
+  if (typeof a === 'number' && typeof b === 'number') throw new TypeError('where: a or b must be a tensor');
+  return apply('where', expandAll('where', [cond, ...promote('where', [a, b])]), {});
 }
 
 /** `x` with `value` where `mask` (u8) is set, broadcasting. */
-export const maskedFill = (x: Tensor, mask: Tensor, value: number): Tensor => where(mask, value, x);
+export const maskedFill = (x: Tensor, mask: Tensor, value: number): Tensor =>
+  where(mask, asTensor('maskedFill', value, x.dtype, x.backend), x);
 
 /** Converts to `dtype` (floats truncate toward zero; u8 wraps). Returns `x` itself when the dtype already matches. */
 export function cast(x: Tensor, dtype: DType): Tensor {

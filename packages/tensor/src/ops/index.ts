@@ -10,4 +10,5 @@ export * from './matmul.js';
 export * from './movement.js';
 export * from './nn.js';
 export * from './norms.js';
+export * from './products.js';
 export * from './reduce.js';

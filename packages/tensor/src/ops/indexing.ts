@@ -2,7 +2,7 @@ import { apply } from '../apply.js';
 import { DTypeError, fmt, ShapeError } from '../errors.js';
 import { normAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { flatten, narrow, reshape } from './movement.js';
+import { flatten, reshape } from './movement.js';
 
 /** `out[i][j][k] = x[i][index[i][j][k]][k]` for axis 1, as `torch.gather`. Index is i32. */
 export const gather = (x: Tensor, axis: number, index: Tensor): Tensor =>
@@ -46,14 +46,23 @@ export function sort(x: Tensor, axis = -1, descending = false): { values: Tensor
   return { values: gather(x, axis, indices), indices };
 }
 
-/** The `k` largest (or smallest) values along `axis`, in sorted order, with their indices. */
-export function topk(x: Tensor, k: number, axis = -1, largest = true): { values: Tensor; indices: Tensor } {
+/**
+ * The `k` largest (or, with `largest` false, smallest) values along `axis` and their i32 indices,
+ * as `torch.topk`, found without sorting whole rows: the CPU selects with a heap of k per row
+ * (O(n log k)); WebGPU takes k rounds of a masked max and arg-max for k up to 16 and the stable
+ * sort above. NaN counts as the largest value (first when `largest`, last otherwise), −0 equals +0, and
+ * ties go to the lower index (PyTorch leaves their order unspecified). The output is always sorted,
+ * best first: `sorted = false` (PyTorch's "any order") gets that order too. The values carry the
+ * gradient, which goes to the chosen indices.
+ */
+export function topk(
+  x: Tensor,
+  k: number,
+  axis = -1,
+  largest = true,
+  _sorted = true,
+): { values: Tensor; indices: Tensor } {
   const a = normAxis('topk', axis, x.rank);
-  if (!Number.isInteger(k) || k < 0 || k > x.shape[a]) {
-    throw new RangeError(
-      `topk: k must be an integer in [0, ${x.shape[a]}] for dim ${a} of size ${x.shape[a]}, got ${k}`,
-    );
-  }
-  const indices = narrow(argsort(x, a, largest), a, 0, k);
+  const indices = apply('topk', [x], { axis: a, k, largest });
   return { values: gather(x, a, indices), indices };
 }

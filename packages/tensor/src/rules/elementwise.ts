@@ -175,6 +175,45 @@ const binaryGrad: Record<BinaryOp, Backward<BinaryOp>> = {
   // (maximum) or smaller (minimum) other, so with a NaN both operands get all of it.
   maximum: (g, { inputs: [a, b] }) => splitTies(g, a, b, E.lt, E.gt),
   minimum: (g, { inputs: [a, b] }) => splitTies(g, a, b, E.gt, E.lt),
+  // PyTorch's: a − q·b with q the quotient rounded toward zero (fmod) or down (remainder), so
+  // d/da = 1 and d/db = −q.
+  fmod: (g, { inputs: [a, b], needs }) => [
+    needs[0] ? g : null,
+    needs[1] ? E.mul(E.neg(g), E.trunc(E.div(a, b))) : null,
+  ],
+  remainder: (g, { inputs: [a, b], needs }) => [
+    needs[0] ? g : null,
+    needs[1] ? E.mul(E.neg(g), floorDivide(a, b)) : null,
+  ],
+};
+
+/**
+ * a / b rounded down, as PyTorch's `div(a, b, rounding_mode='floor')` computes it (from the exact
+ * fmod, then a correction toward the nearest integer): a / b where b = 0, ±0 by the sign of a / b
+ * for a zero quotient.
+ */
+function floorDivide(a: Tensor, b: Tensor): Tensor {
+  const mod = E.fmod(a, b);
+  const exact = E.div(E.sub(a, mod), b);
+  const q = E.where(E.logicalAnd(E.ne(mod, 0), E.ne(E.lt(b, 0), E.lt(mod, 0))), E.sub(exact, 1), exact);
+  const down = E.floor(q);
+  const rounded = E.where(E.gt(E.sub(q, down), 0.5), E.add(down, 1), down);
+  const quotient = E.div(a, b);
+  return E.where(E.eq(b, 0), quotient, E.where(E.ne(q, 0), rounded, E.mul(quotient, 0)));
+}
+
+/** Each binary op's element: its ALU op, or a composition of them. */
+const binaryExp: Record<BinaryOp, (a: Exp, b: Exp) => Exp> = {
+  ...(Object.fromEntries(
+    BINARY_OPS.filter((op) => op !== 'remainder').map((op) => [op, (a: Exp, b: Exp) => ex.alu(op, a, b)]),
+  ) as Record<Exclude<BinaryOp, 'remainder'>, (a: Exp, b: Exp) => Exp>),
+  // Python's %: the sign of b. fmod, moved by b where it is nonzero and its sign differs from b's.
+  remainder: (a, b) => {
+    const r = ex.alu('fmod', a, b);
+    const zero = zeroOf(a);
+    const differs = ex.alu('ne', ex.alu('lt', b, zero), ex.alu('lt', r, zero));
+    return ex.alu('where', ex.alu('mul', ex.alu('ne', r, zero), differs), ex.alu('add', r, b), r);
+  },
 };
 
 function splitTies(
@@ -199,7 +238,7 @@ const unaryRule = (op: UnaryOp): MapRule<UnaryOp> => ({
 });
 
 const binaryRule = (op: BinaryOp): MapRule<BinaryOp> => ({
-  exp: ([a, b]) => ex.alu(op, a, b),
+  exp: ([a, b]) => binaryExp[op](a, b),
   infer: (inputs) => {
     sameShapes(op, inputs);
     const dtype = sameDType(op, inputs, ['a', 'b']);

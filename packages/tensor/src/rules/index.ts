@@ -8,7 +8,7 @@ import { sameShape } from '../shape.js';
 import { setContiguousCopy, type Tensor } from '../tensor.js';
 import { attentionRules } from './attention.js';
 import { creationRules, elementwiseRules } from './elementwise.js';
-import { indexingRules } from './indexing.js';
+import { indexingRules, selectionRules } from './indexing.js';
 import { matmulRules } from './matmul.js';
 import { copyRules, movementRules, viewRules } from './movement.js';
 import { reduceRules } from './reduce.js';
@@ -24,6 +24,7 @@ export const RULES: RuleTable = {
   ...reduceRules,
   ...matmulRules,
   ...indexingRules,
+  ...selectionRules,
   ...attentionRules,
 };
 

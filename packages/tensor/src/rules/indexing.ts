@@ -1,5 +1,5 @@
 import { fmt, ShapeError } from '../errors.js';
-import type { IndexingGroup } from '../opgroups.js';
+import type { IndexingGroup, SelectionGroup } from '../opgroups.js';
 import { zerosLike } from '../ops/creation.js';
 import { gather, indexAdd, indexSelect, scatterAdd } from '../ops/indexing.js';
 import { pad } from '../ops/movement.js';
@@ -97,6 +97,21 @@ export const indexingRules: KernelRules<IndexingGroup> = {
     infer: ([x]) => {
       needRank('argsort', x, 'input', { atLeast: 1 });
       return { shape: x.shape, dtype: 'i32' };
+    },
+    grad: { nondifferentiable: NONDIFF_INDEX },
+  },
+};
+
+export const selectionRules: KernelRules<SelectionGroup> = {
+  topk: {
+    infer: ([x], { axis, k }) => {
+      needRank('topk', x, 'input', { atLeast: 1 });
+      if (!Number.isInteger(k) || k < 0 || k > x.shape[axis]) {
+        throw new RangeError(
+          `topk: k must be an integer in [0, ${x.shape[axis]}] for dim ${axis} of size ${x.shape[axis]}, got ${k}`,
+        );
+      }
+      return { shape: x.shape.map((d, i) => (i === axis ? k : d)), dtype: 'i32' };
     },
     grad: { nondifferentiable: NONDIFF_INDEX },
   },

@@ -1,6 +1,6 @@
 import type { CpuView } from '../cpu/strided.js';
 import { materialize } from '../cpu/strided.js';
-import type { TypedArray } from '../dtype.js';
+import { allocArray, type TypedArray } from '../dtype.js';
 import { contiguousStrides, numel } from '../shape.js';
 import { align, ensureBytes, Resident } from './resident.js';
 
@@ -120,4 +120,11 @@ export function placeContiguous(arena: Arena, v: CpuView, kind: 'f32' | 'i32'): 
   const view = kind === 'f32' ? arena.f32(ptr, n) : new Int32Array(arena.memory.buffer, ptr, n);
   view.set(data);
   return ptr;
+}
+
+/** A result in the arena copied out into a host array of its own (a freed tensor's when one fits). */
+export function copyOut(res: Float32Array): Float32Array {
+  const out = allocArray('f32', res.length) as Float32Array;
+  out.set(res);
+  return out;
 }

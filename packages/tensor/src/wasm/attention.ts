@@ -1,6 +1,6 @@
 import type { AttentionGroup } from '../opgroups.js';
 import type { KernelFn } from '../opset.js';
-import { placeContiguous } from './arena.js';
+import { copyOut, placeContiguous } from './arena.js';
 import { ATTENTION, call, partsFor, ranges, runCalls } from './calls.js';
 import type { KernelRuntime } from './module.js';
 
@@ -52,7 +52,7 @@ export function wasmAttention(rt: KernelRuntime): { [K in AttentionGroup]: Kerne
         call(ATTENTION, [args, start, count], count * perRow, Sk * 4),
       );
       runCalls(rt, calls);
-      return arena.f32(o, rows * Dv).slice();
+      return copyOut(arena.f32(o, rows * Dv));
     },
   };
 }

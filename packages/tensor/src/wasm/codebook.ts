@@ -1,4 +1,4 @@
-import type { Placed } from './arena.js';
+import { copyOut, type Placed } from './arena.js';
 import { CB4_DECODE, CB4_MATMUL, CB8_DECODE, call, partsFor, ranges, runCalls } from './calls.js';
 import type { KernelRuntime } from './module.js';
 
@@ -78,7 +78,7 @@ export function codebooks(rt: KernelRuntime) {
       call(routine, [at, start + i, len, out + 4 * i], 4 * len),
     );
     runCalls(rt, calls);
-    return arena.f32(out, count).slice();
+    return copyOut(arena.f32(out, count));
   };
   return {
     /** y [m, n] = x · Wᵀ for x [m, k] (rows of unit stride). */
@@ -95,7 +95,7 @@ export function codebooks(rt: KernelRuntime) {
         call(CB4_MATMUL, [at, n0, n0 + len], cost * (len / n), m > FUSED_ROWS ? scratch : 0),
       );
       runCalls(rt, calls);
-      return arena.f32(y, m * n).slice();
+      return copyOut(arena.f32(y, m * n));
     },
     /** Elements [start, start + count) of a 4-bit weight, flattened, decoded. */
     decode4: (w: Codebook4Weight, start: number, count: number): Float32Array =>

@@ -3,6 +3,7 @@ import type { MatmulGroup } from '../opgroups.js';
 import type { KernelFn } from '../opset.js';
 import { numel } from '../shape.js';
 import type { Placed } from './arena.js';
+import { copyOut } from './arena.js';
 import { type Call, call, partsFor, ranges, runCalls, SGEMM, SGEMM_DOTS, SGEMV } from './calls.js';
 import type { KernelRuntime } from './module.js';
 
@@ -71,7 +72,7 @@ export function wasmMatmul(rt: KernelRuntime): KernelFn<Float32Array, MatmulGrou
       }
     }
     runCalls(rt, calls);
-    return arena.f32(c, size).slice();
+    return copyOut(arena.f32(c, size));
   };
 }
 

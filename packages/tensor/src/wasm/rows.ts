@@ -1,8 +1,10 @@
 import { rowOffsets } from '../cpu/reduce.js';
 import type { CpuView } from '../cpu/strided.js';
+import { allocArray } from '../dtype.js';
 import { runMap } from '../ir/js.js';
 import type { FusedInput, KernelFn } from '../opset.js';
 import { contiguousStrides, isContiguous, numel } from '../shape.js';
+import { copyOut } from './arena.js';
 import { type Call, call, NORM, partsFor, ranges, runCalls, SOFTMAX } from './calls.js';
 import type { KernelRuntime } from './module.js';
 
@@ -41,13 +43,13 @@ export function wasmRows(rt: KernelRuntime): { [K in RowOp]: KernelFn<Float32Arr
     });
     runCalls(rt, calls);
     const res = arena.f32(ptr, n);
-    if (!map) return res.slice();
-    const out = new Float32Array(n);
+    if (!map) return copyOut(res);
+    const out = allocArray('f32', n) as Float32Array;
     for (let i = 0; i < n; i++) out[map.dst[i]] = res[i];
     return out;
   };
   const computed = (f: FusedInput<Float32Array>): CpuView => {
-    const handle = new Float32Array(numel(f.shape));
+    const handle = allocArray('f32', numel(f.shape)) as Float32Array;
     runMap([f.exp], [handle], f.shape, [...f.sources], [...f.params]);
     return { handle, shape: f.shape, strides: contiguousStrides(f.shape), offset: 0, dtype: f.dtype };
   };

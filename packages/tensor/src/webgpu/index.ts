@@ -8,6 +8,7 @@ import { map } from './map.js';
 import { matmulGpu } from './matmul.js';
 import { movementGpu } from './movement.js';
 import { reduceGpu } from './reduce.js';
+import { topkGpu } from './topk.js';
 
 /** The WebGPU backend, with its {@link GpuContext} for stats (live buffers, pipelines, submits). */
 export interface WebGPUBackend extends Backend<GPUBuffer> {
@@ -51,6 +52,7 @@ export async function createWebGPUBackend(options: GpuContextOptions = {}): Prom
       ...reduceGpu(g),
       ...matmulGpu(g),
       ...indexingGpu(g),
+      ...topkGpu(g),
       ...attentionGpu(g),
     },
     extension: (k, out, inputs, params) => k.webgpu(g, out, inputs, params),

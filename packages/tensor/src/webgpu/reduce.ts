@@ -1,11 +1,14 @@
 import { tensor_map, tensor_math, tensor_rows } from '@tessera/kernels';
 import type { DType } from '../dtype.js';
+import { ROW_PROGRAMS, type RowProgram, type RowProgramOp } from '../ir/rows.js';
+import { paramWords } from '../ir/wgsl.js';
 import type { ReduceGroup } from '../opgroups.js';
 import type { ArgReduceOp, FusedInput, KernelFn, OutSpec, ReduceOp, View } from '../opset.js';
 import { axesLast, contiguousStrides, numel } from '../shape.js';
-import { f32Bits, fill, StridedViews, wgslType } from './codegen.js';
+import { fill, StridedViews, wgslType } from './codegen.js';
 import type { Gpu } from './gpu.js';
 import { inputRead } from './read.js';
+import { type RowProgramWgsl, rowProgramWgsl } from './row-program.js';
 
 type H = GPUBuffer;
 /** A kernel's input: a view, or a fused elementwise prologue read element by element. */
@@ -41,6 +44,10 @@ interface RowPass {
   keepShape?: boolean;
   /** Extra parameter words, from m(5u) on. */
   extra?: number[];
+  /** Body of pair_combine, for pair statistics (default: componentwise sum). */
+  pair?: string;
+  /** How arg-reductions compare: `>` finds the maximum, `<` the minimum. */
+  better?: '<' | '>';
 }
 
 /**
@@ -88,8 +95,8 @@ function launchRows(g: Gpu, label: string, p: RowPass, body: string, acc: DType)
         MAX: float ? 'max_f' : 'max',
         MIN: float ? 'min_f' : 'min',
         NAN: float ? 'is_nan(a)' : 'false',
-        BETTER: label.startsWith('argmin') ? '<' : '>',
-        PAIR: label.includes('softmax') ? SOFTMAX_PAIR : SUM_PAIR,
+        BETTER: p.better ?? '>',
+        PAIR: p.pair ?? 'return a + b;',
         BODY: body.replaceAll('LOWEST', LOWEST[accT]).replaceAll('HIGHEST', HIGHEST[accT]),
       }),
     buffers: [...read.buffers, ...(p.stats ? [p.stats.buffer] : []), p.out],
@@ -166,74 +173,36 @@ const argPickBody = (init: string) => `
   let r = wg_arg(best, bi, lid);
   if (lid == 0u) { out[row] = i32(r); }`;
 
-// One pass of online softmax: each thread keeps (max, Σ exp(x − max)), pairs merge by rescaling.
-// A NaN max spreads NaN to the whole row, as PyTorch's softmax does.
-const SOFTMAX_PAIR = `let m = max_f(a.x, b.x);
-  if (m == neg_inf()) { return vec2<f32>(m, 0.0); }
-  return vec2<f32>(m, a.y * exp(a.x - m) + b.y * exp(b.x - m));`;
-const SUM_PAIR = 'return a + b;';
-
-/**
- * A row op that needs a two-number statistic of the whole row before it writes each element:
- * `point` is one element's statistic (in terms of `v`), combined by PAIR into `r`; `finish` turns
- * `r` into what `apply` needs to write element `v`. `prelude` runs first in every pass.
- */
-interface PairRowOp {
-  prelude: string;
-  point: string;
-  finish: string;
-  apply: string;
-}
-
-const softmaxOp = (log: boolean): PairRowOp => ({
-  prelude: '',
-  point: 'vec2<f32>(v, 1.0)',
-  // (v − max) − log Σ, in that order: max + log Σ would round log Σ away next to a huge max.
-  finish: log ? 'let ls = log(r.y);' : 'let inv = 1.0 / r.y;',
-  apply: log ? 'v - r.x - ls' : 'exp(v - r.x) * inv',
-});
-
-// Moments about the row's first element, which keeps E[d²] − E[d]² from cancelling when |mean| ≫ std.
-// max_f keeps a NaN variance (a row with ±inf) NaN, as PyTorch does, where WGSL's max may drop it.
-const layerNormOp: PairRowOp = {
-  prelude: 'let k = load_a(base);',
-  point: 'vec2<f32>(v - k, (v - k) * (v - k))',
-  finish: `let mom = r / f32(len);
-  let mean = k + mom.x;
-  let rstd = inverseSqrt(max_f(mom.y - mom.x * mom.x, 0.0) + mf(5u));`,
-  apply: '(v - mean) * rstd',
-};
-
-const rmsNormOp: PairRowOp = {
-  prelude: '',
-  point: 'vec2<f32>(v * v, 0.0)',
-  finish: 'let rr = inverseSqrt(r.x / f32(len) + mf(5u));',
-  apply: 'v * rr',
-};
-
-const pairWrite = (op: PairRowOp) => `
+const pairWrite = (op: RowProgramWgsl) => `
   ${op.finish}
-  ${SEGMENT} { let v = ${x_j}; out[idx_o(base + j)] = ${op.apply}; }`;
+  ${SEGMENT} {
+    let v = ${x_j};
+    ${op.apply}
+    out[idx_o(base + j)] = ap;
+  }`;
+
+/** The row's pairs from this thread's elements of the segment, tree-combined into `r`. */
+const pairGather = (op: RowProgramWgsl) => `
+  ${op.prelude}
+  var st = vec2<f32>(${op.init});
+  ${SEGMENT} {
+    let v = ${x_j};
+    ${op.point}
+    st = pair_combine(st, pt);
+  }
+  let r = wg_pair(st, lid);`;
 
 /** Whole rows: gather the statistic over the row, then write it. */
-const pairWholeBody = (op: PairRowOp) => `
-  ${op.prelude}
-  var st = vec2<f32>(PAIR_INIT);
-  ${SEGMENT} { let v = ${x_j}; st = pair_combine(st, ${op.point}); }
-  let r = wg_pair(st, lid);${pairWrite(op)}`;
+const pairWholeBody = (op: RowProgramWgsl) => `${pairGather(op)}${pairWrite(op)}`;
 
 /** Split rows, pass 1: each segment's statistic. */
-const pairStatsBody = (op: PairRowOp) => `
-  ${op.prelude}
-  var st = vec2<f32>(PAIR_INIT);
-  ${SEGMENT} { let v = ${x_j}; st = pair_combine(st, ${op.point}); }
-  let r = wg_pair(st, lid);
+const pairStatsBody = (op: RowProgramWgsl) => `${pairGather(op)}
   if (lid == 0u) { out[wg_index] = r; }`;
 
 /** Split rows, pass 2: every segment combines all of its row's statistics, then writes itself. */
-const pairApplyBody = (op: PairRowOp) => `
+const pairApplyBody = (op: RowProgramWgsl) => `
   ${op.prelude}
-  var st = vec2<f32>(PAIR_INIT);
+  var st = vec2<f32>(${op.init});
   for (var s = lid; s < nseg; s = s + WG) { st = pair_combine(st, stats[row * nseg + s]); }
   let r = wg_pair(st, lid);${pairWrite(op)}`;
 
@@ -347,10 +316,12 @@ const REDUCTIONS: Record<
   },
 };
 // A NaN is the extremum of an arg-reduction and its first occurrence wins, as in PyTorch.
-const ARG_REDUCTIONS: Record<ArgReduceOp, { init: string; beats: (float: boolean) => string }> = {
-  argmax: { init: 'LOWEST', beats: (f) => (f ? '(v > acc || (is_nan(v) && !is_nan(acc)))' : 'v > acc') },
-  argmin: { init: 'HIGHEST', beats: (f) => (f ? '(v < acc || (is_nan(v) && !is_nan(acc)))' : 'v < acc') },
+const ARG_REDUCTIONS: Record<ArgReduceOp, { init: string; better: '<' | '>' }> = {
+  argmax: { init: 'LOWEST', better: '>' },
+  argmin: { init: 'HIGHEST', better: '<' },
 };
+const beats = (better: '<' | '>', float: boolean) =>
+  float ? `(v ${better} acc || (is_nan(v) && !is_nan(acc)))` : `v ${better} acc`;
 
 /** A contiguous `[rows, n]` view of a scratch buffer, for the second pass over per-segment results. */
 const segmentsView = (buffer: H, rows: number, n: number, dtype: DType): View<H> => ({
@@ -402,7 +373,7 @@ export function reduceGpu(g: Gpu): { [K in ReduceGroup]: KernelFn<H, K> } {
           [axis],
           out,
           a.init,
-          `if (j == 0u || ${a.beats(float)}) { acc = v; at = j; }`,
+          `if (j == 0u || ${beats(a.better, float)}) { acc = v; at = j; }`,
           'i32(at)',
         );
       }
@@ -413,7 +384,7 @@ export function reduceGpu(g: Gpu): { [K in ReduceGroup]: KernelFn<H, K> } {
         launchRows(
           g,
           op,
-          { x, axes: [axis], nseg, segLen, out: buf, outType: 'i32' },
+          { x, axes: [axis], nseg, segLen, out: buf, outType: 'i32', better: a.better },
           argBody(a.init),
           x.dtype,
         );
@@ -423,7 +394,7 @@ export function reduceGpu(g: Gpu): { [K in ReduceGroup]: KernelFn<H, K> } {
       launchRows(
         g,
         op,
-        { x, axes: [axis], nseg, segLen, out: candidates, outType: 'i32' },
+        { x, axes: [axis], nseg, segLen, out: candidates, outType: 'i32', better: a.better },
         argBody(a.init),
         x.dtype,
       );
@@ -439,6 +410,7 @@ export function reduceGpu(g: Gpu): { [K in ReduceGroup]: KernelFn<H, K> } {
           out: buf,
           outType: 'i32',
           extra: [nseg],
+          better: a.better,
         },
         argPickBody(a.init),
         x.dtype,
@@ -448,43 +420,49 @@ export function reduceGpu(g: Gpu): { [K in ReduceGroup]: KernelFn<H, K> } {
     };
 
   /** softmax, log-softmax and the norms: a row statistic, then every element written from it. */
-  const pairRows = (
-    label: string,
-    op: PairRowOp,
-    out: OutSpec,
-    x: Input,
-    axis: number,
-    extra: number[] = [],
-  ): H => {
-    const { len, rows: nrows } = axesLast(x.shape, [axis]);
-    // Whole rows loop twice over the row (statistic, write); split passes once each.
-    const { nseg, segLen } = segmentation(g, label, len, 2, nrows);
-    const init = label.includes('softmax') ? 'neg_inf(), 0.0' : '0.0, 0.0';
-    const withInit = (body: string) => body.replaceAll('PAIR_INIT', init);
-    const buf = g.alloc(out);
-    const pass = { x, axes: [axis], segLen, out: buf, outType: 'f32', keepShape: true, extra };
-    if (nseg === 1) {
-      launchRows(g, label, { ...pass, nseg }, withInit(pairWholeBody(op)), 'f32');
+  const programRows =
+    <K extends RowProgramOp>(op: K): KernelFn<H, K> =>
+    (out, [x], params) => {
+      const program = ROW_PROGRAMS[op] as RowProgram<K>;
+      const axis = 'axis' in params ? (params.axis as number) : x.shape.length - 1;
+      const { len, rows: nrows } = axesLast(x.shape, [axis]);
+      // Whole rows loop twice over the row (statistic, write); split passes once each.
+      const { nseg, segLen } = segmentation(g, op, len, 2, nrows);
+      const extra = paramWords([...program.finish, program.apply], program.params(params));
+      const wgsl = rowProgramWgsl(program, 5);
+      const buf = g.alloc(out);
+      const pass = {
+        x,
+        axes: [axis],
+        segLen,
+        out: buf,
+        outType: 'f32',
+        keepShape: true,
+        extra,
+        pair: wgsl.pair,
+      };
+      if (nseg === 1) {
+        launchRows(g, op, { ...pass, nseg }, pairWholeBody(wgsl), 'f32');
+        return buf;
+      }
+      const stats = ctx.createBuffer(8 * nrows * nseg);
+      launchRows(
+        g,
+        `${op}_stats`,
+        { ...pass, nseg, out: stats, outType: 'vec2<f32>', keepShape: false },
+        pairStatsBody(wgsl),
+        'f32',
+      );
+      launchRows(
+        g,
+        `${op}_apply`,
+        { ...pass, nseg, stats: { buffer: stats, type: 'vec2<f32>' } },
+        pairApplyBody(wgsl),
+        'f32',
+      );
+      ctx.releaseBuffer(stats);
       return buf;
-    }
-    const stats = ctx.createBuffer(8 * nrows * nseg);
-    launchRows(
-      g,
-      `${label}_stats`,
-      { ...pass, nseg, out: stats, outType: 'vec2<f32>', keepShape: false },
-      withInit(pairStatsBody(op)),
-      'f32',
-    );
-    launchRows(
-      g,
-      `${label}_apply`,
-      { ...pass, nseg, stats: { buffer: stats, type: 'vec2<f32>' } },
-      withInit(pairApplyBody(op)),
-      'f32',
-    );
-    ctx.releaseBuffer(stats);
-    return buf;
-  };
+    };
 
   const cumsum: KernelFn<H, 'cumsum'> = (out, [x], { axis }) => {
     const { len, rows: nrows } = axesLast(x.shape, [axis]);
@@ -525,11 +503,9 @@ export function reduceGpu(g: Gpu): { [K in ReduceGroup]: KernelFn<H, K> } {
     argmax: argReduce('argmax'),
     argmin: argReduce('argmin'),
     cumsum,
-    softmax: (out, [x], { axis }) => pairRows('softmax', softmaxOp(false), out, x, axis),
-    log_softmax: (out, [x], { axis }) => pairRows('log_softmax', softmaxOp(true), out, x, axis),
-    layer_norm: (out, [x], { eps }) =>
-      pairRows('layer_norm', layerNormOp, out, x, x.shape.length - 1, [f32Bits(eps)]),
-    rms_norm: (out, [x], { eps }) =>
-      pairRows('rms_norm', rmsNormOp, out, x, x.shape.length - 1, [f32Bits(eps)]),
+    softmax: programRows('softmax'),
+    log_softmax: programRows('log_softmax'),
+    layer_norm: programRows('layer_norm'),
+    rms_norm: programRows('rms_norm'),
   };
 }
