@@ -168,4 +168,9 @@ it("runs an extension op's WebAssembly kernel on the wasm backend, its CPU kerne
     },
   });
   expect(await plain([T.tensor([1, 2], { backend: wasm })], {}).data()).toEqual(new Float32Array([2, 3]));
+  // Operands of 1-byte elements have no place in the routines' 4-byte addressing: a clear error.
+  const bytes = T.tensor(new Uint8Array(8), { backend: wasm });
+  expect(() => decode4([bytes, T.tensor(scales, { backend: wasm })], { n: 16 })).toThrow(
+    'WasmKernelRuntime.operands: operands must be f32, i32 or u32, got u8',
+  );
 });

@@ -16,7 +16,8 @@ export interface WasmKernelRuntime {
   /**
    * Puts one kernel call's operands into WebAssembly memory, keeping their strides: a large buffer
    * read on more than one call stays there (until freed or evicted) instead of being copied again.
-   * Call it once per kernel call, before any routine.
+   * Call it once per kernel call, before any routine. Operands are f32, i32 or u32 (4-byte
+   * elements: element i of a view is at byte `ptr + 4·(offset + Σ iₐ·strides[d])`).
    */
   operands(views: readonly View<TypedArray>[]): Placed[];
   /** y [m, n] = x · Wᵀ for x [m, k] (an f32 operand with rows of unit stride) and a 4-bit code-book weight W [n, k]. */
@@ -32,7 +33,14 @@ export function wasmKernelRuntime(rt: KernelRuntime): WasmKernelRuntime {
   const cb = codebooks(rt);
   return {
     threads: rt.pool?.threads ?? 1,
-    operands: (views) => rt.arena.operands(views),
+    operands(views) {
+      const narrow = views.find((v) => v.handle.BYTES_PER_ELEMENT !== 4);
+      if (narrow)
+        throw new TypeError(
+          `WasmKernelRuntime.operands: operands must be f32, i32 or u32, got ${narrow.dtype}`,
+        );
+      return rt.arena.operands(views);
+    },
     codebook4Matmul: cb.matmul4,
     codebook4Decode: cb.decode4,
     codebook8Decode: cb.decode8,
