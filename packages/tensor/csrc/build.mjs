@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, '../src/wasm/binary.ts');
-const SOURCES = ['gemm.c', 'gemv.c', 'rows.c', 'attention.c', 'calls.c'];
+const SOURCES = ['gemm.c', 'gemv.c', 'rows.c', 'attention.c', 'codebook.c', 'calls.c'];
 const CLANG = process.env.CLANG ?? 'clang';
 
 // No libc: the kernels use only SIMD intrinsics; memory is imported so JavaScript owns it (and can

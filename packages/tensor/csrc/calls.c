@@ -11,6 +11,9 @@ void sgemm_dots(int M, int N, int K, const float *a, int rsa, const float *b, in
 void softmax_rows(const float *x, float *y, int rows, int len, int log);
 void norm_rows(const float *x, float *y, int rows, int len, float eps, int center);
 void attention_rows(const void *args, int start, int count, float *scratch);
+void cb4_matmul(const void *args, int n0, int n1, float *scratch);
+void cb4_decode(const void *args, int e0, int n, float *dst);
+void cb8_decode(const void *args, int e0, int n, float *dst);
 
 #define SGEMM 0
 #define SGEMV 1
@@ -18,6 +21,9 @@ void attention_rows(const void *args, int start, int count, float *scratch);
 #define NORM 3
 #define ATTENTION 4
 #define SGEMM_DOTS 5
+#define CB4_MATMUL 6
+#define CB4_DECODE 7
+#define CB8_DECODE 8
 /**
  * Ints per record of run_calls' table: the routine (SGEMM, …), then its arguments in order; the
  * last is the calling thread's scratch for the routines that take one.
@@ -53,6 +59,15 @@ EXPORT void run_calls(const int *table, int count) {
       break;
     case ATTENTION:
       attention_rows(ptr(t[0]), t[1], t[2], ptr(t[11]));
+      break;
+    case CB4_MATMUL:
+      cb4_matmul(ptr(t[0]), t[1], t[2], ptr(t[11]));
+      break;
+    case CB4_DECODE:
+      cb4_decode(ptr(t[0]), t[1], t[2], ptr(t[3]));
+      break;
+    case CB8_DECODE:
+      cb8_decode(ptr(t[0]), t[1], t[2], ptr(t[3]));
       break;
     }
   }

@@ -6,6 +6,7 @@ import type { NonDifferentiable } from './rules/types.js';
 import { contiguousStrides } from './shape.js';
 import { Storage } from './storage.js';
 import { type GradCtxOf, Tensor } from './tensor.js';
+import type { WasmKernelRuntime } from './wasm/kernel-runtime.js';
 import type { Gpu } from './webgpu/gpu.js';
 
 /** An extension op's kernel on each backend. Each returns a new contiguous buffer of `out`'s shape and dtype. */
@@ -14,6 +15,11 @@ export interface ExtensionKernels<P> {
   cpu(out: OutSpec, inputs: View<TypedArray>[], params: P): TypedArray;
   /** The WebGPU kernel, launched through `gpu` (output allocation, pipeline cache, parameter block). */
   webgpu(gpu: Gpu, out: OutSpec, inputs: View<GPUBuffer>[], params: P): GPUBuffer;
+  /**
+   * The kernel on the WebAssembly backend, over its memory, threads and routines (`rt`); the inputs
+   * are host arrays, as for `cpu`. Without it that backend runs `cpu`.
+   */
+  wasm?(rt: WasmKernelRuntime, out: OutSpec, inputs: View<TypedArray>[], params: P): TypedArray;
 }
 
 /**

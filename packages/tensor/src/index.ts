@@ -55,7 +55,10 @@ export {
 } from './runtime.js';
 export { type Recipe, type Source, Storage } from './storage.js';
 export { type GradCtxOf, type NestedArray, Tensor } from './tensor.js';
+export type { Placed as WasmOperand } from './wasm/arena.js';
+export type { Codebook4Weight, Codebook8Values } from './wasm/codebook.js';
 export type { WasmBackend, WasmBackendOptions } from './wasm/index.js';
+export type { WasmKernelRuntime } from './wasm/kernel-runtime.js';
 export { f32Bits, fill, wgslType } from './webgpu/codegen.js';
 export { chunks, type Dispatch, Gpu } from './webgpu/gpu.js';
 export type { WebGPUBackend } from './webgpu/index.js';

@@ -17,7 +17,8 @@ import { instantiate } from '../src/wasm/module.js';
 import { rng } from './helpers.js';
 
 // One runtime on an ordinary memory and one on a shared memory (the import differs).
-const runtimes = [await instantiate(1), await instantiate(2)];
+// No resident copies (budget 0): these tests place every operand per call.
+const runtimes = [await instantiate(1, 0), await instantiate(2, 0)];
 afterAll(() => {
   for (const rt of runtimes) rt.pool?.close();
 });

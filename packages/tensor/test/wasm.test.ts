@@ -27,7 +27,7 @@ it('describes how it runs', async () => {
 });
 
 it('reports a kernel that traps on a worker thread, and its threads keep working', async () => {
-  const rt = await instantiate(2);
+  const rt = await instantiate(2, 0);
   try {
     const { arena } = rt;
     arena.reset();

@@ -12,6 +12,7 @@ import { bucket, type Encoder } from '../codebooks.js';
 import { ABSMAX_FLOOR } from '../encode.js';
 import { orderKey } from '../f32.js';
 import { absmaxCpu, decodeCpu, encodeCpu, matmul4Cpu, wordBytes } from './kernels-cpu.js';
+import { decodeWasm, matmul4Wasm } from './kernels-wasm.js';
 
 const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 /** packing.wgsl for codes of `bits` bits, for the {{PACKING}} slot of the kernels. */
@@ -141,23 +142,26 @@ export interface DecodeParams {
   offset: number;
 }
 
+const decodeCpuKernel = ([c, a]: T.View<T.TypedArray>[], p: DecodeParams) =>
+  decodeCpu(
+    wordBytes(c.handle as Uint32Array, c.offset),
+    numel(p.shape),
+    a.handle,
+    a.offset,
+    p.blockSize,
+    p.book,
+    p.bits,
+    p.offset,
+  );
+
 /** Code value × block absmax (+ offset), from packed codes: dequantization to f32. */
 export const decodeOp = T.defineOp<DecodeParams>({
   name: 'quant/decode',
   infer: (_inputs, { shape }) => ({ shape, dtype: 'f32' }),
   grad: { nondifferentiable: CONSTANTS },
   kernels: {
-    cpu: (_out, [c, a], p) =>
-      decodeCpu(
-        wordBytes(c.handle as Uint32Array, c.offset),
-        numel(p.shape),
-        a.handle,
-        a.offset,
-        p.blockSize,
-        p.book,
-        p.bits,
-        p.offset,
-      ),
+    cpu: (_out, inputs, p) => decodeCpuKernel(inputs, p),
+    wasm: (rt, _out, inputs, p) => decodeWasm(rt, inputs, p, () => decodeCpuKernel(inputs, p)),
     webgpu(gpu, out, [c, a], { shape, blockSize, book, bits, offset }) {
       const n = numel(shape);
       const nw = Math.ceil((n * bits) / 32);
@@ -323,6 +327,19 @@ function launchMatmul4(
   return buf;
 }
 
+function matmul4CpuKernel([x, c, a]: T.View<T.TypedArray>[], p: Matmul4Params): Float32Array {
+  const ref = {
+    bytes: wordBytes(c.handle as Uint32Array, c.offset),
+    absmax: a.handle,
+    absOffset: a.offset,
+    blockSize: p.blockSize,
+    book: p.book,
+    n: p.n,
+    k: p.k,
+  };
+  return matmul4Cpu(x.handle, x.offset, x.shape[0], ref, p.trans);
+}
+
 /**
  * The fused 4-bit matmul over a contiguous 2-D x, the packed codes (u32 words) and the f32 absmax:
  * GEMV for one row, tiled GEMM otherwise. Differentiable in x (the frozen base passes gradients
@@ -338,18 +355,8 @@ export const matmul4Op: (inputs: readonly T.Tensor[], params: Matmul4Params) => 
       null,
     ],
     kernels: {
-      cpu(_out, [x, c, a], p) {
-        const ref = {
-          bytes: wordBytes(c.handle as Uint32Array, c.offset),
-          absmax: a.handle,
-          absOffset: a.offset,
-          blockSize: p.blockSize,
-          book: p.book,
-          n: p.n,
-          k: p.k,
-        };
-        return matmul4Cpu(x.handle, x.offset, x.shape[0], ref, p.trans);
-      },
+      cpu: (_out, inputs, p) => matmul4CpuKernel(inputs, p),
       webgpu: launchMatmul4,
+      wasm: (rt, _out, inputs, p) => matmul4Wasm(rt, inputs, p, () => matmul4CpuKernel(inputs, p)),
     },
   });

@@ -2,11 +2,9 @@ import type { CpuView } from '../cpu/strided.js';
 import { materialize } from '../cpu/strided.js';
 import { allocArray, type TypedArray } from '../dtype.js';
 import { contiguousStrides, numel } from '../shape.js';
+import { align, ensureBytes, Resident } from './resident.js';
 
-const PAGE = 65536;
-const ALIGN = 64;
-
-/** An operand copied into WebAssembly memory: the element at index (i₀, i₁, …) of the view is element `Σ i_d·strides[d] + offset` of the array at `ptr`. */
+/** An operand in WebAssembly memory: element `i` of the view's coordinates is at `ptr + 4·(Σ iₐ·strides[d] + offset)`. */
 export interface Placed {
   readonly ptr: number;
   readonly strides: readonly number[];
@@ -15,31 +13,52 @@ export interface Placed {
 }
 
 /**
- * Scratch space in a WebAssembly memory, from the module's `__heap_base` up: each kernel call
- * resets it and bump-allocates its operands, outputs and the kernels' scratch, so repeated calls
- * of one shape reuse the same bytes and the memory only grows for a larger call.
+ * A WebAssembly memory's space from the module's `__heap_base` up: first the {@link Resident}
+ * copies of reused operands, then scratch, which each kernel call resets and bump-allocates its
+ * operands, outputs and the kernels' scratch from, so repeated calls of one shape reuse the same
+ * bytes and the memory only grows for a larger call or a new resident operand.
  */
 export class Arena {
   private top: number;
+  private calls = 0;
+  /** Copies of reused operands, kept between calls. */
+  readonly resident: Resident;
 
   constructor(
     readonly memory: WebAssembly.Memory,
-    private readonly base: number,
+    base: number,
+    residentBudget: number,
   ) {
-    this.top = this.base;
+    this.resident = new Resident(memory, base, residentBudget);
+    this.top = this.resident.end;
   }
 
   /** Frees everything allocated since the last reset. */
   reset(): void {
-    this.top = this.base;
+    this.top = this.resident.end;
+  }
+
+  /**
+   * Resets the scratch and places one kernel call's operands: each from its resident copy when it
+   * has one (or earns one now: see {@link Resident}), else copied into scratch as {@link place} does.
+   * Resident copies are settled first, since a new one may extend the resident region into what
+   * would be scratch.
+   */
+  operands(views: readonly CpuView[]): Placed[] {
+    const call = ++this.calls;
+    const kept = views.map((v) => (spansMost(v) ? this.resident.lookup(v.handle as TypedArray, call) : null));
+    this.reset();
+    return views.map((v, i) => {
+      const ptr = kept[i];
+      return ptr === null ? this.place(v) : { ptr, strides: v.strides, offset: v.offset };
+    });
   }
 
   /** `bytes` of 64-byte-aligned scratch, growing the memory when needed; returns its address. */
   alloc(bytes: number): number {
     const ptr = this.top;
     this.top = align(ptr + bytes);
-    const short = this.top - this.memory.buffer.byteLength;
-    if (short > 0) this.memory.grow(Math.ceil(short / PAGE));
+    ensureBytes(this.memory, this.top);
     return ptr;
   }
 
@@ -56,30 +75,43 @@ export class Arena {
    */
   place(v: CpuView): Placed {
     const n = numel(v.shape);
-    const Typed = v.handle.constructor as TypedArrayConstructor;
-    let lo = v.offset;
-    let hi = v.offset;
-    for (let d = 0; d < v.shape.length; d++) {
-      const reach = (v.shape[d] - 1) * v.strides[d];
-      if (reach < 0) lo += reach;
-      else hi += reach;
-    }
+    const [lo, hi] = span(v);
+    const size = v.handle.BYTES_PER_ELEMENT;
     if (n > 0 && hi - lo + 1 <= 2 * n + 64) {
-      const ptr = this.alloc((hi - lo + 1) * Typed.BYTES_PER_ELEMENT);
-      new Typed(this.memory.buffer, ptr, hi - lo + 1).set(v.handle.subarray(lo, hi + 1) as never);
+      const ptr = this.alloc((hi - lo + 1) * size);
+      this.words(ptr, hi - lo + 1, v.handle).set(v.handle.subarray(lo, hi + 1) as never);
       return { ptr, strides: v.strides, offset: v.offset - lo };
     }
     const data: TypedArray = materialize(v);
-    const ptr = this.alloc(Math.max(n, 1) * Typed.BYTES_PER_ELEMENT);
-    new Typed(this.memory.buffer, ptr, n).set(data as never);
+    const ptr = this.alloc(Math.max(n, 1) * size);
+    this.words(ptr, n, v.handle).set(data as never);
     return { ptr, strides: contiguousStrides(v.shape), offset: 0 };
+  }
+
+  /** `n` elements at `ptr` typed like `like` (bits copied as they are: u32 codes stay codes). */
+  private words(ptr: number, n: number, like: TypedArray): TypedArray {
+    const Ctor = like.constructor as new (b: ArrayBufferLike, at: number, n: number) => TypedArray;
+    return new Ctor(this.memory.buffer, ptr, n);
   }
 }
 
-type TypedArrayConstructor = {
-  new (buffer: ArrayBufferLike, byteOffset: number, length: number): TypedArray;
-  readonly BYTES_PER_ELEMENT: number;
-};
+/** The lowest and highest element a view reaches. */
+function span(v: CpuView): [number, number] {
+  let lo = v.offset;
+  let hi = v.offset;
+  for (let d = 0; d < v.shape.length; d++) {
+    const reach = (v.shape[d] - 1) * v.strides[d];
+    if (reach < 0) lo += reach;
+    else hi += reach;
+  }
+  return [lo, hi];
+}
+
+/** Whether a view reaches most of its buffer (a resident copy of a thin slice would waste memory). */
+function spansMost(v: CpuView): boolean {
+  const [lo, hi] = span(v);
+  return numel(v.shape) > 0 && 2 * (hi - lo + 1) >= v.handle.length;
+}
 
 /** Copies a view's elements, row-major and contiguous, into the arena as `kind`; returns the address. */
 export function placeContiguous(arena: Arena, v: CpuView, kind: 'f32' | 'i32'): number {
@@ -90,8 +122,6 @@ export function placeContiguous(arena: Arena, v: CpuView, kind: 'f32' | 'i32'): 
   view.set(data);
   return ptr;
 }
-
-const align = (p: number): number => Math.ceil(p / ALIGN) * ALIGN;
 
 /** A result in the arena copied out into a host array of its own (a freed tensor's when one fits). */
 export function copyOut(res: Float32Array): Float32Array {

@@ -7,6 +7,9 @@ export const SOFTMAX = 2;
 export const NORM = 3;
 export const ATTENTION = 4;
 export const SGEMM_DOTS = 5;
+export const CB4_MATMUL = 6;
+export const CB4_DECODE = 7;
+export const CB8_DECODE = 8;
 /** Ints per record: the routine, then its arguments; the last is the thread's scratch, filled in per thread. */
 const RECORD = 13;
 /** A thread's share below this much work (flops, or elements for row kernels) costs more in waking it than it saves. */

@@ -37,9 +37,7 @@ export function wasmMatmul(rt: KernelRuntime): KernelFn<Float32Array, MatmulGrou
     const batches = numel(batchShape);
     const size = batches * M * N;
     if (size === 0) return new Float32Array(0);
-    arena.reset();
-    const pa = arena.place(a);
-    const pb = arena.place(b);
+    const [pa, pb] = arena.operands([a, b]);
     const c = arena.alloc(size * 4);
     const aBase = batchOffsets(pa, batchShape);
     const bBase = batchOffsets(pb, batchShape);
@@ -52,13 +50,14 @@ export function wasmMatmul(rt: KernelRuntime): KernelFn<Float32Array, MatmulGrou
       const ap = pa.ptr + aBase[bt] * 4;
       const bp = pb.ptr + bBase[bt] * 4;
       const cp = c + bt * M * N * 4;
-      // One thread streams memory as fast as two here (a 4096x4096 GEMV: 5.9 ms on one, 6.5-7.7 ms
-      // split in two), so a vector product is not split; batches of them still spread.
+      // A vector product splits by output elements: each thread streams its own columns of B.
       if (M === 1 && gemvReads(sak, sbk, sbn)) {
-        calls.push(gemv(N, K, ap, sak, bp, sbk, sbn, cp));
+        for (const [j, n] of ranges(N, parts, 4))
+          calls.push(gemv(n, K, ap, sak, bp + j * sbn * 4, sbk, sbn, cp + j * 4));
       } else if (N === 1 && gemvReads(sbk, sak, sam)) {
         // B's column times Aᵀ.
-        calls.push(gemv(M, K, bp, sbk, ap, sak, sam, cp));
+        for (const [i, m] of ranges(M, parts, 4))
+          calls.push(gemv(m, K, bp, sbk, ap + i * sam * 4, sak, sam, cp + i * 4));
       } else if (M <= DOTS_MAX_ROWS && sbk === 1 && sak === 1) {
         for (const [j, n] of ranges(N, parts, 2))
           calls.push(

@@ -6,6 +6,7 @@ import { CONTROL_BYTES, WorkerPool } from './pool.js';
 export interface KernelExports {
   readonly __heap_base: WebAssembly.Global;
   sgemm_scratch_floats(): number;
+  cb4_scratch_floats(): number;
   run_calls(table: number, count: number): void;
 }
 
@@ -62,9 +63,10 @@ export async function threadSupport(): Promise<{ threads: number; reason: string
 
 /**
  * Instantiates the kernels: the threaded build on a shared memory with `threads - 1` workers when
- * `threads` > 1, else the single-threaded build on a memory of its own.
+ * `threads` > 1, else the single-threaded build on a memory of its own. `residentBytes` bounds the
+ * copies of reused operands kept in that memory (see Resident).
  */
-export async function instantiate(threads: number, why = ''): Promise<KernelRuntime> {
+export async function instantiate(threads: number, residentBytes: number, why = ''): Promise<KernelRuntime> {
   if (threads <= 1) {
     const module = await WebAssembly.compile(decodeBase64(SINGLE_THREADED_WASM) as BufferSource);
     const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES });
@@ -73,7 +75,7 @@ export async function instantiate(threads: number, why = ''): Promise<KernelRunt
     const description = `WebAssembly SIMD, single-threaded${why ? ` (${why})` : ''}`;
     return {
       exports,
-      arena: new Arena(memory, exports.__heap_base.value as number),
+      arena: new Arena(memory, exports.__heap_base.value as number, residentBytes),
       pool: null,
       description,
     };
@@ -85,7 +87,7 @@ export async function instantiate(threads: number, why = ''): Promise<KernelRunt
   // The workers' control words sit below the arena, which never hands them out.
   const ctrl = align64(exports.__heap_base.value as number);
   const pool = await WorkerPool.start(module, memory, ctrl, threads);
-  const arena = new Arena(memory, ctrl + (threads - 1) * CONTROL_BYTES);
+  const arena = new Arena(memory, ctrl + (threads - 1) * CONTROL_BYTES, residentBytes);
   return { exports, arena, pool, description: `WebAssembly SIMD, ${threads} threads` };
 }
 
