@@ -9,8 +9,8 @@
 // Filled by @tessera/tensor (src/webgpu/reduce.ts):
 //   BINDINGS  input `in_a` (read), optional `stats` (read), and `out` (read_write); aliases T
 //             (input) and ACC (accumulator)
-//   PARAMS    parameter block: m(0) total elements, m(1) rows, m(2) row length, m(3) segments per
-//             row, m(4) segment length, then op words
+//   PARAMS    parameter block: params.rows, params.len (row length), params.nseg (segments per
+//             row), params.seg_len (segment length), then the op's fields and the addressing
 //   INDEX     idx_a(i): element i (row-major over [rows..., row]) to the input's offset;
 //             idx_o(i): the same element's offset in the output (row kernels that keep the shape)
 //   MAX, MIN  max/min functions for ACC (NaN-propagating for floats); BETTER `>` or `<`;
@@ -111,13 +111,13 @@ fn wg_arg(v: ACC, i: u32, lid: u32) -> u32 {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let wg_index = wid.x + wid.y * nwg.x;
-  let nseg = m(3u);
+  let nseg = params.nseg;
   let row = wg_index / nseg;
-  if (row >= m(1u)) { return; }
+  if (row >= params.rows) { return; }
   let seg = wg_index % nseg;
-  let len = m(2u);
+  let len = params.len;
   let base = row * len;
-  let j0 = seg * m(4u);
-  let j1 = min(len, j0 + m(4u));
+  let j0 = seg * params.seg_len;
+  let j1 = min(len, j0 + params.seg_len);
   {{BODY}}
 }

@@ -34,11 +34,6 @@ export function wgslCast(from: DType, to: DType, a: string): string {
   return mask(`${t}(${a})`);
 }
 
-/** A positional parameter word read as a value of `d` (`word` is WGSL source of the u32 word); row kernels only. */
-export function wgslWord(word: string, d: DType): string {
-  return d === 'f32' ? `bitcast<f32>(${word})` : d === 'i32' ? `bitcast<i32>(${word})` : word;
-}
-
 /** The parts of {@link Lang} that are the same for every WGSL kernel. */
 export const wgslLang = (leaf: (e: Exp) => string): Lang => ({
   leaf: (e) => (e.op === 'const' ? wgslLiteral(e.arg, e.dtype) : leaf(e)),
@@ -60,13 +55,7 @@ export const slotLang = (param: (slot: number, dtype: DType) => string, index?: 
     throw new Error(`internal: this kernel cannot read '${e.op}'`);
   });
 
-/** Reads param slot k from positional parameter word `paramBase + k` (the row kernels' `m(i)` blocks). */
-export const wordParam =
-  (paramBase: number) =>
-  (slot: number, dtype: DType): string =>
-    wgslWord(`m(${paramBase + slot}u)`, dtype);
-
-/** The positional parameter words holding `params`, each typed as its param slot in `exps` (row kernels only). */
+/** The 32-bit words holding `params`, each typed as its param slot in `exps` (the generated WebAssembly kernels read them). */
 export const paramWords = (exps: Exp | readonly Exp[], params: readonly number[]): number[] => {
   const types = paramTypes(exps);
   return params.map((v, k) => paramWord(v, types[k]));

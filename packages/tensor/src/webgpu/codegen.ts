@@ -16,34 +16,11 @@ export function fill(template: string, vars: Record<string, string | number>): s
   return out;
 }
 
-/** Bit pattern of an f32 (a u32), e.g. to compare floats as integers or to fill a positional word. */
+/** Bit pattern of an f32 (a u32), e.g. to compare floats as integers in WGSL. */
 export function f32Bits(x: number): number {
   const f = new Float32Array([x]);
   return new Uint32Array(f.buffer)[0];
 }
-
-/**
- * WGSL that declares a parameter block of `words` positional 32-bit words, `m(i)` to read word i and
- * `mf(i)` to read it as f32. Kept only for the row kernels (`reduce.ts`) until they declare a
- * `paramBlock`. Word 0 is also `params.n`, the invocation count templates shared with declared
- * blocks read (`map.wgsl`); {@link legacyParamWords} lays the words out to match.
- */
-export function paramsDecl(binding: number, words: number): string {
-  return `struct Params { n: u32, w: array<vec4<u32>, ${legacyVec4s(words)}> };
-@group(0) @binding(${binding}) var<uniform> params: Params;
-fn m(i: u32) -> u32 { return params.w[i / 4u][i % 4u]; }
-fn mf(i: u32) -> f32 { return bitcast<f32>(m(i)); }`;
-}
-
-/** The uniform contents of a {@link paramsDecl} block: word 0 as `n`, then (16 bytes on) the words. */
-export function legacyParamWords(words: readonly number[]): Uint32Array {
-  const out = new Uint32Array(4 + 4 * legacyVec4s(words.length));
-  out[0] = words[0] ?? 0;
-  out.set(words, 4);
-  return out;
-}
-
-const legacyVec4s = (words: number) => Math.max(1, Math.ceil(words / 4));
 
 /**
  * `fn idx_<name>(i: u32) -> u32`: the element offset of a view at row-major index `i` of an iteration
@@ -116,50 +93,4 @@ export function viewsCode(spec: ViewsSpec): { fields: ParamSchema; fns: string }
     );
   });
   return { fields, fns: fns.join('\n') };
-}
-
-/**
- * Addressing of strided views in a kernel with a positional-word parameter block ({@link paramsDecl}):
- * packs, after `header` words, the shape and each view's offset and strides, and generates
- * `fn idx_<name>(i: u32) -> u32`. Kept only for the row kernels (`reduce.ts`); other kernels use
- * {@link stridedViews} and {@link viewsCode}.
- */
-export class StridedViews {
-  readonly words: number[];
-  readonly key: string;
-  private readonly bases: number[] = [];
-  private readonly contig: boolean[];
-
-  constructor(
-    readonly shape: readonly number[],
-    readonly views: readonly Pick<View, 'strides' | 'offset' | 'shape'>[],
-    header: number[],
-  ) {
-    this.words = [...header, ...shape];
-    this.contig = views.map((v) => isContiguous(v.shape, v.strides));
-    for (const v of views) {
-      this.bases.push(this.words.length);
-      this.words.push(v.offset, ...v.strides);
-    }
-    this.key = `r${shape.length}:${this.contig.map((c) => (c ? 'c' : 's')).join('')}:h${header.length}`;
-  }
-
-  /** WGSL functions `idx_<names[j]>`. */
-  fns(names: string[]): string {
-    const rank = this.shape.length;
-    const shapeBase = this.words.length - this.views.length * (rank + 1) - rank;
-    return names
-      .map((name, j) => {
-        const base = this.bases[j];
-        return indexFn(
-          name,
-          rank,
-          this.contig[j],
-          `m(${base}u)`,
-          (d) => `m(${shapeBase + d}u)`,
-          (d) => `m(${base + 1 + d}u)`,
-        );
-      })
-      .join('\n');
-  }
 }

@@ -9,7 +9,6 @@ import type { DType } from '../dtype.js';
 import { IndexError } from '../errors.js';
 import type { OutSpec } from '../opset.js';
 import { numel } from '../shape.js';
-import { legacyParamWords, paramsDecl } from './codegen.js';
 
 /** One dispatch of a kernel specialization: its buffers, its parameter values and how many workgroups. */
 export interface Dispatch<S extends ParamSchema> {
@@ -28,24 +27,6 @@ export interface Dispatch<S extends ParamSchema> {
 }
 
 /**
- * A launch whose parameters are positional u32 words read as `m(i)` / `mf(i)` in WGSL. Kept only for
- * the row kernels (`reduce.ts`) until they declare a parameter block; every other kernel uses
- * {@link Gpu.dispatch}.
- */
-export interface Launch {
-  /** Memo key of `source` (the pipeline itself is cached by the WGSL it returns). */
-  key: string;
-  /** Label errors name, e.g. `tensor/rows:sum`. */
-  label: string;
-  /** WGSL source, built on the first launch of `key`. The parameter block binds after `buffers`. */
-  source: () => string;
-  buffers: GPUBuffer[];
-  words: number[];
-  /** Workgroups to dispatch (linearised; split into a 2-D grid when over the per-dimension limit). */
-  workgroups: number;
-}
-
-/**
  * Kernel-launch helpers shared by every WebGPU op group (and extension ops): output allocation,
  * dispatch of a kernel specialization with its packed parameter block, workgroup sizing from the
  * adapter's limits, and the fault word that index kernels set when an
@@ -56,8 +37,6 @@ export class Gpu {
   readonly wg: number;
   private fault: GPUBuffer | undefined;
   private faultArmed = false;
-  /** {@link launch}'s sources by key. */
-  private readonly legacySources = new Map<string, string>();
 
   constructor(readonly ctx: GpuContext) {
     this.wg = Math.min(
@@ -70,11 +49,6 @@ export class Gpu {
   /** A new buffer for a kernel's output. */
   alloc(out: OutSpec): GPUBuffer {
     return this.ctx.createBuffer(Math.max(4, numel(out.shape) * 4));
-  }
-
-  /** WGSL declaring a positional-word parameter block at `binding`, sized for `words`: only for {@link launch}. */
-  params(binding: number, words: number[]): string {
-    return paramsDecl(binding, words.length);
   }
 
   /**
@@ -107,24 +81,6 @@ export class Gpu {
     const kernel = this.ctx.kernel(d.label, d.kernel.code);
     const uniform = this.ctx.uniform(d.kernel.params.pack(d.params as never));
     this.ctx.dispatch(kernel, [...d.buffers, uniform], this.ctx.grid(d.workgroups), d.label);
-  }
-
-  /** {@link dispatch} for a positional-word {@link Launch}: kept only for the row kernels (`reduce.ts`). */
-  launch(l: Launch): void {
-    if (l.workgroups <= 0) return;
-    // The source depends on the block's size too (paramsDecl sizes its array by the words).
-    const key = `${l.key}|p${Math.ceil(l.words.length / 4)}`;
-    let code = this.legacySources.get(key);
-    if (code === undefined) {
-      code = l.source();
-      this.legacySources.set(key, code);
-    }
-    const grid = this.ctx.grid(l.workgroups);
-    this.ctx.dispatch(
-      this.ctx.kernel(l.label, code),
-      [...l.buffers, this.ctx.uniform(legacyParamWords(l.words))],
-      grid,
-    );
   }
 
   /**

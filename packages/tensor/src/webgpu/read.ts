@@ -2,7 +2,7 @@ import type { ParamScalar } from '@tessera/gpu';
 import type { DType } from '../dtype.js';
 import type { Exp } from '../ir/exp.js';
 import { renderExp } from '../ir/render.js';
-import { paramFields, paramValues, paramWords, slotLang, wgslType, wordParam } from '../ir/wgsl.js';
+import { paramFields, paramValues, slotLang, wgslType } from '../ir/wgsl.js';
 import type { FusedInput, View } from '../opset.js';
 
 type H = GPUBuffer;
@@ -93,40 +93,5 @@ export function inputBinding(
     names: viewNames(name, sources.length),
     buffers: sources.map((s) => s.handle),
     values,
-  };
-}
-
-/** {@link inputCode} and {@link inputBinding} for a positional-word parameter block (`m(i)`). */
-export interface InputRead extends Omit<InputCode, 'fields'>, Omit<InputBinding, 'values'> {
-  /** Parameter words of the expression, to append to the kernel's header at `paramBase`. */
-  readonly words: number[];
-  /** What the pipeline key needs beyond the addressing: the expression and buffer types. */
-  readonly key: string;
-}
-
-/**
- * Reads `x` (a view, or a fused input computed element by element) as `load_<name>(k)` in a kernel
- * with a positional-word parameter block: param slot k of a fused expression is header word
- * `paramBase + k`. Kept only for the row kernels (`reduce.ts`); other kernels use
- * {@link inputSpec}, {@link inputCode} and {@link inputBinding}.
- */
-export function inputRead(
-  x: View<H> | FusedInput<H>,
-  name: string,
-  strides: (s: readonly number[]) => number[],
-  paramBase: number,
-): InputRead {
-  const spec = inputSpec(x, name);
-  const { bindings, fn } = inputCode(spec, wordParam(paramBase));
-  const { windows, names, buffers } = inputBinding(x, name, strides);
-  const fused = 'exp' in x;
-  return {
-    windows,
-    names,
-    bindings,
-    buffers,
-    fn,
-    words: fused ? paramWords(x.exp, x.params) : [],
-    key: fused ? `${x.exp.key}|${spec.sources.join(',')}` : '',
   };
 }

@@ -1,13 +1,14 @@
+import { type ParamScalar, paramBlock, specialize } from '@tessera/gpu';
 import { tensor_map, tensor_math, tensor_rows } from '@tessera/kernels';
 import type { DType } from '../dtype.js';
 import { ROW_PROGRAMS, type RowProgram, type RowProgramOp } from '../ir/rows.js';
-import { paramWords } from '../ir/wgsl.js';
+import { paramField, paramFields, paramValues } from '../ir/wgsl.js';
 import type { ReduceGroup } from '../opgroups.js';
 import type { ArgReduceOp, FusedInput, KernelFn, OutSpec, ReduceOp, View } from '../opset.js';
 import { axesLast, contiguousStrides, numel } from '../shape.js';
-import { fill, StridedViews, wgslType } from './codegen.js';
+import { fill, stridedViews, type ViewsSpec, viewsCode, wgslType } from './codegen.js';
 import type { Gpu } from './gpu.js';
-import { inputRead } from './read.js';
+import { type InputSpec, inputBinding, inputCode, inputSpec } from './read.js';
 import { type RowProgramWgsl, rowProgramWgsl } from './row-program.js';
 
 type H = GPUBuffer;
@@ -42,13 +43,72 @@ interface RowPass {
   out: H;
   outType: string;
   keepShape?: boolean;
-  /** Extra parameter words, from m(5u) on. */
-  extra?: number[];
+  /** Extra parameter fields the body reads (`params.<name>`), and their values. */
+  extra?: ExtraParams;
   /** Body of pair_combine, for pair statistics (default: componentwise sum). */
   pair?: string;
   /** How arg-reductions compare: `>` finds the maximum, `<` the minimum. */
   better?: '<' | '>';
 }
+
+/** Parameter fields a row kernel's body reads beyond the header, with their values. */
+interface ExtraParams {
+  fields: Record<string, ParamScalar>;
+  values: Record<string, number>;
+}
+
+/** What selects a row kernel's WGSL: plain data and the fused input's expression (by structure). */
+interface RowKernelOptions {
+  body: string;
+  input: InputSpec;
+  views: ViewsSpec;
+  /** WGSL element type of the statistics buffer of a second pass. */
+  stats?: string;
+  outType: string;
+  acc: DType;
+  wg: number;
+  pair: string;
+  better: '<' | '>';
+  extra: Record<string, ParamScalar>;
+}
+
+const rowKernel = specialize((o: RowKernelOptions) => {
+  const input = inputCode(o.input);
+  const views = viewsCode(o.views);
+  const params = paramBlock({
+    rows: 'u32',
+    len: 'u32',
+    nseg: 'u32',
+    seg_len: 'u32',
+    ...o.extra,
+    ...input.fields,
+    ...views.fields,
+  });
+  const accT = wgslType(o.acc);
+  const float = accT === 'f32';
+  const n = input.bindings.length;
+  const bindings = [
+    `alias T = ${wgslType(o.input.dtype)};`,
+    `alias ACC = ${accT};`,
+    ...input.bindings,
+    ...(o.stats ? [`@group(0) @binding(${n}) var<storage, read> stats: array<${o.stats}>;`] : []),
+    `@group(0) @binding(${n + (o.stats ? 1 : 0)}) var<storage, read_write> out: array<${o.outType}>;`,
+  ];
+  const code = fill(tensor_rows, {
+    BINDINGS: `${bindings.join('\n')}\n${input.fn}`,
+    PARAMS: params.wgsl(n + (o.stats ? 2 : 1)),
+    INDEX: views.fns,
+    MATH: tensor_math,
+    WG: o.wg,
+    MAX: float ? 'max_f' : 'max',
+    MIN: float ? 'min_f' : 'min',
+    NAN: float ? 'is_nan(a)' : 'false',
+    BETTER: o.better,
+    PAIR: o.pair,
+    BODY: o.body.replaceAll('LOWEST', LOWEST[accT]).replaceAll('HIGHEST', HIGHEST[accT]),
+  });
+  return { code, params };
+});
 
 /**
  * Launches rows.wgsl: one workgroup per (row, segment), rows being the elements of the dims not in
@@ -57,50 +117,37 @@ interface RowPass {
 function launchRows(g: Gpu, label: string, p: RowPass, body: string, acc: DType): void {
   const { x } = p;
   const { shape, len, rows: nrows, take } = axesLast(x.shape, p.axes);
-  const extra = p.extra ?? [];
-  const read = inputRead(x, 'a', take, 5 + extra.length);
-  const src = read.windows.map((w) => ({ shape, ...w }));
-  const dst = { shape, strides: take(contiguousStrides(x.shape)), offset: 0 };
-  const views = new StridedViews(shape, p.keepShape ? [...src, dst] : src, [
-    numel(shape),
-    nrows,
-    len,
-    p.nseg,
-    p.segLen,
-    ...extra,
-    ...read.words,
-  ]);
-  const T = wgslType(x.dtype);
-  const accT = wgslType(acc);
-  const wg = rowThreads(g, p.segLen, nrows);
-  const float = accT === 'f32';
-  const n = read.buffers.length;
-  const bindings = [
-    `alias T = ${T};`,
-    `alias ACC = ${accT};`,
-    ...read.bindings,
-    ...(p.stats ? [`@group(0) @binding(${n}) var<storage, read> stats: array<${p.stats.type}>;`] : []),
-    `@group(0) @binding(${n + (p.stats ? 1 : 0)}) var<storage, read_write> out: array<${p.outType}>;`,
-  ];
-  g.launch({
-    key: `rows:${label}:${T}>${p.outType}:${p.stats ? `s${p.stats.type}` : ''}:wg${wg}:${views.key}:${read.key}`,
+  const read = inputBinding(x, 'a', take);
+  const dst = { strides: take(contiguousStrides(x.shape)), offset: 0 };
+  const views = stridedViews(
+    shape,
+    p.keepShape ? [...read.windows, dst] : read.windows,
+    p.keepShape ? [...read.names, 'o'] : read.names,
+  );
+  g.dispatch({
+    kernel: rowKernel({
+      body,
+      input: inputSpec(x, 'a'),
+      views: views.spec,
+      stats: p.stats?.type,
+      outType: p.outType,
+      acc,
+      wg: rowThreads(g, p.segLen, nrows),
+      pair: p.pair ?? 'return a + b;',
+      better: p.better ?? '>',
+      extra: p.extra?.fields ?? {},
+    }),
     label: `tensor/rows:${label}`,
-    source: () =>
-      fill(tensor_rows, {
-        BINDINGS: `${bindings.join('\n')}\n${read.fn}`,
-        PARAMS: g.params(n + (p.stats ? 2 : 1), views.words),
-        INDEX: views.fns(p.keepShape ? [...read.names, 'o'] : read.names),
-        MATH: tensor_math,
-        WG: wg,
-        MAX: float ? 'max_f' : 'max',
-        MIN: float ? 'min_f' : 'min',
-        NAN: float ? 'is_nan(a)' : 'false',
-        BETTER: p.better ?? '>',
-        PAIR: p.pair ?? 'return a + b;',
-        BODY: body.replaceAll('LOWEST', LOWEST[accT]).replaceAll('HIGHEST', HIGHEST[accT]),
-      }),
     buffers: [...read.buffers, ...(p.stats ? [p.stats.buffer] : []), p.out],
-    words: views.words,
+    params: {
+      rows: nrows,
+      len,
+      nseg: p.nseg,
+      seg_len: p.segLen,
+      ...p.extra?.values,
+      ...read.values,
+      ...views.values,
+    },
     workgroups: nrows * p.nseg,
   });
 }
@@ -162,7 +209,7 @@ const argBody = (init: string) => `
 
 // Second pass of a split arg-reduction: the best of each segment's candidate index, reread from x.
 const argPickBody = (init: string) => `
-  let nc = m(5u);
+  let nc = params.nc;
   var best: ACC = ${init};
   var bi = 0xffffffffu;
   for (var s = lid; s < nc; s = s + WG) {
@@ -253,46 +300,66 @@ function shortRows(
   result: string,
 ): H {
   const { shape, len, rows: nrows, take } = axesLast(x.shape, axes);
-  const read = inputRead(x, 'a', take, 2);
-  const views = new StridedViews(
-    shape,
-    read.windows.map((w) => ({ shape, ...w })),
-    [nrows, len, ...read.words],
-  );
+  const read = inputBinding(x, 'a', take);
+  const views = stridedViews(shape, read.windows, read.names);
   const T = wgslType(x.dtype);
-  const outT = wgslType(out.dtype);
-  const n = read.buffers.length;
   const buf = g.alloc(out);
-  g.launch({
-    key: `short:${label}:${T}>${outT}:${views.key}:${read.key}`,
+  g.dispatch({
+    kernel: shortKernel({
+      input: inputSpec(x, 'a'),
+      views: views.spec,
+      outType: wgslType(out.dtype),
+      wg: g.wg,
+      init: init.replaceAll('LOWEST', LOWEST[T]).replaceAll('HIGHEST', HIGHEST[T]),
+      step,
+      result,
+    }),
     label: `tensor/short_rows:${label}`,
-    source: () =>
-      fill(tensor_map, {
-        BINDINGS: [
-          `alias ACC = ${T};`,
-          ...read.bindings,
-          `@group(0) @binding(${n}) var<storage, read_write> out: array<${outT}>;`,
-          read.fn,
-        ].join('\n'),
-        PARAMS: g.params(n + 1, views.words),
-        INDEX: views.fns(read.names),
-        MATH: tensor_math,
-        WG: g.wg,
-        BODY: `let len = m(1u);
-  var acc: ACC = ${init.replaceAll('LOWEST', LOWEST[T]).replaceAll('HIGHEST', HIGHEST[T])};
-  var at = 0u;
-  for (var j = 0u; j < len; j = j + 1u) {
-    let v = load_a(i * len + j);
-    ${step}
-  }
-  out[i] = ${result};`,
-      }),
     buffers: [...read.buffers, buf],
-    words: views.words,
+    params: { n: nrows, len, ...read.values, ...views.values },
     workgroups: Math.ceil(nrows / g.wg),
   });
   return buf;
 }
+
+/** What selects a short-row kernel's WGSL. */
+interface ShortKernelOptions {
+  input: InputSpec;
+  views: ViewsSpec;
+  outType: string;
+  wg: number;
+  init: string;
+  step: string;
+  result: string;
+}
+
+const shortKernel = specialize((o: ShortKernelOptions) => {
+  const input = inputCode(o.input);
+  const views = viewsCode(o.views);
+  const params = paramBlock({ n: 'u32', len: 'u32', ...input.fields, ...views.fields });
+  const n = input.bindings.length;
+  const code = fill(tensor_map, {
+    BINDINGS: [
+      `alias ACC = ${wgslType(o.input.dtype)};`,
+      ...input.bindings,
+      `@group(0) @binding(${n}) var<storage, read_write> out: array<${o.outType}>;`,
+      input.fn,
+    ].join('\n'),
+    PARAMS: params.wgsl(n + 1),
+    INDEX: views.fns,
+    MATH: tensor_math,
+    WG: o.wg,
+    BODY: `let len = params.len;
+  var acc: ACC = ${o.init};
+  var at = 0u;
+  for (var j = 0u; j < len; j = j + 1u) {
+    let v = load_a(i * len + j);
+    ${o.step}
+  }
+  out[i] = ${o.result};`,
+  });
+  return { code, params };
+});
 
 const isShort = (x: Input, axes: number[]) => numel(axes.map((d) => x.shape[d])) <= SHORT_ROW;
 
@@ -409,7 +476,7 @@ export function reduceGpu(g: Gpu): { [K in ReduceGroup]: KernelFn<H, K> } {
           segLen: len,
           out: buf,
           outType: 'i32',
-          extra: [nseg],
+          extra: { fields: { nc: 'u32' }, values: { nc: nseg } },
           better: a.better,
         },
         argPickBody(a.init),
@@ -428,8 +495,12 @@ export function reduceGpu(g: Gpu): { [K in ReduceGroup]: KernelFn<H, K> } {
       const { len, rows: nrows } = axesLast(x.shape, [axis]);
       // Whole rows loop twice over the row (statistic, write); split passes once each.
       const { nseg, segLen } = segmentation(g, op, len, 2, nrows);
-      const extra = paramWords([...program.finish, program.apply], program.params(params));
-      const wgsl = rowProgramWgsl(program, 5);
+      const exps = [...program.finish, program.apply];
+      const extra: ExtraParams = { fields: {}, values: {} };
+      for (const [k, t] of Object.entries(paramFields(exps))) extra.fields[`row_${k}`] = t;
+      for (const [k, v] of Object.entries(paramValues(exps, program.params(params))))
+        extra.values[`row_${k}`] = v;
+      const wgsl = rowProgramWgsl(program, (k) => `params.row_${paramField(k)}`);
       const buf = g.alloc(out);
       const pass = {
         x,

@@ -1,6 +1,7 @@
+import type { DType } from '../dtype.js';
 import { renderExps } from '../ir/render.js';
 import { ROW, type RowProgram, readsFirst } from '../ir/rows.js';
-import { wgslLang, wgslLiteral, wgslWord } from '../ir/wgsl.js';
+import { wgslLang, wgslLiteral } from '../ir/wgsl.js';
 
 /**
  * WGSL pieces of a row program for the pair bodies of rows.wgsl: `prelude` runs first in every
@@ -26,12 +27,12 @@ const PAIRS = {
   sum: 'return a + b;',
 } as const;
 
-/** Renders a row program, reading its param slot k from parameter word `paramBase + k`. */
-export function rowProgramWgsl(p: RowProgram, paramBase: number): RowProgramWgsl {
+/** Renders a row program, reading its param slot k as the WGSL `param(k, dtype)`. */
+export function rowProgramWgsl(p: RowProgram, param: (slot: number, dtype: DType) => string): RowProgramWgsl {
   const stat = ['r.x', 'r.y', 'f32(len)', `a${ROW.first}`];
   const lang = wgslLang((e) => {
     if (e.op === 'input') return 'v';
-    if (e.op === 'param') return wgslWord(`m(${paramBase + e.arg}u)`, e.dtype);
+    if (e.op === 'param') return param(e.arg, e.dtype);
     if (e.op === 'acc') return e.arg < ROW.finish ? stat[e.arg] : `a${e.arg}`;
     throw new Error(`internal: a row program cannot read '${e.op}'`);
   });
