@@ -99,10 +99,9 @@ function rowwise(
 const rowProgram =
   <K extends RowProgramOp>(op: K): ViewKernel<K> =>
   (out, [x], params) => {
-    const axis = 'axis' in params ? (params.axis as number) : x.shape.length - 1;
-    const { src, dst, inner } = rowOffsets(x, axis);
-    const r = allocArray(out.dtype, numel(x.shape));
     const program = ROW_PROGRAMS[op] as RowProgram<K>;
+    const { src, dst, inner } = rowOffsets(x, program.axis(params, x.shape.length));
+    const r = allocArray(out.dtype, numel(x.shape));
     runRowProgram(program, x.handle, r, src, dst, inner, program.params(params));
     return r;
   };

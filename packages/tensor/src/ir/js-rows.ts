@@ -1,5 +1,5 @@
-import type { TypedArray } from '../dtype.js';
-import { keyOf, paramTypes } from './exp.js';
+import type { DType, TypedArray } from '../dtype.js';
+import { paramTypes } from './exp.js';
 import { jsLang, lib } from './js.js';
 import { renderExps } from './render.js';
 import { ROW, type RowProgram, readsFirst } from './rows.js';
@@ -19,7 +19,8 @@ type RowFn = (
   p: number[],
 ) => void;
 
-const cache = new Map<string, RowFn>();
+/** Each program's compiled loop and the dtypes of its param slots, made on its first run. */
+const compiled = new WeakMap<RowProgram, { fn: RowFn; types: DType[] }>();
 
 /** JavaScript of a row program's pieces: input 0 is `v0`, acc slot s is `a<s>`, param k is `p[k]`. */
 const lang = jsLang((e) => (e.op === 'input' ? 'v0' : e.op === 'acc' ? `a${e.arg}` : `p[${e.arg}]`));
@@ -37,10 +38,10 @@ function combineJs(p: RowProgram, point: string[], px: string, py: string): stri
     body,
     '}',
   ];
-  if (p.combine === 'sum')
-    return [`let sx = ${p.init[0]}, sy = ${p.init[1]};`, ...each(`sx += ${px}; sy += ${py};`)];
+  const start = `let sx = ${p.init[0]}, sy = ${p.init[1]};`;
+  if (p.combine === 'sum') return [start, ...each(`sx += ${px}; sy += ${py};`)];
   return [
-    'let sx = -Infinity, sy = 0;',
+    start,
     ...each(`sx = lib.maximum(sx, ${px});`),
     'if (sx !== -Infinity) {',
     ...each(`sy += ${py} * Math.exp(${px} - sx);`),
@@ -80,15 +81,14 @@ export function runRowProgram(
   len: number,
   params: number[],
 ): void {
-  const key = keyOf([...program.point, ...program.finish, program.apply]) + program.combine;
-  let fn = cache.get(key);
-  if (!fn) {
-    fn = compile(program);
-    cache.set(key, fn);
+  let c = compiled.get(program);
+  if (!c) {
+    c = { fn: compile(program), types: paramTypes([...program.finish, program.apply]) };
+    compiled.set(program, c);
   }
+  const { fn, types } = c;
   const rows = len === 0 ? 0 : srcOffs.length / len;
   // Param slots hold values of their dtype: an f32 slot's value rounded as the GPU's f32 word is.
-  const types = paramTypes([...program.finish, program.apply]);
   fn(
     lib,
     src,

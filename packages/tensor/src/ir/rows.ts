@@ -43,6 +43,8 @@ export interface RowProgram<K extends RowProgramOp = RowProgramOp> {
   readonly apply: Exp;
   /** The param slots' values, from the op's kernel params. */
   params(p: KernelParams[K]): number[];
+  /** The axis the rows run along, for an input of rank `rank`. */
+  axis(p: KernelParams[K], rank: number): number;
 }
 
 const f = (v: number) => ex.const(v, 'f32');
@@ -61,6 +63,7 @@ const softmax = (log: boolean): RowProgram<'softmax' | 'log_softmax'> => ({
   finish: [log ? op('log', statY) : op('div', f(1), statY)],
   apply: log ? op('sub', op('sub', v, statX), fin(0)) : op('mul', op('exp', op('sub', v, statX)), fin(0)),
   params: () => [],
+  axis: ({ axis }) => axis,
 });
 
 // Moments about the row's first element, which keeps E[d²] − E[d]² from cancelling when
@@ -81,6 +84,8 @@ const layerNorm: RowProgram<'layer_norm'> = {
   // + 0 turns a −0 into +0, as PyTorch's x̂·weight + bias with a zero bias.
   apply: op('add', op('mul', op('sub', v, fin(0)), fin(1)), f(0)),
   params: ({ eps }) => [eps],
+  // Over the last dim: a normalized shape of several dims arrives flattened into it.
+  axis: (_, rank) => rank - 1,
 };
 
 const rmsNorm: RowProgram<'rms_norm'> = {
@@ -90,6 +95,8 @@ const rmsNorm: RowProgram<'rms_norm'> = {
   finish: [op('rsqrt', op('add', op('div', statX, len), eps))],
   apply: op('mul', v, fin(0)),
   params: ({ eps }) => [eps],
+  // Over the last dim: a normalized shape of several dims arrives flattened into it.
+  axis: (_, rank) => rank - 1,
 };
 
 /** The definition of every row op: each backend renders its kernel from these. */

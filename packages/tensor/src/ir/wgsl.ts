@@ -67,14 +67,14 @@ export function paramWord(v: number, d: DType): number {
   return v >>> 0;
 }
 
-/** The name of param slot k's field in a declared parameter block. */
-export const paramField = (slot: number): string => `p${slot}`;
+/** The name of param slot k's field in a declared parameter block (`<prefix>p<k>`: kernels reading several expressions prefix each). */
+export const paramField = (slot: number, prefix = ''): string => `${prefix}p${slot}`;
 
-/** Parameter-block fields for the param slots of `exps`: `p<k>`, typed as the slot (u8 in a u32). */
-export function paramFields(exps: Exp | readonly Exp[]): Record<string, ParamScalar> {
+/** Parameter-block fields for the param slots of `exps`: `<prefix>p<k>`, typed as the slot (u8 in a u32). */
+export function paramFields(exps: Exp | readonly Exp[], prefix = ''): Record<string, ParamScalar> {
   const fields: Record<string, ParamScalar> = {};
   paramTypes(exps).forEach((d, k) => {
-    fields[paramField(k)] = wgslType(d);
+    fields[paramField(k, prefix)] = wgslType(d);
   });
   return fields;
 }
@@ -83,12 +83,16 @@ export function paramFields(exps: Exp | readonly Exp[]): Record<string, ParamSca
  * The values of {@link paramFields}: each param as its slot's type stores it (integers wrap to 32
  * bits as a cast would: −1 as u32 is 4294967295), the same bits {@link paramWord} gives.
  */
-export function paramValues(exps: Exp | readonly Exp[], params: readonly number[]): Record<string, number> {
+export function paramValues(
+  exps: Exp | readonly Exp[],
+  params: readonly number[],
+  prefix = '',
+): Record<string, number> {
   const types = paramTypes(exps);
   const values: Record<string, number> = {};
   params.forEach((v, k) => {
     const t = wgslType(types[k]);
-    values[paramField(k)] = t === 'f32' ? v : t === 'i32' ? v | 0 : v >>> 0;
+    values[paramField(k, prefix)] = t === 'f32' ? v : t === 'i32' ? v | 0 : v >>> 0;
   });
   return values;
 }

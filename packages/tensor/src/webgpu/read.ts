@@ -2,7 +2,7 @@ import type { ParamScalar } from '@tessera/gpu';
 import type { DType } from '../dtype.js';
 import type { Exp } from '../ir/exp.js';
 import { renderExp } from '../ir/render.js';
-import { paramFields, paramValues, slotLang, wgslType } from '../ir/wgsl.js';
+import { paramField, paramFields, paramValues, slotLang, wgslType } from '../ir/wgsl.js';
 import type { FusedInput, View } from '../opset.js';
 
 type H = GPUBuffer;
@@ -57,7 +57,7 @@ export const inputSpec = (x: View<H> | FusedInput<H>, name: string): InputSpec =
  */
 export function inputCode(
   spec: InputSpec,
-  param: (slot: number, dtype: DType) => string = (k) => `params.${spec.name}_p${k}`,
+  param: (slot: number, dtype: DType) => string = (k) => `params.${paramField(k, `${spec.name}_`)}`,
 ): InputCode {
   const names = viewNames(spec.name, spec.sources.length);
   const bindings = spec.sources.map(
@@ -69,8 +69,7 @@ export function inputCode(
     return { bindings, fn: `fn load_${spec.name}(k: u32) -> ${T} { ${loads[0]} return v0; }`, fields: {} };
   // Reductions read in their own order: a fused input has no element index.
   const { lines, value } = renderExp(spec.exp, slotLang(param), 't');
-  const fields: Record<string, ParamScalar> = {};
-  for (const [k, t] of Object.entries(paramFields(spec.exp))) fields[`${spec.name}_${k}`] = t;
+  const fields = paramFields(spec.exp, `${spec.name}_`);
   return {
     bindings,
     fn: `fn load_${spec.name}(k: u32) -> ${T} {\n  ${[...loads, ...lines, `return ${value};`].join('\n  ')}\n}`,
@@ -85,9 +84,7 @@ export function inputBinding(
   strides: (s: readonly number[]) => number[],
 ): InputBinding {
   const sources = sourcesOf(x);
-  const values: Record<string, number> = {};
-  if ('exp' in x)
-    for (const [k, v] of Object.entries(paramValues(x.exp, x.params))) values[`${name}_${k}`] = v;
+  const values = 'exp' in x ? paramValues(x.exp, x.params, `${name}_`) : {};
   return {
     windows: sources.map((s) => ({ strides: strides(s.strides), offset: s.offset })),
     names: viewNames(name, sources.length),

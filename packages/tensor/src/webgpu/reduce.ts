@@ -491,16 +491,16 @@ export function reduceGpu(g: Gpu): { [K in ReduceGroup]: KernelFn<H, K> } {
     <K extends RowProgramOp>(op: K): KernelFn<H, K> =>
     (out, [x], params) => {
       const program = ROW_PROGRAMS[op] as RowProgram<K>;
-      const axis = 'axis' in params ? (params.axis as number) : x.shape.length - 1;
+      const axis = program.axis(params, x.shape.length);
       const { len, rows: nrows } = axesLast(x.shape, [axis]);
       // Whole rows loop twice over the row (statistic, write); split passes once each.
       const { nseg, segLen } = segmentation(g, op, len, 2, nrows);
       const exps = [...program.finish, program.apply];
-      const extra: ExtraParams = { fields: {}, values: {} };
-      for (const [k, t] of Object.entries(paramFields(exps))) extra.fields[`row_${k}`] = t;
-      for (const [k, v] of Object.entries(paramValues(exps, program.params(params))))
-        extra.values[`row_${k}`] = v;
-      const wgsl = rowProgramWgsl(program, (k) => `params.row_${paramField(k)}`);
+      const extra: ExtraParams = {
+        fields: paramFields(exps, 'row_'),
+        values: paramValues(exps, program.params(params), 'row_'),
+      };
+      const wgsl = rowProgramWgsl(program, (k) => `params.${paramField(k, 'row_')}`);
       const buf = g.alloc(out);
       const pass = {
         x,
