@@ -290,3 +290,27 @@ fn fmod_f(a: f32, b: f32) -> f32 {
   let mag = select(r << (eb - 1u), ((eb - s) << 23u) | ((r << s) & 0x7fffffu), eb > s);
   return bitcast<f32>(mag | sign);
 }
+// x rounded to the nearest IEEE half value, ties to even, kept in an f32 (f16 tensors hold their
+// values so). In integer bits, so neither the adapter's rounding nor a flush of subnormals enters.
+fn f16_round(x: f32) -> f32 {
+  let b = bitcast<u32>(x);
+  let sign = b & 0x80000000u;
+  let a = b & 0x7fffffffu;
+  if (a >= 0x7f800000u) { return x; } // NaN, ±inf
+  if (a >= 0x477ff000u) { return bitcast<f32>(sign | 0x7f800000u); } // from 65520 up: ±inf
+  if (a >= 0x38800000u) {
+    // A normal half keeps 10 of the 23 fraction bits: drop 13, ties to even.
+    let lsb = (a >> 13u) & 1u;
+    return bitcast<f32>(sign | ((a + 0xfffu + lsb) & 0xffffe000u));
+  }
+  // Below 2^-14: q units of 2^-24, x = m·2^(e − 150), so q = m >> (126 − e), ties to even.
+  let e = a >> 23u;
+  if (e < 102u) { return bitcast<f32>(sign); }
+  let s = 126u - e;
+  let m = (a & 0x7fffffu) | 0x800000u;
+  var q = m >> s;
+  let rem = m & ((1u << s) - 1u);
+  let half = 1u << (s - 1u);
+  if (rem > half || (rem == half && (q & 1u) == 1u)) { q = q + 1u; }
+  return bitcast<f32>(sign | bitcast<u32>(f32(q) * 5.9604644775390625e-8));
+}

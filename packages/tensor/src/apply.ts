@@ -1,11 +1,12 @@
 import { isGradEnabled } from './autograd.js';
 import type { Backend } from './backend.js';
+import { storageOf } from './dtype.js';
 import { BackendError } from './errors.js';
 import { fusedStorage, prologueOf } from './fusion/fuse.js';
 import { composer } from './fusion/views.js';
-import type { Exp } from './ir/exp.js';
+import { type Exp, ex } from './ir/exp.js';
 import { REDUCE_GROUP } from './opgroups.js';
-import type { KernelOp, OpName, OpParams, PrologueOp, View } from './opset.js';
+import type { KernelOp, OpName, OpParams, OutSpec, PrologueOp, View } from './opset.js';
 import { RULES } from './rules/index.js';
 import type { ParamFn } from './rules/types.js';
 import { getBackend } from './runtime.js';
@@ -15,14 +16,37 @@ import { Tensor } from './tensor.js';
 
 const PROLOGUE_OPS: ReadonlySet<string> = new Set<PrologueOp>(REDUCE_GROUP);
 
-/** @internal The strided window a kernel reads of a tensor. */
+/**
+ * @internal The strided window a kernel reads of a tensor, typed as its storage: kernels compute
+ * f16 values in f32 (PyTorch's "opmath") and bools as u8.
+ */
 export const viewOf = (t: Tensor): View => ({
   handle: t.storage.handle,
   shape: t.shape,
   strides: t.strides,
   offset: t.offset,
-  dtype: t.dtype,
+  dtype: storageOf(t.dtype),
 });
+
+/**
+ * An op's element expression, computed as PyTorch computes reduced types: f16 and bool operands
+ * are read as f32 and u8, the rule's expression runs on those, and the result is cast back (f16
+ * rounds to half once per op, bool is 0 or 1).
+ */
+function opmath(
+  op: string,
+  rule: { exp(x: readonly Exp[], params: never, param: ParamFn): Exp },
+  params: unknown,
+  out: OutSpec,
+) {
+  return (x: readonly Exp[], param: ParamFn): Exp => {
+    const wide = x.map((e) => ex.cast(e, storageOf(e.dtype)));
+    const e = rule.exp(wide, params as never, param);
+    if (e.dtype !== out.dtype && e.dtype !== storageOf(out.dtype))
+      throw new Error(`internal: '${op}' gives ${e.dtype}, its rule says ${out.dtype}`);
+    return ex.cast(e, out.dtype);
+  };
+}
 
 /**
  * What a built-in kernel reads of `t` (they all take strided views): a pending copy is not made,
@@ -39,7 +63,7 @@ function kernelViewOf(t: Tensor): View {
         shape: t.shape,
         strides: w.strides,
         offset: w.offset,
-        dtype: t.dtype,
+        dtype: storageOf(t.dtype),
       };
   }
   return viewOf(t);
@@ -77,29 +101,41 @@ export function apply<K extends OpName>(
     const v = rule.view(inputs[0], params as never);
     out = new Tensor(inputs[0].storage, spec.shape, v.strides, v.offset, spec.dtype);
   } else if ('exp' in rule) {
-    const build = (x: readonly Exp[], param: ParamFn) => {
-      const e = rule.exp(x, params as never, param);
-      if (e.dtype !== spec.dtype)
-        throw new Error(`internal: '${op}' gives ${e.dtype}, its rule says ${spec.dtype}`);
-      return e;
-    };
-    const storage = fusedStorage(b, build, inputs, spec);
+    const storage = fusedStorage(b, opmath(op, rule, params, spec), inputs, spec);
     out = new Tensor(storage, spec.shape, contiguousStrides(spec.shape), 0, spec.dtype);
   } else {
-    const kernel = b.kernels[op as KernelOp] as (o: typeof spec, i: unknown[], p: unknown) => unknown;
+    const kernel = b.kernels[op as KernelOp] as (o: OutSpec, i: unknown[], p: unknown) => unknown;
     // Reductions and row ops read a pending first input through its expression (a prologue).
     const prologue = PROLOGUE_OPS.has(op) ? prologueOf(b, inputs[0]) : undefined;
+    const computed = { shape: spec.shape, dtype: storageOf(spec.dtype) };
     try {
       const views = inputs.map((t, i) => (i === 0 && prologue ? prologue.input : kernelViewOf(t)));
-      const handle = kernel(spec, views, params);
-      out = new Tensor(new Storage(b, handle), spec.shape, contiguousStrides(spec.shape), 0, spec.dtype);
+      const handle = kernel(computed, views, params);
+      out = new Tensor(new Storage(b, handle), spec.shape, contiguousStrides(spec.shape), 0, computed.dtype);
     } finally {
       prologue?.done();
     }
+    // A kernel computes f16 in f32: its result rounds to half (a pending cast, fused into its readers).
+    if (spec.dtype !== computed.dtype) out = relabel(b, out, spec.dtype);
   }
   if (isGradEnabled() && typeof rule.grad === 'function' && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
     out.node = { op, inputs: [...inputs], params };
   }
+  return out;
+}
+
+/**
+ * A kernel's result (of the storage dtype) as a tensor of `dtype`: the cast to it, pending, so it
+ * runs inside the kernels that read it (f16 values round to half; a bool kernel result is 0 or 1
+ * already, and is read as it is).
+ */
+function relabel(b: Backend, t: Tensor, dtype: OutSpec['dtype']): Tensor {
+  const storage =
+    dtype === 'bool'
+      ? t.storage
+      : fusedStorage(b, ([x]) => ex.cast(x, dtype), [t], { shape: t.shape, dtype });
+  const out = new Tensor(storage, t.shape, t.strides, 0, dtype);
+  t.dispose();
   return out;
 }

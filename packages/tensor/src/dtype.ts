@@ -1,14 +1,27 @@
 import { takeArray } from './cpu/array-pool.js';
 import { DTypeError } from './errors.js';
+import { roundHalf } from './half.js';
 
-/** Element types every backend supports. `u8` doubles as the boolean type (comparisons return it). */
-export type DType = 'f32' | 'i32' | 'u32' | 'u8';
+/**
+ * Element types every backend supports. `bool` holds 0 or 1 (comparisons and logical ops give
+ * it); `f16` holds IEEE half values, computed in float32 and rounded to half on every store, as
+ * PyTorch computes half tensors.
+ */
+export type DType = 'f32' | 'f16' | 'i32' | 'u32' | 'u8' | 'bool';
 
-/** The TypedArray that holds each dtype on the host. */
+/** The dtypes a backend stores: f16 values live in float32 words, bool in u8. */
+export type StorageDType = 'f32' | 'i32' | 'u32' | 'u8';
+
+/** The TypedArray that holds each dtype on the host (f16 in a Float32Array, bool in a Uint8Array). */
 export type TypedArray = Float32Array | Int32Array | Uint32Array | Uint8Array;
 
 /** Every dtype, for tests and validation. */
-export const DTYPES: readonly DType[] = ['f32', 'i32', 'u32', 'u8'];
+export const DTYPES: readonly DType[] = ['f32', 'f16', 'i32', 'u32', 'u8', 'bool'];
+
+/** The dtype a backend stores `d` as (and kernels compute it in): f16 as f32, bool as u8. */
+export function storageOf(d: DType): StorageDType {
+  return d === 'f16' ? 'f32' : d === 'bool' ? 'u8' : d;
+}
 
 /** Allocates a zeroed host array for `n` elements of `dtype` (reusing a freed tensor's when one fits). */
 export function allocArray(dtype: DType, n: number): TypedArray {
@@ -18,7 +31,9 @@ export function allocArray(dtype: DType, n: number): TypedArray {
 /** Copies values into a new host array of `dtype` (with that dtype's wrap-around / truncation). */
 export function toArray(dtype: DType, values: ArrayLike<number>): TypedArray {
   const out = allocArray(dtype, values.length);
-  if (
+  if (dtype === 'f16' || dtype === 'bool') {
+    for (let i = 0; i < values.length; i++) out[i] = wrapScalar(values[i], dtype);
+  } else if (
     dtype === 'f32' ||
     values instanceof Float32Array ||
     values instanceof Float64Array ||
@@ -30,7 +45,10 @@ export function toArray(dtype: DType, values: ArrayLike<number>): TypedArray {
 }
 
 /** Whether the dtype holds floating-point values. */
-export const isFloat = (d: DType): boolean => d === 'f32';
+export const isFloat = (d: DType): boolean => d === 'f32' || d === 'f16';
+
+/** The floating-point dtypes, for checks of float-only ops. */
+export const FLOATS: readonly DType[] = ['f32', 'f16'];
 
 /** `dtype` itself when it is a {@link DType}, else a DTypeError naming `op` and the dtypes there are. */
 export function checkDType(op: string, dtype: unknown): DType {
@@ -65,11 +83,18 @@ export function dtypeOf(a: ArrayBufferView, op = 'tensor'): DType {
   );
 }
 
-/** A number as a value of `dtype`, as storing it in that dtype's array would make it (f32 rounding, integer wrap). */
+/**
+ * A number as a value of `dtype`, as storing it in that dtype's array would make it (f32 or half
+ * rounding, integer wrap; bool: 1 for nonzero, NaN included, as PyTorch's cast).
+ */
 export function wrapScalar(v: number, dtype: DType): number {
   switch (dtype) {
     case 'f32':
       return Math.fround(v);
+    case 'f16':
+      return roundHalf(v);
+    case 'bool':
+      return v !== 0 ? 1 : 0;
     case 'i32':
       return v | 0;
     case 'u32':

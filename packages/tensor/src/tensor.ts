@@ -1,5 +1,5 @@
 import type { Backend } from './backend.js';
-import { allocArray, type DType, type TypedArray } from './dtype.js';
+import { allocArray, type DType, isFloat, storageOf, type TypedArray } from './dtype.js';
 import { DisposedError, fmt } from './errors.js';
 import { type Disposable, track, unscope, untrack } from './memory.js';
 import type { TensorLike as TL } from './ops/elementwise.js';
@@ -198,8 +198,8 @@ export class Tensor implements Disposable {
         `requireGrad: tensor #${this.id} was computed by '${this.node.op}', only leaves can require gradients (compute it under noGrad, or detach() it)`,
       );
     }
-    if (flag && this.dtype !== 'f32') {
-      throw new TypeError(`requireGrad: only f32 tensors can require gradients, got ${this.dtype}`);
+    if (flag && !isFloat(this.dtype)) {
+      throw new TypeError(`requireGrad: only f32 and f16 tensors can require gradients, got ${this.dtype}`);
     }
     this.requiresGrad = flag;
     // A leaf that trains is state: compute it now rather than at its first use.
@@ -224,14 +224,18 @@ export class Tensor implements Disposable {
     return this;
   }
 
-  /** The elements in row-major order, as a new host array. */
+  /**
+   * The elements in row-major order, as a new host array: f16 values in a Float32Array (each a
+   * half value), bools as 0 and 1 in a Uint8Array.
+   */
   async data(): Promise<TypedArray> {
     this.assertAlive('data');
     if (this.size === 0) return allocArray(this.dtype, 0);
-    if (this.isContiguous) return this.backend.read(this.storage.handle, this.dtype, this.size, this.offset);
+    const dtype = storageOf(this.dtype);
+    if (this.isContiguous) return this.backend.read(this.storage.handle, dtype, this.size, this.offset);
     const c = contiguousCopy(this);
     try {
-      return await c.backend.read(c.storage.handle, c.dtype, c.size, 0);
+      return await c.backend.read(c.storage.handle, dtype, c.size, 0);
     } finally {
       c.dispose();
     }

@@ -44,7 +44,9 @@ describe.each(list)('dtypes on %s', (_name, backend) => {
     );
     const f64 = { ...opts, dtype: 'f64' as T.DType };
     expect(() => T.tensor([1, 2], f64)).toThrow(T.DTypeError);
-    expect(() => T.tensor([1, 2], f64)).toThrow(/tensor: dtype must be one of f32, i32, u32, u8, got "f64"/);
+    expect(() => T.tensor([1, 2], f64)).toThrow(
+      /tensor: dtype must be one of f32, f16, i32, u32, u8, bool, got "f64"/,
+    );
     expect(() => T.zeros([2], f64)).toThrow(/full: dtype must be one of .*got "f64"/);
     expect(() => T.arange(3, undefined, 1, f64)).toThrow(/arange: dtype must be one of .*got "f64"/);
     expect(T.memory(backend).liveTensors).toBe(live);

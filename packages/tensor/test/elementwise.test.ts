@@ -78,7 +78,7 @@ describe.each(list)('elementwise on %s', (_name, backend) => {
   it('comparisons and where', async () => {
     const a = T.tensor([1, 2, 3, 4], { backend });
     const m = T.gt(a, 2);
-    expect(m.dtype).toBe('u8');
+    expect(m.dtype).toBe('bool');
     expect([...(await m.data())]).toEqual([0, 0, 1, 1]);
     expect([...(await T.where(m, a, -1).data())]).toEqual([-1, -1, 3, 4]);
     expect([...(await T.maskedFill(a, m, 0).data())]).toEqual([1, 2, 0, 0]);

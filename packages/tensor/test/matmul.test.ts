@@ -138,7 +138,7 @@ describe.each(list)('matmul on %s', (_name, backend) => {
       T.ShapeError,
     );
     expect(() => T.matmul(a, T.zeros([3, 2], { backend, dtype: 'i32' }))).toThrow(
-      /matmul: a and b must be f32, got f32 and i32/,
+      /matmul: a and b must both be f32 or both f16, got f32 and i32/,
     );
   });
 });

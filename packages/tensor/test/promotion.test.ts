@@ -46,7 +46,7 @@ describe.each(list)('type promotion on %s', (_name, backend) => {
       expect(await read(r)).toEqual(want.map(decodeNum));
     }
     const less = T.lt(a, b);
-    expect(less.dtype).toBe('u8');
+    expect(less.dtype).toBe('bool');
     expect(await read(less)).toEqual(c.lt.map(decodeNum));
     if (c.where && typeof a !== 'number') {
       const w = T.where(T.gt(a, 1), a, b);

@@ -144,7 +144,7 @@ function random(d: DType, n: number): number[] {
     return full ? Math.floor(u * 4294967296) - 2147483648 : Math.floor(u * 2000) - 1000;
   });
 }
-const special = (d: DType) => (d === 'f32' ? F32_SPECIAL : INT_SPECIAL[d]);
+const special = (d: DType) => (d === 'f32' ? F32_SPECIAL : INT_SPECIAL[d as 'i32' | 'u32' | 'u8']);
 
 /** Unary operands: the specials then random values (an odd total, so SIMD loops leave a tail). */
 const unaryValues = (d: DType) => toArray(d, [...special(d), ...random(d, 1001)]);

@@ -15,9 +15,11 @@ let keptBytes = 0;
 
 const CTORS = {
   f32: Float32Array,
+  f16: Float32Array,
   i32: Int32Array,
   u32: Uint32Array,
   u8: Uint8Array,
+  bool: Uint8Array,
 } as const;
 
 const keyOf = (name: string, n: number) => `${name}:${n}`;

@@ -1,5 +1,5 @@
 import type { Backend } from '../backend.js';
-import { wrapScalar } from '../dtype.js';
+import { storageOf, wrapScalar } from '../dtype.js';
 import { type Exp, ex, walk } from '../ir/exp.js';
 import type { FusedInput, OutSpec } from '../opset.js';
 import type { ParamFn } from '../rules/types.js';
@@ -102,7 +102,9 @@ export function prologueOf(backend: Backend, t: Tensor): { input: FusedInput; do
   const r = t.storage.pending;
   // Reductions read in their own order, not the element's position.
   if (!enabled || !r || usesIndex(r.exp)) return undefined;
-  const s = fusedStorage(backend, (x) => x[0], [t], { shape: t.shape, dtype: t.dtype });
+  // Kernels compute in the storage dtype (f16 values as f32, bools as u8).
+  const dtype = storageOf(t.dtype);
+  const s = fusedStorage(backend, (x) => ex.cast(x[0], dtype), [t], { shape: t.shape, dtype });
   s.retain();
   const fused = s.pending;
   if (!fused || fused.exp.op === 'input') {
@@ -111,7 +113,7 @@ export function prologueOf(backend: Backend, t: Tensor): { input: FusedInput; do
   }
   const input: FusedInput = {
     shape: t.shape,
-    dtype: t.dtype,
+    dtype,
     exp: fused.exp,
     sources: sourceViews(fused.sources, t.shape),
     params: fused.params,

@@ -3,7 +3,7 @@ import type { DType } from '../dtype.js';
 /**
  * How one ALU op computes, for every backend: its arity, the dtype it gives, and its source in
  * JavaScript and in WGSL. Operands arrive as source strings holding a value of the operand dtype
- * `d` (u8 as a u32 in WGSL); results must be values of the result dtype (`wrap` them).
+ * `d` (u8 and bool as a u32 in WGSL); results must be values of the result dtype (`wrap` them).
  * Adding an op is one entry here; the expression builders and every renderer take it from this table.
  */
 export interface AluRule {
@@ -14,11 +14,15 @@ export interface AluRule {
   wgsl(d: DType, a: string, b: string, c: string): string;
 }
 
-/** A JavaScript number as a value of `d`: f32 rounding, integer wrap-around. */
+/** A JavaScript number as a value of `d`: f32 or half rounding, integer wrap-around, bool 0 or 1. */
 export function jsWrap(d: DType, s: string): string {
   switch (d) {
     case 'f32':
       return `Math.fround(${s})`;
+    case 'f16':
+      return `lib.roundHalf(${s})`;
+    case 'bool':
+      return `((${s}) !== 0 ? 1 : 0)`;
     case 'i32':
       return `((${s}) | 0)`;
     case 'u32':
@@ -28,12 +32,15 @@ export function jsWrap(d: DType, s: string): string {
   }
 }
 
-/** WGSL: u8 lives in a u32, so results of arithmetic on it wrap explicitly. */
-const wgslWrap = (d: DType, s: string) => (d === 'u8' ? `((${s}) & 255u)` : s);
+/** WGSL: u8 and bool live in a u32, so results of arithmetic on them wrap explicitly. */
+const wgslWrap = (d: DType, s: string) =>
+  d === 'u8' ? `((${s}) & 255u)` : d === 'bool' ? `select(0u, 1u, (${s}) != 0u)` : s;
 
 const same = (d: readonly DType[]) => d[0];
-const flag = (): DType => 'u8';
-const isF = (d: DType) => d === 'f32';
+const flag = (): DType => 'bool';
+// Kernels compute f16 in f32 (apply.ts casts f16 operands up and results back down); this keeps
+// a stray f16 operand on the float path all the same.
+const isF = (d: DType) => d === 'f32' || d === 'f16';
 const T = (d: DType) => (d === 'f32' ? 'f32' : d === 'i32' ? 'i32' : 'u32');
 
 /** A float function: `Math.f`/`lib.f` in JavaScript, `f` in WGSL. */
@@ -133,7 +140,7 @@ export const ALU = {
     arity: 2,
     result: same,
     // Integer products wrap exactly, where a float product would lose low bits.
-    js: (d, a, b) => (d === 'f32' ? `Math.fround(${a} * ${b})` : jsWrap(d, `Math.imul(${a}, ${b})`)),
+    js: (d, a, b) => (isF(d) ? jsWrap(d, `${a} * ${b}`) : jsWrap(d, `Math.imul(${a}, ${b})`)),
     wgsl: (d, a, b) => wgslWrap(d, `${a} * ${b}`),
   },
   // Integer division truncates, and by zero gives 0 (as NumPy), where WGSL would give a.
@@ -178,7 +185,7 @@ export const ALU = {
   le: compare('<='),
   gt: compare('>'),
   ge: compare('>='),
-  /** cond (u8) ? a : b; the result has b's dtype. */
+  /** cond (bool or u8, nonzero is true) ? a : b; the result has b's dtype. */
   where: {
     arity: 3,
     result: (d) => d[1],

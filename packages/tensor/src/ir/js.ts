@@ -1,4 +1,5 @@
-import type { DType, TypedArray } from '../dtype.js';
+import { type DType, isFloat, type TypedArray, wrapScalar } from '../dtype.js';
+import { roundHalf } from '../half.js';
 import { erf, normal, pow, uniform } from '../scalar.js';
 import { contiguousStrides, numel } from '../shape.js';
 import { jsWrap } from './alu.js';
@@ -12,6 +13,7 @@ export const lib = {
   pow,
   uniform,
   normal,
+  roundHalf,
   roundEven: (x: number) => {
     const r = Math.round(x);
     return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
@@ -29,15 +31,19 @@ export function jsNumber(v: number): string {
   return String(v);
 }
 
-/** A JavaScript cast between dtypes: floats truncate toward zero, integers wrap. */
+/**
+ * A JavaScript cast between dtypes: floats truncate toward zero, integers wrap, f16 rounds to
+ * half, bool is 1 for nonzero (NaN included).
+ */
 export function jsCast(from: DType, to: DType, a: string): string {
-  if (to === 'f32') return from === 'f32' ? a : `Math.fround(${a})`;
-  return jsWrap(to, from === 'f32' ? `Math.trunc(${a})` : a);
+  if (to === 'bool' || to === 'f16') return from === to ? a : jsWrap(to, a);
+  if (to === 'f32') return isFloat(from) ? a : `Math.fround(${a})`;
+  return jsWrap(to, isFloat(from) ? `Math.trunc(${a})` : a);
 }
 
 /** The parts of {@link Lang} that are the same for every JavaScript kernel. */
 export const jsLang = (leaf: (e: Exp) => string): Lang => ({
-  leaf: (e) => (e.op === 'const' ? jsNumber(e.dtype === 'f32' ? Math.fround(e.arg) : e.arg) : leaf(e)),
+  leaf: (e) => (e.op === 'const' ? jsNumber(isFloat(e.dtype) ? wrapScalar(e.arg, e.dtype) : e.arg) : leaf(e)),
   cast: jsCast,
   bind: (name, _, value) => `const ${name} = ${value};`,
   alu: 'js',

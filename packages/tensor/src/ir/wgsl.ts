@@ -1,22 +1,24 @@
 import type { ParamScalar } from '@tessera/gpu';
-import type { DType } from '../dtype.js';
+import { type DType, isFloat, storageOf, wrapScalar } from '../dtype.js';
 import { type Exp, paramTypes } from './exp.js';
 import type { Lang } from './render.js';
 
-/** The WGSL type that holds a dtype (u8 lives in a u32). */
-export const wgslType = (d: DType): 'f32' | 'i32' | 'u32' =>
-  d === 'f32' ? 'f32' : d === 'i32' ? 'i32' : 'u32';
+/** The WGSL type that holds a dtype (u8 and bool live in a u32, f16 values in an f32). */
+export const wgslType = (d: DType): 'f32' | 'i32' | 'u32' => {
+  const s = storageOf(d);
+  return s === 'f32' ? 'f32' : s === 'i32' ? 'i32' : 'u32';
+};
 
 /**
  * A WGSL literal of `d`. WGSL rejects NaN and infinities in constant expressions, so those come
  * from the math library's functions (which hide the bits in a `var`).
  */
 export function wgslLiteral(v: number, d: DType): string {
-  if (d === 'f32') {
-    if (Number.isNaN(v)) return 'nan_f()';
-    if (v === Number.POSITIVE_INFINITY) return 'pos_inf()';
-    if (v === Number.NEGATIVE_INFINITY) return 'neg_inf()';
-    const f = Math.fround(v);
+  if (isFloat(d)) {
+    const f = wrapScalar(v, d);
+    if (Number.isNaN(f)) return 'nan_f()';
+    if (f === Number.POSITIVE_INFINITY) return 'pos_inf()';
+    if (f === Number.NEGATIVE_INFINITY) return 'neg_inf()';
     if (Object.is(f, -0)) return '-0.0f';
     const s = String(f);
     return `${s}${/[.e]/.test(s) ? '' : '.0'}f`;
@@ -25,8 +27,16 @@ export function wgslLiteral(v: number, d: DType): string {
   return `${v >>> 0}u`;
 }
 
-/** A WGSL cast: floats truncate toward zero through i32, integers reinterpret their bits; u8 wraps. */
+/**
+ * A WGSL cast: floats truncate toward zero through i32, integers reinterpret their bits; u8 wraps;
+ * f16 rounds to half (`f16_round` of the math library); bool is 1 for nonzero (NaN included).
+ */
 export function wgslCast(from: DType, to: DType, a: string): string {
+  if (from === to) return a;
+  if (to === 'bool') return `select(0u, 1u, ${a} != ${wgslLiteral(0, from)})`;
+  if (to === 'f16') return `f16_round(${wgslCast(from, 'f32', a)})`;
+  if (from === 'f16') return wgslCast('f32', to, a);
+  if (from === 'bool') return wgslCast('u8', to, a);
   const t = wgslType(to);
   const mask = (s: string) => (to === 'u8' && from !== 'u8' ? `(${s} & 255u)` : s);
   if (from === 'f32' && to !== 'f32') return mask(`${t}(i32(trunc(${a})))`);
@@ -63,14 +73,14 @@ export const paramWords = (exps: Exp | readonly Exp[], params: readonly number[]
 
 /** Bit pattern of a number as a parameter word of `d`. */
 export function paramWord(v: number, d: DType): number {
-  if (d === 'f32') return new Uint32Array(new Float32Array([v]).buffer)[0];
+  if (isFloat(d)) return new Uint32Array(new Float32Array([v]).buffer)[0];
   return v >>> 0;
 }
 
 /** The name of param slot k's field in a declared parameter block (`<prefix>p<k>`: kernels reading several expressions prefix each). */
 export const paramField = (slot: number, prefix = ''): string => `${prefix}p${slot}`;
 
-/** Parameter-block fields for the param slots of `exps`: `<prefix>p<k>`, typed as the slot (u8 in a u32). */
+/** Parameter-block fields for the param slots of `exps`: `<prefix>p<k>`, typed as the slot (u8 and bool in a u32, f16 in an f32). */
 export function paramFields(exps: Exp | readonly Exp[], prefix = ''): Record<string, ParamScalar> {
   const fields: Record<string, ParamScalar> = {};
   paramTypes(exps).forEach((d, k) => {

@@ -44,9 +44,15 @@ function prepare(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions) {
   if (v.shape[1] !== Hkv || v.shape[2] !== Sk) throw bad('k and v must have the same heads and length');
   if (H % Hkv !== 0) throw bad(`query heads ${H} must be a multiple of key/value heads ${Hkv}`);
   const mask = o.keyPaddingMask;
-  if (mask && (mask.rank !== 2 || mask.shape[0] !== B || mask.shape[1] !== Sk || mask.dtype !== 'u8')) {
+  if (
+    mask &&
+    (mask.rank !== 2 ||
+      mask.shape[0] !== B ||
+      mask.shape[1] !== Sk ||
+      (mask.dtype !== 'bool' && mask.dtype !== 'u8'))
+  ) {
     throw new ShapeError(
-      `attention: keyPaddingMask must be u8 [${B}, ${Sk}], got ${mask.dtype}${fmt(mask.shape)}`,
+      `attention: keyPaddingMask must be bool (or u8) [${B}, ${Sk}], got ${mask.dtype}${fmt(mask.shape)}`,
     );
   }
   const qOffset = o.qOffset ?? 0;

@@ -1,6 +1,6 @@
 import { apply } from '../apply.js';
 import type { Backend } from '../backend.js';
-import { checkDType, type DType, dtypeOf, toArray } from '../dtype.js';
+import { checkDType, type DType, dtypeOf, storageOf, toArray } from '../dtype.js';
 import { DTypeError, ShapeError } from '../errors.js';
 import { getBackend } from '../runtime.js';
 import { checkShape, contiguousStrides, numel } from '../shape.js';
@@ -76,7 +76,7 @@ export function tensor(
   }
   const dtype = options.dtype ?? (ArrayBuffer.isView(data) ? dtypeOf(data) : 'f32');
   const backend = options.backend ?? getBackend();
-  const handle = backend.upload(toArray(dtype, flat), dtype);
+  const handle = backend.upload(toArray(dtype, flat), storageOf(dtype));
   return new Tensor(new Storage(backend, handle), shape, contiguousStrides(shape), 0, dtype);
 }
 

@@ -1,5 +1,5 @@
 import { apply } from '../apply.js';
-import type { DType } from '../dtype.js';
+import { checkDType, type DType } from '../dtype.js';
 import { DTypeError } from '../errors.js';
 import type { BinaryOp, CompareOp, LogicalOp, PredicateOp, UnaryOp } from '../opset.js';
 import { resultType } from '../promote.js';
@@ -17,6 +17,7 @@ export type TensorLike = Tensor | number;
 
 /** The values each integer dtype holds. */
 const INTEGER_RANGE: Partial<Record<DType, [number, number]>> = {
+  bool: [0, 1],
   i32: [-(2 ** 31), 2 ** 31 - 1],
   u32: [0, 2 ** 32 - 1],
   u8: [0, 255],
@@ -119,21 +120,21 @@ export const leakyRelu = (x: Tensor, slope = 0.01): Tensor => apply('leaky_relu'
 export const elu = (x: Tensor, alpha = 1): Tensor => apply('elu', [x], { alpha });
 
 const predicate = (op: PredicateOp) => (x: Tensor) => apply(op, [x], {});
-/** Whether each element is NaN, as u8. */
+/** Whether each element is NaN, as bool. */
 export const isnan = predicate('isnan');
-/** Whether each element is ±inf, as u8. */
+/** Whether each element is ±inf, as bool. */
 export const isinf = predicate('isinf');
-/** Whether each element is neither NaN nor ±inf, as u8. */
+/** Whether each element is neither NaN nor ±inf, as bool. */
 export const isfinite = predicate('isfinite');
-/** 1 where the element is zero, as u8. */
+/** True where the element is zero (false for NaN), as bool. */
 export const logicalNot = predicate('logical_not');
 
 const logical = (op: LogicalOp) => (a: TensorLike, b: TensorLike) => apply(op, broadcast(op, a, b), {});
-/** Both nonzero, as u8, broadcasting. */
+/** Both nonzero, as bool, broadcasting. */
 export const logicalAnd = logical('logical_and');
-/** Either nonzero, as u8, broadcasting. */
+/** Either nonzero, as bool, broadcasting. */
 export const logicalOr = logical('logical_or');
-/** Exactly one nonzero, as u8, broadcasting. */
+/** Exactly one nonzero, as bool, broadcasting. */
 export const logicalXor = logical('logical_xor');
 
 const binary = (op: BinaryOp | CompareOp) => (a: TensorLike, b: TensorLike) =>
@@ -165,32 +166,36 @@ export const fmod = binary('fmod');
  * integers (PyTorch raises). The gradient is PyTorch's: 1 for a, −floor(a / b) for b.
  */
 export const remainder = binary('remainder');
-/** a == b as u8. */
+/** a == b as bool. */
 export const eq = binary('eq');
-/** a != b as u8. */
+/** a != b as bool. */
 export const ne = binary('ne');
-/** a < b as u8. */
+/** a < b as bool. */
 export const lt = binary('lt');
-/** a <= b as u8. */
+/** a <= b as bool. */
 export const le = binary('le');
-/** a > b as u8. */
+/** a > b as bool. */
 export const gt = binary('gt');
-/** a >= b as u8. */
+/** a >= b as bool. */
 export const ge = binary('ge');
 
-/** `cond ? a : b` elementwise, broadcasting all three; `cond` is u8, `a` and `b` are promoted to one dtype. */
+/** `cond ? a : b` elementwise, broadcasting all three; `cond` is bool (or u8, nonzero is true), `a` and `b` are promoted to one dtype. */
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   if (typeof a === 'number' && typeof b === 'number') throw new TypeError('where: a or b must be a tensor');
   return apply('where', expandAll('where', [cond, ...promote('where', [a, b])]), {});
 }
 
-/** `x` with `value` where `mask` (u8) is set, broadcasting. */
+/** `x` with `value` where `mask` (bool, or u8 nonzero) is set, broadcasting. */
 export const maskedFill = (x: Tensor, mask: Tensor, value: number): Tensor =>
   where(mask, asTensor('maskedFill', value, x.dtype, x.backend), x);
 
-/** Converts to `dtype` (floats truncate toward zero; u8 wraps). Returns `x` itself when the dtype already matches. */
+/**
+ * Converts to `dtype`: floats truncate toward zero to integers, u8 wraps, f16 rounds to the nearest
+ * half (ties to even, ±inf past 65504), bool is true for nonzero (NaN included). Returns `x` itself
+ * when the dtype already matches.
+ */
 export function cast(x: Tensor, dtype: DType): Tensor {
-  if (!['f32', 'i32', 'u32', 'u8'].includes(dtype)) throw new DTypeError(`cast: unknown dtype '${dtype}'`);
+  checkDType('cast', dtype);
   return x.dtype === dtype ? x : apply('cast', [x], { dtype });
 }
 

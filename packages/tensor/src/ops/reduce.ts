@@ -19,8 +19,12 @@ function reduce(op: ReduceOp, x: Tensor, axes: Axes | undefined, keepdim: boolea
   return keepdim ? reshape(out, keptShape(x, a)) : out;
 }
 
-/** Sum over `axes` (default: all). */
-export const sum = (x: Tensor, axes?: Axes, keepdim = false): Tensor => reduce('sum', x, axes, keepdim);
+/**
+ * Sum over `axes` (default: all). Bool and u8 tensors sum as i32 (a count of true elements for
+ * bools), as PyTorch sums them as int64.
+ */
+export const sum = (x: Tensor, axes?: Axes, keepdim = false): Tensor =>
+  reduce('sum', x.dtype === 'bool' || x.dtype === 'u8' ? cast(x, 'i32') : x, axes, keepdim);
 /** Maximum over `axes` (default: all); the gradient goes to every maximal element equally. */
 export const max = (x: Tensor, axes?: Axes, keepdim = false): Tensor => reduce('max', x, axes, keepdim);
 /** Minimum over `axes` (default: all). */

@@ -1,3 +1,4 @@
+import { isFloat } from '../dtype.js';
 import { DTypeError } from '../errors.js';
 import type { AttentionGroup } from '../opgroups.js';
 import { attentionProbs, repeatHeads, sumHeads } from '../ops/attention.js';
@@ -15,9 +16,12 @@ export const attentionRules: KernelRules<AttentionGroup> = {
         ['k', k],
         ['v', v],
       ] as const) {
-        if (t.dtype !== 'f32') throw new DTypeError(`attention: ${name} must be f32, got ${t.dtype}`);
+        if (!isFloat(t.dtype) || t.dtype !== q.dtype)
+          throw new DTypeError(
+            `attention: q, k and v must all be f32 or all f16, got ${name} ${t.dtype} with q ${q.dtype}`,
+          );
       }
-      return { shape: [...q.shape.slice(0, 3), v.shape[3]], dtype: 'f32' };
+      return { shape: [...q.shape.slice(0, 3), v.shape[3]], dtype: q.dtype };
     },
     // Recomputes the probabilities P (as flash attention does) instead of storing them:
     // dV = Pᵀ·g, dS = P ∘ (g·Vᵀ − rowsum(g·Vᵀ ∘ P)), dQ = dS·K·scale, dK = dSᵀ·Q·scale.

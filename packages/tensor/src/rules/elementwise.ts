@@ -1,4 +1,5 @@
-import type { DType } from '../dtype.js';
+import { type DType, FLOATS, isFloat } from '../dtype.js';
+import { DTypeError } from '../errors.js';
 import { type Exp, ex } from '../ir/exp.js';
 import { zerosLike } from '../ops/creation.js';
 import * as E from '../ops/elementwise.js';
@@ -134,19 +135,19 @@ const unaryExp: Record<UnaryOp, (a: Exp) => Exp> = {
     ex.alu('where', ex.alu('gt', x, f32(SOFTPLUS_THRESHOLD)), x, ex.alu('log1p', ex.alu('exp', x))),
 };
 
-const u8 = (v: number) => ex.const(v, 'u8');
+const bool = (v: number) => ex.const(v, 'bool');
 const zeroOf = (x: Exp) => ex.const(0, x.dtype);
-/** Nonzero as u8 1, zero (and −0) as 0; NaN is nonzero. */
+/** Nonzero as true, zero (and −0) as false; NaN is nonzero. */
 const truthy = (x: Exp) => ex.alu('ne', x, zeroOf(x));
 
 /** Each predicate: an expression of the element (integers are never NaN or infinite). */
 const predicateExp: Record<PredicateOp, (x: Exp) => Exp> = {
-  isnan: (x) => (x.dtype === 'f32' ? ex.alu('isnan', x) : u8(0)),
-  isinf: (x) => (x.dtype === 'f32' ? ex.alu('isinf', x) : u8(0)),
+  isnan: (x) => (isFloat(x.dtype) ? ex.alu('isnan', x) : bool(0)),
+  isinf: (x) => (isFloat(x.dtype) ? ex.alu('isinf', x) : bool(0)),
   isfinite: (x) =>
-    x.dtype === 'f32'
-      ? ex.alu('eq', ex.alu('maximum', ex.alu('isnan', x), ex.alu('isinf', x)), u8(0))
-      : u8(1),
+    isFloat(x.dtype)
+      ? ex.alu('eq', ex.alu('maximum', ex.alu('isnan', x), ex.alu('isinf', x)), bool(0))
+      : bool(1),
   logical_not: (x) => ex.alu('eq', x, zeroOf(x)),
 };
 
@@ -230,8 +231,9 @@ function splitTies(
 const unaryRule = (op: UnaryOp): MapRule<UnaryOp> => ({
   exp: ([a]) => unaryExp[op](a),
   infer: ([x]) => {
-    if (!INTEGER_OK.has(op)) needDType(op, x, 'input', ['f32']);
-    if (op === 'neg' || op === 'sign') needDType(op, x, 'input', ['f32', 'i32']);
+    if (!INTEGER_OK.has(op)) needDType(op, x, 'input', FLOATS);
+    // As PyTorch: negating a bool is refused (logicalNot inverts a mask).
+    if (op === 'neg' || op === 'sign') needDType(op, x, 'input', [...FLOATS, 'i32']);
     return { shape: x.shape, dtype: x.dtype };
   },
   grad: unaryGrad[op],
@@ -242,7 +244,12 @@ const binaryRule = (op: BinaryOp): MapRule<BinaryOp> => ({
   infer: (inputs) => {
     sameShapes(op, inputs);
     const dtype = sameDType(op, inputs, ['a', 'b']);
-    if (op === 'pow') needDType(op, inputs[0], 'a', ['f32']);
+    if (op === 'pow') needDType(op, inputs[0], 'a', FLOATS);
+    if (op === 'sub' && dtype === 'bool') {
+      throw new DTypeError(
+        'sub: a and b are bool, and subtracting bools is not defined (as in PyTorch); use logicalXor, or cast them first',
+      );
+    }
     return { shape: inputs[0].shape, dtype };
   },
   grad: binaryGrad[op],
@@ -253,7 +260,7 @@ const compareRule = (op: CompareOp): MapRule<CompareOp> => ({
   infer: (inputs) => {
     sameShapes(op, inputs);
     sameDType(op, inputs, ['a', 'b']);
-    return { shape: inputs[0].shape, dtype: 'u8' };
+    return { shape: inputs[0].shape, dtype: 'bool' };
   },
   grad: { nondifferentiable: 'a comparison is piecewise constant' },
 });
@@ -263,8 +270,8 @@ const fromKeys = <U extends string, V>(keys: readonly U[], f: (k: U) => V) =>
 
 const predicateRule = (op: PredicateOp): MapRule<PredicateOp> => ({
   exp: ([a]) => predicateExp[op](a),
-  infer: ([x]) => ({ shape: x.shape, dtype: 'u8' }),
-  grad: { nondifferentiable: 'a test of each element gives 0 or 1' },
+  infer: ([x]) => ({ shape: x.shape, dtype: 'bool' }),
+  grad: { nondifferentiable: 'a test of each element gives true or false' },
 });
 
 const logicalRule = (op: LogicalOp): MapRule<LogicalOp> => ({
@@ -272,14 +279,14 @@ const logicalRule = (op: LogicalOp): MapRule<LogicalOp> => ({
   infer: (inputs) => {
     sameShapes(op, inputs);
     sameDType(op, inputs, ['a', 'b']);
-    return { shape: inputs[0].shape, dtype: 'u8' };
+    return { shape: inputs[0].shape, dtype: 'bool' };
   },
-  grad: { nondifferentiable: 'a logical op gives 0 or 1' },
+  grad: { nondifferentiable: 'a logical op gives true or false' },
 });
 
 const floatOnly = <K extends 'leaky_relu' | 'elu'>(op: K) => ({
   infer: ([x]: readonly Tensor[]) => {
-    needDType(op, x, 'input', ['f32']);
+    needDType(op, x, 'input', FLOATS);
     return { shape: x.shape, dtype: x.dtype };
   },
 });
@@ -317,13 +324,14 @@ export const elementwiseRules: MapRules<
   cast: {
     exp: ([a], { dtype }) => ex.cast(a, dtype),
     infer: ([x], { dtype }) => ({ shape: x.shape, dtype }),
-    grad: (g, { inputs: [x], out }) => [x.dtype === 'f32' && out.dtype === 'f32' ? g : null],
+    // Between floats the gradient is cast back (f32 → f16 rounds it, as PyTorch's).
+    grad: (g, { inputs: [x], out }) => [isFloat(x.dtype) && isFloat(out.dtype) ? E.cast(g, x.dtype) : null],
   },
   where: {
     exp: ([c, a, b]) => ex.alu('where', c, a, b),
     infer: (inputs) => {
       sameShapes('where', inputs);
-      needDType('where', inputs[0], 'cond', ['u8']);
+      needDType('where', inputs[0], 'cond', ['bool', 'u8']);
       const dtype = sameDType('where', inputs.slice(1), ['a', 'b']);
       return { shape: inputs[0].shape, dtype };
     },

@@ -1,7 +1,7 @@
 import { installAutograd, installLeafFns } from '../autograd.js';
 import { fmt } from '../errors.js';
 import { onesLike, zerosLike } from '../ops/creation.js';
-import { add } from '../ops/elementwise.js';
+import { add, cast } from '../ops/elementwise.js';
 import { clone } from '../ops/movement.js';
 import type { OpName } from '../opset.js';
 import { sameShape } from '../shape.js';
@@ -39,15 +39,16 @@ function gradOf(out: Tensor, g: Tensor): (Tensor | null)[] {
     needs: node.inputs.map((t) => t.requiresGrad),
   } as unknown as GradCtx<never>;
   const grads = (grad as (g: Tensor, c: GradCtx<never>) => (Tensor | null)[])(g, ctx);
-  grads.forEach((gi, i) => {
+  return grads.map((gi, i) => {
     const x = node.inputs[i];
     if (gi && !sameShape(gi.shape, x.shape)) {
       throw new Error(
         `internal: the backward rule of '${node.op}' gave input ${i} a gradient of shape ${fmt(gi.shape)}, expected ${fmt(x.shape)}`,
       );
     }
+    // A gradient has its input's dtype (an f16 input's rounds to half), as in PyTorch.
+    return gi && x.requiresGrad && gi.dtype !== x.dtype ? cast(gi, x.dtype) : gi;
   });
-  return grads;
 }
 
 /** A new leaf viewing the same storage, for `grad()`. */

@@ -1,3 +1,4 @@
+import { isFloat } from '../dtype.js';
 import { DTypeError, fmt, ShapeError } from '../errors.js';
 import type { MatmulGroup } from '../opgroups.js';
 import { matmul } from '../ops/matmul.js';
@@ -8,8 +9,10 @@ import type { KernelRules } from './types.js';
 export const matmulRules: KernelRules<MatmulGroup> = {
   matmul: {
     infer: ([a, b]) => {
-      if (a.dtype !== 'f32' || b.dtype !== 'f32') {
-        throw new DTypeError(`matmul: a and b must be f32, got ${a.dtype} and ${b.dtype}`);
+      if (!isFloat(a.dtype) || a.dtype !== b.dtype) {
+        throw new DTypeError(
+          `matmul: a and b must both be f32 or both f16, got ${a.dtype} and ${b.dtype}; cast one with cast()`,
+        );
       }
       const r = a.rank;
       if (
@@ -22,7 +25,7 @@ export const matmulRules: KernelRules<MatmulGroup> = {
           `matmul: kernel operands ${fmt(a.shape)} and ${fmt(b.shape)} must be [..., M, K] and [..., K, N] with one batch shape`,
         );
       }
-      return { shape: [...a.shape.slice(0, -1), b.shape[r - 1]], dtype: 'f32' };
+      return { shape: [...a.shape.slice(0, -1), b.shape[r - 1]], dtype: a.dtype };
     },
     // Batch dims were broadcast by expand views before the kernel, so these have the operands' shapes.
     grad: (g, { inputs: [a, b], needs }) => [

@@ -1,3 +1,4 @@
+import { type DType, FLOATS } from '../dtype.js';
 import type { ReduceGroup } from '../opgroups.js';
 import { add, cast, div, eq, exp, mul, rsqrt, sub } from '../ops/elementwise.js';
 import { expand, reshape } from '../ops/movement.js';
@@ -24,7 +25,7 @@ const extremumGrad: Backward<ReduceOp> = (g, { inputs: [x], out, params: { axes 
   return [mul(hit, unreduce(div(g, count), x, axes))];
 };
 
-const NUMERIC = ['f32', 'i32', 'u32'] as const;
+const NUMERIC = ['f32', 'f16', 'i32', 'u32'] as const;
 
 const reduceRule = (op: ReduceOp, grad: Backward<ReduceOp>): KernelRule<ReduceOp> => ({
   infer: ([x], { axes }) => {
@@ -46,9 +47,9 @@ const argRule = (op: 'argmax' | 'argmin'): KernelRule<'argmax' | 'argmin'> => ({
   grad: { nondifferentiable: 'returns integer indices, which have no gradient' },
 });
 
-/** Row ops keep the input's shape; the float ones take f32 only. */
+/** Row ops keep the input's shape; the float ones take f32 and f16 only. */
 const rowInfer =
-  (op: string, dtypes: readonly ('f32' | 'i32' | 'u32')[]) =>
+  (op: string, dtypes: readonly DType[]) =>
   ([x]: readonly Tensor[]) => {
     needDType(op, x, 'input', dtypes);
     return { shape: x.shape, dtype: x.dtype };
@@ -68,15 +69,15 @@ export const reduceRules: KernelRules<ReduceGroup> = {
     grad: (g, { params: { axis } }) => [sub(sum(g, axis, true), sub(cumsum(g, axis), g))],
   },
   softmax: {
-    infer: rowInfer('softmax', ['f32']),
+    infer: rowInfer('softmax', FLOATS),
     grad: (g, { out, params: { axis } }) => [mul(out, sub(g, sum(mul(g, out), axis, true)))],
   },
   log_softmax: {
-    infer: rowInfer('log_softmax', ['f32']),
+    infer: rowInfer('log_softmax', FLOATS),
     grad: (g, { out, params: { axis } }) => [sub(g, mul(exp(out), sum(g, axis, true)))],
   },
   layer_norm: {
-    infer: rowInfer('layer_norm', ['f32']),
+    infer: rowInfer('layer_norm', FLOATS),
     // dx = rstd · (g − mean(g) − x̂ · mean(g · x̂))
     grad: (g, { inputs: [x], out, params: { eps } }) => {
       const rstd = rsqrt(add(variance(x, last(x), { correction: 0, keepdim: true }), eps));
@@ -85,7 +86,7 @@ export const reduceRules: KernelRules<ReduceGroup> = {
     },
   },
   rms_norm: {
-    infer: rowInfer('rms_norm', ['f32']),
+    infer: rowInfer('rms_norm', FLOATS),
     // y = x · r with r = (mean(x²) + eps)^(−1/2): dx = r · (g − y · mean(g · y))
     grad: (g, { inputs: [x], out, params: { eps } }) => {
       const r = rsqrt(add(mean(mul(x, x), last(x), true), eps));

@@ -1,5 +1,5 @@
 import type { CpuView } from '../../cpu/strided.js';
-import { allocArray, type DType, type TypedArray } from '../../dtype.js';
+import { allocArray, type DType, storageOf, type TypedArray } from '../../dtype.js';
 import { coalesce } from '../../ir/coalesce.js';
 import { type Exp, keyOf, paramTypes, walk } from '../../ir/exp.js';
 import { rowOffsets, runMap } from '../../ir/js.js';
@@ -16,6 +16,7 @@ import {
   type Slot,
   vectorizable,
 } from './kernel.js';
+import { lowerForWasm } from './lower.js';
 import { HOST_IMPORTS, ROUTINES } from './routines.js';
 
 /** A compiled map kernel: its entry point, whether it runs four lanes at a time, and its id in the worker threads. */
@@ -41,7 +42,7 @@ export interface MapCounts {
   vector: number;
   /** Kernels run one element at a time (some op or some input's step has no SIMD form). */
   scalar: number;
-  /** Calls run by the JavaScript kernel (the engine refused to compile a module synchronously). */
+  /** Calls run by the JavaScript kernel (rounding to f16, or the engine refused to compile a module synchronously). */
   js: number;
   /** Kernel calls split between threads. */
   threaded: number;
@@ -66,20 +67,21 @@ export class WasmMaps {
   }
 
   /** Computes `exps` over `shape` into new arrays (see Backend.map). */
-  map(exps: readonly Exp[], shape: readonly number[], inputs: CpuView[], params: number[]): TypedArray[] {
+  map(given: readonly Exp[], shape: readonly number[], inputs: CpuView[], params: number[]): TypedArray[] {
     const n = numel(shape);
     const javascript = () => {
-      const outs = exps.map((e) => allocArray(e.dtype, n));
+      const outs = given.map((e) => allocArray(e.dtype, n));
       if (n > 0) {
         this.counts.js++;
-        runMap(exps, outs, shape, inputs, params);
+        runMap(given, outs, shape, inputs, params);
       }
       return outs;
     };
-    if (n === 0) return javascript();
+    const exps = n === 0 ? undefined : lowerForWasm(given);
+    if (!exps) return javascript();
     const used = slotTypes(exps, inputs.length);
     // An input read as another dtype than its array's: what that means is the JavaScript kernel's.
-    if (used.some((d, j) => d !== undefined && d !== inputs[j].dtype)) return javascript();
+    if (used.some((d, j) => d !== undefined && d !== storageOf(inputs[j].dtype))) return javascript();
     const { arena } = this;
     arena.reset();
     const placed = inputs.map((v, j) => (used[j] ? arena.place(v) : undefined));
@@ -90,7 +92,7 @@ export class WasmMaps {
     const len = s[s.length - 1];
     const rows = n / len;
     const slots = inputs.map((v, j): Slot | undefined =>
-      used[j] ? { access: accessOf(s, strides[j]), dtype: v.dtype } : undefined,
+      used[j] ? { access: accessOf(s, strides[j]), dtype: storageOf(v.dtype) } : undefined,
     );
     const key = `${keyOf(exps)}|${slots.map((x) => (x ? `${x.access}.${x.dtype}` : '-')).join(',')}`;
     const kernel = this.kernel(key, exps, slots);
