@@ -1,7 +1,7 @@
 import { isGradEnabled } from './autograd.js';
 import type { Backend } from './backend.js';
 import { BackendError } from './errors.js';
-import { fusedStorage, prologueOf } from './fusion/fuse.js';
+import { fusedStorage, fusionEnabled, prologueOf } from './fusion/fuse.js';
 import { composer } from './fusion/views.js';
 import type { Exp } from './ir/exp.js';
 import { REDUCE_GROUP } from './opgroups.js';
@@ -10,7 +10,7 @@ import { RULES } from './rules/index.js';
 import type { ParamFn } from './rules/types.js';
 import { getBackend } from './runtime.js';
 import { contiguousStrides } from './shape.js';
-import { Storage } from './storage.js';
+import { type Source, Storage } from './storage.js';
 import { Tensor } from './tensor.js';
 
 const PROLOGUE_OPS: ReadonlySet<string> = new Set<PrologueOp>(REDUCE_GROUP);
@@ -25,25 +25,27 @@ export const viewOf = (t: Tensor): View => ({
 });
 
 /**
- * What a built-in kernel reads of `t` (they all take strided views): a pending copy is not made,
- * its source is read through the composed window instead, when one exists.
+ * What a built-in kernel reads of `t` (they all take strided views), computed now: a pending copy
+ * is not made, its source is read through the composed window instead, when one exists.
  */
-function kernelViewOf(t: Tensor): View {
+function kernelSourceOf(t: Tensor): Source & { shape: readonly number[] } {
   const r = t.storage.pending;
   if (r && r.exp.op === 'input') {
     const src = r.sources[r.exp.arg];
     const w = composer(r.out.shape, t.shape, t)?.compose(src);
-    if (w)
-      return {
-        handle: src.storage.handle,
-        shape: t.shape,
-        strides: w.strides,
-        offset: w.offset,
-        dtype: t.dtype,
-      };
+    if (w) {
+      src.storage.realize();
+      return { storage: src.storage, shape: t.shape, strides: w.strides, offset: w.offset, dtype: t.dtype };
+    }
   }
-  return viewOf(t);
+  t.storage.realize();
+  return { storage: t.storage, shape: t.shape, strides: t.strides, offset: t.offset, dtype: t.dtype };
 }
+
+const kernelViewOf = (t: Tensor): View => {
+  const s = kernelSourceOf(t);
+  return { handle: s.storage.handle, shape: s.shape, strides: s.strides, offset: s.offset, dtype: s.dtype };
+};
 
 /** @internal Checks the inputs are alive and on one backend, and returns it. */
 export function backendOf(op: string, inputs: readonly Tensor[], backend?: Backend): Backend {
@@ -87,6 +89,18 @@ export function apply<K extends OpName>(
     out = new Tensor(storage, spec.shape, contiguousStrides(spec.shape), 0, spec.dtype);
   } else {
     const kernel = b.kernels[op as KernelOp] as (o: typeof spec, i: unknown[], p: unknown) => unknown;
+    if (op === 'matmul' && b.epilogue && fusionEnabled()) {
+      // Deferred: an elementwise op that reads all of the product may run as the kernel's epilogue.
+      const call = {
+        op: 'matmul' as const,
+        out: spec,
+        inputs: inputs.map(kernelSourceOf),
+        params: params as OpParams['matmul'],
+      };
+      const storage = Storage.fromCall(b, call);
+      out = new Tensor(storage, spec.shape, contiguousStrides(spec.shape), 0, spec.dtype);
+      return record(op, inputs, params, rule, out);
+    }
     // Reductions and row ops read a pending first input through its expression (a prologue).
     const prologue = PROLOGUE_OPS.has(op) ? prologueOf(b, inputs[0]) : undefined;
     try {
@@ -97,6 +111,17 @@ export function apply<K extends OpName>(
       prologue?.done();
     }
   }
+  return record(op, inputs, params, rule, out);
+}
+
+/** Records the graph node of `out` when gradients are on, and returns it. */
+function record<K extends OpName>(
+  op: K,
+  inputs: readonly Tensor[],
+  params: OpParams[K],
+  rule: { grad?: unknown },
+  out: Tensor,
+): Tensor {
   if (isGradEnabled() && typeof rule.grad === 'function' && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
     out.node = { op, inputs: [...inputs], params };
