@@ -14,6 +14,10 @@
 //   PARAMS           uniform parameter block (fields below); WG workgroup size; BATCH_RANK
 //   SETUP            per-invocation row and column offsets, the zeroed accumulators
 //   STEP             the body for k .. k + 3; TAIL the body for one k; STORE writes the block
+//   OUTPUTS          the read-write bindings from 2 on: C, or for a fused epilogue, C (when
+//                    kept), the epilogue's other inputs and its outputs
+//   PUT              fn put: stores one element of C, or applies the epilogue to it (its inputs'
+//                    addressing and the math library come in EPILOGUE)
 // Parameters (params.*, declared in src/webgpu/matmul.ts): M, N, k_begin and k_end (the k this
 //   dispatch sums), tiles_m and tiles_n (tiles along M and N), batches, a_offset, a_m and a_k
 //   (A's row and k strides), b_offset, b_k and b_n (B's k and column strides), accumulate (1: C +=
@@ -21,7 +25,7 @@
 //   Offsets and strides count elements, also for vec4 bindings.
 @group(0) @binding(0) var<storage, read> A: array<{{A_TYPE}}>;
 @group(0) @binding(1) var<storage, read> B: array<{{B_TYPE}}>;
-@group(0) @binding(2) var<storage, read_write> C: array<f32>;
+{{OUTPUTS}}
 {{PARAMS}}
 
 const NB = {{BATCH_RANK}}u;
@@ -69,10 +73,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   {{STORE}}
 }
 
-/** C[c_base + r·N + c] (+)= v when (r, c) lies in C. */
-fn put(c_base: u32, M: u32, N: u32, r: u32, c: u32, v: f32, accumulate: bool) {
-  if (r < M && c < N) {
-    let o = c_base + r * N + c;
-    C[o] = select(0.0, C[o], accumulate) + v;
-  }
-}
+{{PUT}}
+{{EPILOGUE}}

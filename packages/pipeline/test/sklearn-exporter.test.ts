@@ -16,7 +16,9 @@ const PYTHON = ['/usr/bin/python3', 'python3'].find(
 );
 // CI installs Debian's python3-sklearn and sets TESSERA_REQUIRE_SKLEARN=1: there, a missing one fails.
 if (process.env.TESSERA_REQUIRE_SKLEARN === '1' && !PYTHON)
-  throw new Error('TESSERA_REQUIRE_SKLEARN=1 but no python3 with scikit-learn (apt-get install python3-sklearn)');
+  throw new Error(
+    'TESSERA_REQUIRE_SKLEARN=1 but no python3 with scikit-learn (apt-get install python3-sklearn)',
+  );
 const dir = mkdtempSync(join(tmpdir(), 'tessera-export-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

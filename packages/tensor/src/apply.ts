@@ -2,7 +2,7 @@ import { isGradEnabled } from './autograd.js';
 import type { Backend } from './backend.js';
 import { storageOf } from './dtype.js';
 import { BackendError } from './errors.js';
-import { fusedStorage, prologueOf } from './fusion/fuse.js';
+import { fusedStorage, fusionEnabled, prologueOf } from './fusion/fuse.js';
 import { composer } from './fusion/views.js';
 import { type Exp, ex } from './ir/exp.js';
 import { REDUCE_GROUP } from './opgroups.js';
@@ -11,7 +11,7 @@ import { RULES } from './rules/index.js';
 import type { ParamFn } from './rules/types.js';
 import { getBackend } from './runtime.js';
 import { contiguousStrides } from './shape.js';
-import { Storage } from './storage.js';
+import { type Source, Storage } from './storage.js';
 import { Tensor } from './tensor.js';
 
 const PROLOGUE_OPS: ReadonlySet<string> = new Set<PrologueOp>(REDUCE_GROUP);
@@ -49,25 +49,39 @@ function opmath(
 }
 
 /**
- * What a built-in kernel reads of `t` (they all take strided views): a pending copy is not made,
- * its source is read through the composed window instead, when one exists.
+ * What a built-in kernel reads of `t` (they all take strided views), computed now: a pending copy
+ * is not made, its source is read through the composed window instead, when one exists.
  */
-function kernelViewOf(t: Tensor): View {
+function kernelSourceOf(t: Tensor): Source & { shape: readonly number[] } {
   const r = t.storage.pending;
   if (r && r.exp.op === 'input') {
     const src = r.sources[r.exp.arg];
     const w = composer(r.out.shape, t.shape, t)?.compose(src);
-    if (w)
+    if (w) {
+      src.storage.realize();
       return {
-        handle: src.storage.handle,
+        storage: src.storage,
         shape: t.shape,
         strides: w.strides,
         offset: w.offset,
         dtype: storageOf(t.dtype),
       };
+    }
   }
-  return viewOf(t);
+  t.storage.realize();
+  return {
+    storage: t.storage,
+    shape: t.shape,
+    strides: t.strides,
+    offset: t.offset,
+    dtype: storageOf(t.dtype),
+  };
 }
+
+const kernelViewOf = (t: Tensor): View => {
+  const s = kernelSourceOf(t);
+  return { handle: s.storage.handle, shape: s.shape, strides: s.strides, offset: s.offset, dtype: s.dtype };
+};
 
 /** @internal Checks the inputs are alive and on one backend, and returns it. */
 export function backendOf(op: string, inputs: readonly Tensor[], backend?: Backend): Backend {
@@ -105,6 +119,18 @@ export function apply<K extends OpName>(
     out = new Tensor(storage, spec.shape, contiguousStrides(spec.shape), 0, spec.dtype);
   } else {
     const kernel = b.kernels[op as KernelOp] as (o: OutSpec, i: unknown[], p: unknown) => unknown;
+    if (op === 'matmul' && b.epilogue && fusionEnabled() && spec.dtype === storageOf(spec.dtype)) {
+      // Deferred: an elementwise op that reads all of the product may run as the kernel's epilogue.
+      const call = {
+        op: 'matmul' as const,
+        out: spec,
+        inputs: inputs.map(kernelSourceOf),
+        params: params as OpParams['matmul'],
+      };
+      const storage = Storage.fromCall(b, call);
+      out = new Tensor(storage, spec.shape, contiguousStrides(spec.shape), 0, spec.dtype);
+      return record(op, inputs, params, rule, out);
+    }
     // Reductions and row ops read a pending first input through its expression (a prologue).
     const prologue = PROLOGUE_OPS.has(op) ? prologueOf(b, inputs[0]) : undefined;
     const computed = { shape: spec.shape, dtype: storageOf(spec.dtype) };
@@ -118,6 +144,17 @@ export function apply<K extends OpName>(
     // A kernel computes f16 in f32: its result rounds to half (a pending cast, fused into its readers).
     if (spec.dtype !== computed.dtype) out = relabel(b, out, spec.dtype);
   }
+  return record(op, inputs, params, rule, out);
+}
+
+/** Records the graph node of `out` when gradients are on, and returns it. */
+function record<K extends OpName>(
+  op: K,
+  inputs: readonly Tensor[],
+  params: OpParams[K],
+  rule: { grad?: unknown },
+  out: Tensor,
+): Tensor {
   if (isGradEnabled() && typeof rule.grad === 'function' && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
     out.node = { op, inputs: [...inputs], params };

@@ -1,7 +1,7 @@
 import type { DType, TypedArray } from './dtype.js';
 import type { ExtensionKernels } from './extension.js';
 import type { Exp } from './ir/exp.js';
-import type { KernelTable, OutSpec, View } from './opset.js';
+import type { KernelParams, KernelTable, OutSpec, View } from './opset.js';
 
 /**
  * The contract every backend fulfils, in the spirit of jax-js: move bytes in and out, free them,
@@ -38,8 +38,42 @@ export interface Backend<H = any> {
   readonly maxMapInputs: number;
   /** The kernels of the ops that are not expressions (reductions, matmul, indexing, …). */
   readonly kernels: KernelTable<H>;
+  /**
+   * Optional: runs matmul (`op`, with the kernel's `out`, `inputs` and `params`) and applies an
+   * elementwise epilogue where the kernel stores each element, instead of storing the product and
+   * running a {@link map} over it. Returns the epilogue's outputs (and the product itself when
+   * `epilogue.keep`), or undefined when this call cannot fuse (then the product is computed and
+   * mapped as usual). Backends without it compute matmul at once.
+   */
+  epilogue?(
+    op: EpilogueOp,
+    out: OutSpec,
+    inputs: View<H>[],
+    params: KernelParams[EpilogueOp],
+    epilogue: Epilogue<H>,
+  ): { outputs: H[]; product?: H } | undefined;
   /** Runs an extension op's kernel for this backend (see `defineOp`), counting its buffer like a built-in kernel's. */
   extension<P>(kernels: ExtensionKernels<P>, out: OutSpec, inputs: View<H>[], params: P): H;
 }
 
 export type BackendName = 'cpu' | 'wasm' | 'webgpu';
+
+/** Kernel ops whose output an elementwise epilogue may be fused into. */
+export type EpilogueOp = 'matmul';
+
+/**
+ * Elementwise expressions applied to a kernel's output where it is stored: as {@link Backend.map}'s
+ * arguments, over `shape` (the kernel's output elements in row-major order, maybe reshaped), with
+ * input slot `slot` reading the element the kernel computed and every other slot j from
+ * `inputs[j]`.
+ */
+export interface Epilogue<H = unknown> {
+  exps: readonly Exp[];
+  shape: readonly number[];
+  slot: number;
+  /** A view per input slot; `undefined` at `slot`. */
+  inputs: readonly (View<H> | undefined)[];
+  params: readonly number[];
+  /** Whether the kernel's own output is read elsewhere too, so must be stored as well. */
+  keep: boolean;
+}

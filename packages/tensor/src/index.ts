@@ -11,7 +11,7 @@ export {
 } from '@tessera/gpu';
 export { apply } from './apply.js';
 export { backward, grad, isGradEnabled, noGrad, valueAndGrad } from './autograd.js';
-export type { Backend, BackendName } from './backend.js';
+export type { Backend, BackendName, Epilogue, EpilogueOp } from './backend.js';
 export { cpuBackend } from './cpu/index.js';
 export { customGrad } from './custom-grad.js';
 export { DTYPES, type DType, type TypedArray } from './dtype.js';
@@ -53,7 +53,7 @@ export {
   wasmBackend,
   webgpuBackend,
 } from './runtime.js';
-export { type Recipe, type Source, Storage } from './storage.js';
+export { type KernelCall, type Recipe, type Source, Storage } from './storage.js';
 export { type GradCtxOf, type NestedArray, Tensor } from './tensor.js';
 export type { Placed as WasmOperand } from './wasm/arena.js';
 export type { Codebook4Weight, Codebook8Values } from './wasm/codebook.js';

@@ -182,7 +182,7 @@ describe.skipIf(!gpu)('matmul variants on WebGPU against the CPU reference', asy
     const kernel = matmulGpu(new Gpu(backend.ctx), (p) => {
       ran = choose(p);
       return ran;
-    }).matmul;
+    }).kernels.matmul;
     // Broadcast batch dims as the matmul op hands them to kernels: expanded views (stride 0).
     const batch = batchA.map((s, d) => Math.max(s, batchB[d]));
     const x = T.expand(lay(ad, batchA, M, K, la, backend), [...batch, M, K]);

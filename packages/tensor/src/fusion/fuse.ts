@@ -35,6 +35,9 @@ export function setFusion(on: boolean): boolean {
   return was;
 }
 
+/** @internal Whether fusion is on (see {@link setFusion}). */
+export const fusionEnabled = (): boolean => enabled;
+
 const usesIndex = (e: Exp): boolean => {
   let found = false;
   walk(e, (n) => {
@@ -61,7 +64,8 @@ export function fusedStorage(
   const leaves = inputs.map((t, j): Exp => {
     const storage = t.storage;
     const read = (): Exp => {
-      storage.realize();
+      // A deferred kernel output stays deferred: the kernel may take this op as its epilogue.
+      if (!enabled || !storage.call) storage.realize();
       return ex.input(k.slot({ storage, strides: t.strides, offset: t.offset, dtype: t.dtype }), t.dtype);
     };
     const r = storage.pending;

@@ -1,4 +1,4 @@
-import { type Storage, sourceViews } from '../storage.js';
+import { computeRecipes, type Storage } from '../storage.js';
 import type { Tensor } from '../tensor.js';
 import { KernelInputs, sourceKey } from './kernel-inputs.js';
 
@@ -12,7 +12,10 @@ export function realize(...tensors: Tensor[]): void {
   for (const [i, t] of tensors.entries()) {
     t.assertAlive(`realize (tensor ${i})`);
     const r = t.storage.pending;
-    if (!r) continue;
+    if (!r) {
+      t.storage.realize(); // a deferred kernel output runs now
+      continue;
+    }
     const key = `${t.backend.name}:${r.out.shape.join(',')}`;
     const group = groups.get(key) ?? [];
     if (!group.includes(t.storage)) group.push(t.storage);
@@ -54,6 +57,9 @@ function realizeBatch(all: Storage[]): void {
     return k.adopt(r.exp, r.sources, r.params);
   });
   const shape = batch[0].pending!.out.shape;
-  const handles = batch[0].backend.map(exps, shape, sourceViews(k.sources, shape), k.params);
+  // A deferred source these recipes read is held once by each recipe that reads it.
+  const holders = (d: Storage) =>
+    batch.reduce((n, s) => n + s.pending!.sources.filter((src) => src.storage === d).length, 0);
+  const handles = computeRecipes(batch[0].backend, exps, shape, k.sources, k.params, holders);
   for (const [i, s] of batch.entries()) s.settle(handles[i]);
 }

@@ -19,6 +19,7 @@ export interface WebGPUBackend extends Backend<GPUBuffer> {
 export async function createWebGPUBackend(options: GpuContextOptions = {}): Promise<WebGPUBackend> {
   const ctx = await GpuContext.create(options);
   const g = new Gpu(ctx);
+  const mm = matmulGpu(g);
   return {
     name: 'webgpu',
     description: ctx.adapterDescription,
@@ -50,11 +51,12 @@ export async function createWebGPUBackend(options: GpuContextOptions = {}): Prom
     kernels: {
       ...movementGpu(g),
       ...reduceGpu(g),
-      ...matmulGpu(g),
+      ...mm.kernels,
       ...indexingGpu(g),
       ...topkGpu(g),
       ...attentionGpu(g),
     },
+    epilogue: mm.epilogue,
     extension: (k, out, inputs, params) => k.webgpu(g, out, inputs, params),
   };
 }

@@ -33,15 +33,44 @@ export const REGISTER_LOOPS_PER_STEP = 1;
 /** Loop iterations the register-tiled kernel runs besides its four-k steps: the batch index, the ≤ 3 single-k steps. */
 export const registerFixedLoops = (batchRank: number): number => batchRank + 3 + 1;
 
+/**
+ * Where the register-tiled kernel stores C: the read-write bindings from 2 on (`OUTPUTS`), `fn put`
+ * called for each element of the block (`PUT`), and what `put` needs besides (`EPILOGUE`).
+ */
+export interface StoreCode {
+  outputs: string;
+  put: string;
+  epilogue: string;
+}
+
+/** The plain store: C (+)= the block. */
+export const PLAIN_STORE: StoreCode = {
+  outputs: '@group(0) @binding(2) var<storage, read_write> C: array<f32>;',
+  put: `/** C[c_base + r·N + c] (+)= v when (r, c) lies in C. */
+fn put(c_base: u32, M: u32, N: u32, r: u32, c: u32, v: f32, accumulate: bool) {
+  if (r < M && c < N) {
+    let o = c_base + r * N + c;
+    C[o] = select(0.0, C[o], accumulate) + v;
+  }
+}`,
+  epilogue: '',
+};
+
 /** WGSL `vec4<f32>(…)` of four scalar expressions. */
 const vec4 = (xs: string[]): string => `vec4<f32>(${xs.join(', ')})`;
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 /**
  * The WGSL of the register-tiled kernel for `t` and a batch rank: the k step body is unrolled here,
- * so the source (and with it the pipeline cache key) says everything the variant does.
+ * so the source (and with it the pipeline cache key) says everything the variant does. `out` says
+ * how C is stored (plain, or through a fused elementwise epilogue).
  */
-export function registerMatmulSource(t: RegisterTiling, batchRank: number, params: string): string {
+export function registerMatmulSource(
+  t: RegisterTiling,
+  batchRank: number,
+  params: string,
+  out: StoreCode = PLAIN_STORE,
+): string {
   const { tm, tn, a, b } = t;
   if (a === 'vec4-mn' && tm % 4 !== 0)
     throw new Error(`matmul: vec4-mn loads of A need tm % 4 == 0, got tm ${tm}`);
@@ -142,5 +171,8 @@ export function registerMatmulSource(t: RegisterTiling, batchRank: number, param
     STEP: step.join('\n    '),
     TAIL: tail.join('\n    '),
     STORE: store.join('\n  '),
+    OUTPUTS: out.outputs,
+    PUT: out.put,
+    EPILOGUE: out.epilogue,
   });
 }

@@ -1,9 +1,15 @@
-import { paramBlock, specialize } from '@tessera/gpu';
-import { tensor_matmul } from '@tessera/kernels';
+import { type KernelSource, type ParamSchema, paramBlock, specialize } from '@tessera/gpu';
+import { tensor_math, tensor_matmul } from '@tessera/kernels';
+import type { Backend, Epilogue } from '../backend.js';
+import type { DType } from '../dtype.js';
+import { coalesce } from '../ir/coalesce.js';
+import type { Exp } from '../ir/exp.js';
+import { renderExps } from '../ir/render.js';
+import { paramField, paramFields, paramValues, slotLang, wgslType } from '../ir/wgsl.js';
 import type { MatmulGroup } from '../opgroups.js';
-import type { KernelFn, View } from '../opset.js';
-import { numel } from '../shape.js';
-import { fill } from './codegen.js';
+import type { KernelFn, OutSpec, View } from '../opset.js';
+import { contiguousStrides, numel } from '../shape.js';
+import { fill, stridedViews, type ViewsSpec, viewsCode } from './codegen.js';
 import { chunks, type Gpu } from './gpu.js';
 import {
   type OperandLoad,
@@ -200,10 +206,10 @@ export function matmulProblem(a: View, b: View): MatmulProblem {
   };
 }
 
-/** The parameter block of both matmul kernels (`matmul.wgsl`, `matmul_registers.wgsl`) for a batch rank. */
-const matmulParams = (batchRank: number) => {
+/** The parameter fields of both matmul kernels (`matmul.wgsl`, `matmul_registers.wgsl`) for a batch rank. */
+const matmulFields = (batchRank: number) => {
   const batch = ['u32', batchRank] as const;
-  return paramBlock({
+  return {
     M: 'u32',
     N: 'u32',
     k_begin: 'u32',
@@ -221,65 +227,188 @@ const matmulParams = (batchRank: number) => {
     batch_shape: batch,
     a_batch: batch,
     b_batch: batch,
-  });
+  } as const;
 };
 
 /** A matmul kernel's WGSL, once per variant and batch rank. */
 const matmulKernel = specialize(({ variant, batchRank }: { variant: MatmulVariant; batchRank: number }) => {
-  const params = matmulParams(batchRank);
+  const params = paramBlock(matmulFields(batchRank));
   return { code: plan(variant, batchRank).source(params.wgsl(3)), params };
 });
 
+/** What selects the WGSL of a register-tiled matmul with a fused epilogue (expressions by structure). */
+interface EpilogueOptions {
+  variant: RegisterTiling;
+  batchRank: number;
+  exps: readonly Exp[];
+  /** The input slot of `exps` reading the product. */
+  slot: number;
+  /** Dtype of each input slot. */
+  inputs: readonly DType[];
+  /** Addressing of the other input slots (named by slot) over the epilogue's iteration shape. */
+  views: ViewsSpec;
+  /** Whether C is bound: the product is kept, or summed over several dispatches. */
+  withC: boolean;
+}
+
 /**
- * The matmul kernel. `choose` picks the variant per call (default {@link chooseMatmulVariant};
- * tests pass others); the pipeline is cached under its generated WGSL.
+ * The register-tiled kernel whose store applies `exps` to each element of C (at row-major position
+ * i of the output, where the other inputs are read through their views) and writes each
+ * expression's output, and C too when it is bound.
+ */
+const epilogueKernel = specialize((o: EpilogueOptions) => {
+  const { fields, fns } = viewsCode(o.views);
+  const params = paramBlock({ ...matmulFields(o.batchRank), ...paramFields(o.exps), ...fields });
+  const { lines, values } = renderExps(
+    o.exps,
+    slotLang((k) => `params.${paramField(k)}`, 'i'),
+    't',
+  );
+  const others = o.inputs.flatMap((_, j) => (j === o.slot ? [] : [j]));
+  const bindings: string[] = [];
+  const bind = (access: string, name: string, type: string) =>
+    bindings.push(
+      `@group(0) @binding(${2 + bindings.length}) var<storage, ${access}> ${name}: array<${type}>;`,
+    );
+  if (o.withC) bind('read_write', 'C', 'f32');
+  for (const j of others) bind('read', `in_${j}`, wgslType(o.inputs[j]));
+  for (const [i, e] of o.exps.entries()) bind('read_write', `out_${i}`, wgslType(e.dtype));
+  const body = [
+    'let i = c_base + r * N + c;',
+    // The value the plain kernel stores (0 + v as it computes it), then the epilogue of it.
+    o.withC ? 'let x = select(0.0, C[i], accumulate) + v;' : 'let x = 0.0 + v;',
+    ...(o.withC ? ['C[i] = x;'] : []),
+    `let v${o.slot} = x;`,
+    ...others.map((j) => `let v${j} = in_${j}[idx_${j}(i)];`),
+    ...lines,
+    ...values.map((v, i) => `out_${i}[i] = ${v};`),
+  ];
+  const put = [
+    '/** Stores element (r, c) of C[batch] through the epilogue, when it lies in C. */',
+    'fn put(c_base: u32, M: u32, N: u32, r: u32, c: u32, v: f32, accumulate: bool) {',
+    '  if (r < M && c < N) {',
+    ...body.map((l) => `    ${l}`),
+    '  }',
+    '}',
+  ].join('\n');
+  const code = registerMatmulSource(o.variant, o.batchRank, params.wgsl(2 + bindings.length), {
+    outputs: bindings.join('\n'),
+    put,
+    epilogue: `${fns}\n${tensor_math}`,
+  });
+  return { code, params };
+});
+
+/**
+ * The matmul kernel and its fused-epilogue form. `choose` picks the variant per call (default
+ * {@link chooseMatmulVariant}; tests pass others); the pipeline is cached under its generated WGSL.
  */
 export function matmulGpu(
   g: Gpu,
   choose: (p: MatmulProblem) => MatmulVariant = chooseMatmulVariant,
-): { [K in MatmulGroup]: KernelFn<GPUBuffer, K> } {
-  return {
-    matmul: (out, [a, b]) => {
-      const p = matmulProblem(a, b);
-      const { M, N, K } = p;
-      const batchShape = out.shape.slice(0, -2);
-      const batches = numel(batchShape);
-      const variant = choose(p);
-      const pl = plan(variant, batchShape.length);
-      const kernel = matmulKernel({ variant, batchRank: batchShape.length });
-      const tilesM = Math.ceil(M / pl.tileM);
-      const tilesN = Math.ceil(N / pl.tileN);
-      const kStep = pl.kPerStep * g.stepsPerDispatch(pl.label, pl.loopsPerStep, pl.fixedLoops);
-      const buf = g.alloc(out);
-      // K = 0 still writes C once (zeros); a K past the loop budget adds one dispatch per slice.
-      chunks(K, kStep).forEach(([k0, k1], i) => {
-        g.dispatch({
-          kernel,
-          label: pl.label,
-          buffers: [a.handle as GPUBuffer, b.handle as GPUBuffer, buf],
-          params: {
-            M,
-            N,
-            k_begin: k0,
-            k_end: k1,
-            tiles_m: tilesM,
-            tiles_n: tilesN,
-            batches,
-            a_offset: a.offset,
-            a_m: p.a.outer,
-            a_k: p.a.k,
-            b_offset: b.offset,
-            b_k: p.b.k,
-            b_n: p.b.outer,
-            accumulate: i > 0 ? 1 : 0,
-            batch_shape: batchShape,
-            a_batch: p.a.batch,
-            b_batch: p.b.batch,
-          },
-          workgroups: M && N ? pl.workgroups(tilesM * tilesN * batches) : 0,
-        });
+): {
+  kernels: { [K in MatmulGroup]: KernelFn<GPUBuffer, K> };
+  epilogue: Required<Backend<GPUBuffer>>['epilogue'];
+} {
+  /**
+   * C = A·B; with `e`, the epilogue's outputs from the last dispatch's store (and C only when it is
+   * kept or summed over several dispatches). Undefined when `e` cannot fuse: the workgroup-tiled
+   * variant, or more bindings than the adapter allows.
+   */
+  const run = (out: OutSpec, a: View, b: View, e?: Epilogue<GPUBuffer>) => {
+    const p = matmulProblem(a, b);
+    const { M, N, K } = p;
+    const batchShape = out.shape.slice(0, -2);
+    const batches = numel(batchShape);
+    const variant = choose(p);
+    const pl = plan(variant, batchShape.length);
+    const tilesM = Math.ceil(M / pl.tileM);
+    const tilesN = Math.ceil(N / pl.tileN);
+    const kStep = pl.kPerStep * g.stepsPerDispatch(pl.label, pl.loopsPerStep, pl.fixedLoops);
+    // K = 0 still writes C once (zeros); a K past the loop budget adds one dispatch per slice.
+    const slices = chunks(K, kStep);
+    let epi:
+      | { kernel: KernelSource<ParamSchema>; buffers: GPUBuffer[]; values: Record<string, unknown> }
+      | undefined;
+    const withC = !e || e.keep || slices.length > 1;
+    let outputs: GPUBuffer[] = [];
+    if (e) {
+      const others = e.inputs.flatMap((v, j) => (v ? [[j, v] as const] : []));
+      const bindings = 2 + (withC ? 1 : 0) + others.length + e.exps.length;
+      if (variant.kind !== 'registers' || bindings > g.ctx.limits.maxStorageBuffersPerShaderStage)
+        return undefined;
+      // The other inputs' addressing over the epilogue's shape, as a map kernel would have it.
+      const c = coalesce(e.shape, [contiguousStrides(e.shape), ...others.map(([, v]) => v.strides)]);
+      const views = stridedViews(
+        c.shape,
+        others.map(([, v], k) => ({ strides: c.strides[1 + k], offset: v.offset })),
+        others.map(([j]) => `${j}`),
+      );
+      const kernel = epilogueKernel({
+        variant,
+        batchRank: batchShape.length,
+        exps: e.exps,
+        slot: e.slot,
+        inputs: e.inputs.map((v) => v?.dtype ?? 'f32'),
+        views: views.spec,
+        withC,
       });
-      return buf;
+      outputs = e.exps.map((x) => g.alloc({ shape: e.shape, dtype: x.dtype }));
+      epi = {
+        kernel: kernel as unknown as KernelSource<ParamSchema>,
+        buffers: [...others.map(([, v]) => v.handle as GPUBuffer), ...outputs],
+        values: { ...paramValues(e.exps, e.params), ...views.values },
+      };
+    }
+    const buf = withC ? g.alloc(out) : undefined;
+    const kernel = matmulKernel({ variant, batchRank: batchShape.length });
+    slices.forEach(([k0, k1], i) => {
+      const params = {
+        M,
+        N,
+        k_begin: k0,
+        k_end: k1,
+        tiles_m: tilesM,
+        tiles_n: tilesN,
+        batches,
+        a_offset: a.offset,
+        a_m: p.a.outer,
+        a_k: p.a.k,
+        b_offset: b.offset,
+        b_k: p.b.k,
+        b_n: p.b.outer,
+        accumulate: i > 0 ? 1 : 0,
+        batch_shape: batchShape,
+        a_batch: p.a.batch,
+        b_batch: p.b.batch,
+      };
+      const workgroups = M && N ? pl.workgroups(tilesM * tilesN * batches) : 0;
+      const operands = [a.handle as GPUBuffer, b.handle as GPUBuffer];
+      if (epi && i === slices.length - 1) {
+        g.dispatch({
+          kernel: epi.kernel,
+          label: `${pl.label}+epilogue`,
+          buffers: [...operands, ...(buf ? [buf] : []), ...epi.buffers],
+          params: { ...params, ...epi.values } as never,
+          workgroups,
+        });
+      } else {
+        g.dispatch({ kernel, label: pl.label, buffers: [...operands, buf as GPUBuffer], params, workgroups });
+      }
+    });
+    return { outputs, product: buf };
+  };
+  return {
+    kernels: { matmul: (out, [a, b]) => run(out, a, b)?.product as GPUBuffer },
+    epilogue: (_op, out, [a, b], _params, e) => {
+      const done = run(out, a, b, e);
+      if (!done) return undefined;
+      // A C that only carried the sum between dispatches is not kept.
+      if (done.product && !e.keep) {
+        g.ctx.releaseBuffer(done.product);
+        return { outputs: done.outputs };
+      }
+      return done;
     },
   };
 }
