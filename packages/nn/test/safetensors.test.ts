@@ -11,6 +11,7 @@ import {
   readSafetensorsFile,
   readSafetensorsMetadata,
   SafetensorsError,
+  parseSafetensorsHeader,
   writeSafetensors,
   writeSafetensorsFile,
 } from '../src/index.js';
@@ -81,6 +82,15 @@ describe('safetensors', () => {
     expect(() => readSafetensors(bytes, { names: ['u'] })).toThrow(
       /tensor 'u': I64 value 4000000000 at element 1 does not fit in i32/,
     );
+    // f16 tensors are written as F16 (their values exactly) and read as f32; bool is BOOL both ways.
+    const half = T.tensor([0.1, 70000, -0], { dtype: 'f16' });
+    const flags = T.gt(T.tensor([1, -1, 2]), 0);
+    const st = await writeSafetensors({ half, flags });
+    expect(Object.values(parseSafetensorsHeader(st).entries).map((e) => e.dtype)).toEqual(['BOOL', 'F16']);
+    const hf = readSafetensors(st);
+    expect([...(await hf.half.data())]).toEqual([...(await half.data())]);
+    expect(hf.flags.dtype).toBe('bool');
+    expect([...(await hf.flags.data())]).toEqual([1, 0, 1]);
     const bf = readSafetensors(await writeSafetensors({ f: tensors.f }, undefined, { f: 'BF16' }));
     expect(await bf.f.toArray()).toEqual([
       [1.5, -2.25],

@@ -201,8 +201,9 @@ function decode(name: string, e: SafetensorsEntry, raw: Uint8Array, backend?: T.
       return T.tensor(out, opts);
     }
     case 'U8':
-    case 'BOOL':
       return T.tensor(raw.slice(), opts);
+    case 'BOOL':
+      return T.tensor(raw.slice(), { ...opts, dtype: 'bool' });
   }
 }
 
@@ -223,7 +224,7 @@ function selected(h: SafetensorsHeader, names?: string[]): [string, SafetensorsE
 
 /**
  * Reads tensors from a safetensors file in memory. F16 and BF16 become f32 (exactly), I64 becomes
- * i32 (values outside i32 throw), BOOL becomes u8.
+ * i32 (values outside i32 throw), BOOL becomes bool (nonzero bytes as true).
  */
 export function readSafetensors(
   bytes: Uint8Array | ArrayBuffer,
@@ -247,18 +248,23 @@ export function readSafetensors(
 export const readSafetensorsMetadata = (bytes: Uint8Array): Record<string, string> =>
   parseSafetensorsHeader(bytes).metadata;
 
-/** Storage type per tensor when writing; default from the dtype (f32 → F32, i32 → I32, u32 → I64, u8 → U8). */
-export type WriteDTypes = Record<string, Exclude<SafetensorsDType, 'BOOL'>>;
+/**
+ * Storage type per tensor when writing; default from the dtype (f32 → F32, f16 → F16, i32 → I32,
+ * u32 → I64, u8 → U8, bool → BOOL).
+ */
+export type WriteDTypes = Record<string, SafetensorsDType>;
 
-const DEFAULT_DTYPE: Record<T.DType, Exclude<SafetensorsDType, 'BOOL'>> = {
+const DEFAULT_DTYPE: Record<T.DType, SafetensorsDType> = {
   f32: 'F32',
+  f16: 'F16',
   i32: 'I32',
   u32: 'I64',
   u8: 'U8',
+  bool: 'BOOL',
 };
 const defaultDType = (t: T.Tensor) => DEFAULT_DTYPE[t.dtype];
 
-function encode(values: ArrayLike<number>, dtype: Exclude<SafetensorsDType, 'BOOL'>): Uint8Array {
+function encode(values: ArrayLike<number>, dtype: SafetensorsDType): Uint8Array {
   const n = values.length;
   const out = new Uint8Array(n * SIZE[dtype]);
   const view = new DataView(out.buffer);
@@ -269,6 +275,7 @@ function encode(values: ArrayLike<number>, dtype: Exclude<SafetensorsDType, 'BOO
     else if (dtype === 'BF16') view.setUint16(i * 2, floatToBf16(v), true);
     else if (dtype === 'I32') view.setInt32(i * 4, v, true);
     else if (dtype === 'I64') view.setBigInt64(i * 8, BigInt(Math.trunc(v)), true);
+    else if (dtype === 'BOOL') out[i] = v !== 0 ? 1 : 0;
     else out[i] = v;
   }
   return out;
