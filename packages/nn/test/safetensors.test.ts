@@ -7,11 +7,11 @@ import {
   floatToBf16,
   floatToHalf,
   halfToFloat,
+  parseSafetensorsHeader,
   readSafetensors,
   readSafetensorsFile,
   readSafetensorsMetadata,
   SafetensorsError,
-  parseSafetensorsHeader,
   writeSafetensors,
   writeSafetensorsFile,
 } from '../src/index.js';

@@ -54,28 +54,12 @@ function opmath(
  */
 function kernelSourceOf(t: Tensor): Source & { shape: readonly number[] } {
   const r = t.storage.pending;
-  if (r && r.exp.op === 'input') {
-    const src = r.sources[r.exp.arg];
-    const w = composer(r.out.shape, t.shape, t)?.compose(src);
-    if (w) {
-      src.storage.realize();
-      return {
-        storage: src.storage,
-        shape: t.shape,
-        strides: w.strides,
-        offset: w.offset,
-        dtype: storageOf(t.dtype),
-      };
-    }
-  }
-  t.storage.realize();
-  return {
-    storage: t.storage,
-    shape: t.shape,
-    strides: t.strides,
-    offset: t.offset,
-    dtype: storageOf(t.dtype),
-  };
+  const src = r && r.exp.op === 'input' ? r.sources[r.exp.arg] : undefined;
+  const w = src && composer(r!.out.shape, t.shape, t)?.compose(src);
+  const read = src && w ? { storage: src.storage, ...w } : t;
+  read.storage.realize();
+  const { storage, strides, offset } = read;
+  return { storage, shape: t.shape, strides, offset, dtype: storageOf(t.dtype) };
 }
 
 const kernelViewOf = (t: Tensor): View => {
