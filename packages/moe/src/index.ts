@@ -1,5 +1,10 @@
 export { type Assignment, disposeAssignment } from './assignment.js';
 export { MoEError } from './errors.js';
 export { loadBalanceLoss, zLoss } from './losses.js';
+export { DeepSeekV3Router, type DeepSeekV3RouterOptions } from './routers/deepseek-v3.js';
+export { ExpertChoiceRouter, type ExpertChoiceRouterOptions } from './routers/expert-choice.js';
+export { assertFiniteLogits } from './routers/finite.js';
+export { SwitchRouter, type SwitchRouterOptions } from './routers/switch.js';
+export { Top2Router, type Top2RouterOptions } from './routers/top2.js';
 export { TopKRouter, type TopKRouterOptions } from './routers/topk.js';
 export { type RoutingStats, routingStats } from './stats.js';
