@@ -3,7 +3,7 @@ import * as T from '@tessera/tensor';
 import type { Assignment } from '../assignment.js';
 import { needInt, needTokens } from '../check.js';
 import { needCapacityFactor, slots } from './capacity.js';
-import { jitter, needJitter } from './jitter.js';
+import { jitter, needJitter } from './noise.js';
 
 /** Options of {@link SwitchRouter}. */
 export interface SwitchRouterOptions extends ModuleOptions {

@@ -4,7 +4,7 @@ import type { Assignment } from '../assignment.js';
 import { needInt, needTokens } from '../check.js';
 import { MoEError } from '../errors.js';
 import { needCapacityFactor, slots } from './capacity.js';
-import { gumbel } from './jitter.js';
+import { gumbel } from './noise.js';
 
 /** f32 machine epsilon: fairseq clamps the renormalising denominator to it. */
 const F32_EPS = 1.1920928955078125e-7;
