@@ -1,6 +1,7 @@
 export { type Assignment, disposeAssignment } from './assignment.js';
 export { MoEError } from './errors.js';
 export { loadBalanceLoss, zLoss } from './losses.js';
+export { type ModalityRouting, MoTBlock, type MoTConfig, MoTModality, modalityRouting } from './mot.js';
 export { DeepSeekV3Router, type DeepSeekV3RouterOptions } from './routers/deepseek-v3.js';
 export { ExpertChoiceRouter, type ExpertChoiceRouterOptions } from './routers/expert-choice.js';
 export { assertFiniteLogits } from './routers/finite.js';
