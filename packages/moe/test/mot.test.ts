@@ -115,6 +115,27 @@ describe.each(await backends())('MoTBlock on %s', (_, backend) => {
     expect(block.parameters().every((p) => !p.grad)).toBe(true);
   });
 
+  it('decoding through a KV cache, a few tokens at a time, gives the full forward', async () => {
+    const block = fixtureBlock(backend);
+    const x = T.tensor(fixture.x, { shape: [B, S, D], backend });
+    const ids = T.tensor(fixture.modality, { shape: [B, S], dtype: 'i32', backend });
+    const full = [...(await (await block.forward(x, ids)).data())];
+    const cache = new KVCache();
+    const parts: T.Tensor[] = [];
+    for (const [at, n] of [
+      [0, 2],
+      [2, 1],
+      [3, 2],
+    ]) {
+      parts.push(
+        await block.forward(T.narrow(x, 1, at, n), T.contiguous(T.narrow(ids, 1, at, n)), { cache }),
+      );
+    }
+    expect(cache.length).toBe(S);
+    // The same per-row arithmetic; only the attention kernel's key blocking differs with the query count.
+    expect(maxDiff(await T.concat(parts, 1).data(), full)).toBeLessThanOrEqual(1e-6);
+  });
+
   it('gradients reach every parameter of each modality with tokens, and none of one without', async () => {
     const c = { dim: 8, heads: 2, hidden: 8, modalities: 3 };
     const block = new MoTBlock(c, new RoPE(4, 4, 10000, backend), { backend, generator: new Generator(9) });
