@@ -177,6 +177,11 @@ export class MoTBlock extends Module {
         `MoTBlock.forwardRouted: routing must have ${this.modalities.length} modalities, got ${routing.counts.length}`,
       );
     }
+    if (routing.order.backend !== x.backend) {
+      throw new MoEError(
+        `MoTBlock.forward: modality must be on x's backend ${x.backend.name}, got ${routing.order.backend.name}`,
+      );
+    }
     if ((call as AttentionCall).context)
       throw new MoEError(
         'MoTBlock.forward: call.context must be absent (self-attention only), got a context',
