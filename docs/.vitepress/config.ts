@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitepress';
 
-const implemented = ['gpu', 'tensor', 'kernels', 'nn', 'quant', 'patching', 'pipeline'];
-const planned = ['moe', 'elq', 'summarize'];
+const implemented = ['gpu', 'tensor', 'kernels', 'nn', 'quant', 'patching', 'pipeline', 'moe'];
+const planned = ['elq', 'summarize'];
 const pages = new Set([...implemented, ...planned]);
 
 type Token = {
