@@ -48,8 +48,8 @@ export class MoE extends Module {
   ) {
     super();
     needInt('MoE: dim', dim, 1);
-    const { k = 2, router, sharedHidden, kind, capacity, capacityFactor, block, ...moduleOptions } = options;
-    this.dispatchOptions = { kind, capacity, capacityFactor, block };
+    const { k = 2, router, sharedHidden, kind, capacity, capacityFactor, ...moduleOptions } = options;
+    this.dispatchOptions = { kind, capacity, capacityFactor };
     if (router) {
       this.router = this.child('router', router);
     } else {

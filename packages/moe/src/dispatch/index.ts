@@ -3,6 +3,7 @@ import type { Assignment } from '../assignment.js';
 import { needInt, needTokens } from '../check.js';
 import { MoEError } from '../errors.js';
 import type { ExpertBank } from '../experts.js';
+import { groupedDispatch } from './grouped.js';
 import { naiveDispatch } from './naive.js';
 import { runInSlots, runningCount } from './slots.js';
 
@@ -20,8 +21,6 @@ export interface DispatchOptions {
   capacityFactor?: number;
   /** 'capacity': slots per expert, overriding `capacityFactor`. */
   capacity?: number;
-  /** 'dropless': groups are padded to a multiple of this many rows. Default 8. */
-  block?: number;
 }
 
 /** Which choices are kept, bool [tokens, k]. */
@@ -43,7 +42,7 @@ export function expertCapacity(tokens: number, k: number, numExperts: number, fa
  */
 export function assignSlots(a: Assignment, capacity: number): { positions: T.Tensor; dropped: T.Tensor } {
   needInt('assignSlots: capacity', capacity, 1);
-  const positions = a.positions ?? runningCount(a.experts, a.numExperts, 'rank');
+  const positions = a.positions ?? runningCount(a.experts, a.numExperts);
   const over = T.ge(positions, capacity);
   return { positions, dropped: a.dropped ? T.logicalOr(a.dropped, over) : over };
 }
@@ -56,11 +55,9 @@ export function assignSlots(a: Assignment, capacity: number): { positions: T.Ten
  * - 'naive': a loop over experts, the reference.
  * - 'capacity' (fairseq): choices placed in [E, capacity, dim] slots by position, one batched
  *   expert computation, combined; choices past an expert's capacity are dropped.
- * - 'dropless' (MegaBlocks): choices grouped by expert (a stable sort's rank within each group),
- *   every group padded to the block multiple above the token count, one batched matmul per
- *   projection for all experts; nothing dropped beyond what the router dropped. The groups are
- *   padded to that bound, not to their own sizes: the sizes live on the device, and reading them
- *   back would stall the forward.
+ * - 'dropless' (MegaBlocks): choices sorted by expert and run through one grouped matmul per
+ *   projection, each row times its own expert's weight: one launch for all experts, no padding,
+ *   no capacity; nothing dropped beyond what the router dropped.
  */
 export function dispatch(
   x: T.Tensor,
@@ -98,14 +95,6 @@ export function dispatch(
       bank,
     );
   }
-  if (kind === 'dropless') {
-    const block = options.block ?? 8;
-    needInt('dispatch: block', block, 1);
-    // Top-k picks distinct experts, so no group holds more than `tokens` choices.
-    const capacity = Math.max(block, Math.ceil(tokens / block) * block);
-    const positions = runningCount(a.experts, bank.numExperts, 'token');
-    const keep = kept(a);
-    return runInSlots(x, { experts: a.experts, positions, keep, weights: a.weights }, capacity, bank);
-  }
+  if (kind === 'dropless') return groupedDispatch(x, a.experts, a.weights, kept(a), bank);
   throw new MoEError(`dispatch: kind must be 'naive', 'capacity' or 'dropless', got '${kind as string}'`);
 }

@@ -2,19 +2,16 @@ import * as T from '@tessera/tensor';
 import type { ExpertBank } from '../experts.js';
 
 /**
- * The running count of earlier choices routed to the same expert, i32 [tokens, k]. `order` says
- * which choices count as earlier: 'rank' (all first choices in token order, then all second
- * choices, …: fairseq's top-2 gate, which fills capacity with first choices before second ones) or
- * 'token' (token by token: a stable sort of the flattened choices by expert, as MegaBlocks sorts).
+ * The running count of earlier choices routed to the same expert, i32 [tokens, k], counting as
+ * fairseq's top-2 gate does: all first choices in token order, then all second choices, …, so
+ * capacity is filled with first choices before second ones.
  */
-export function runningCount(experts: T.Tensor, numExperts: number, order: 'rank' | 'token'): T.Tensor {
+export function runningCount(experts: T.Tensor, numExperts: number): T.Tensor {
   const [tokens, k] = experts.shape;
-  const flat =
-    order === 'rank' ? T.reshape(T.transpose(experts, 0, 1), [k * tokens]) : T.reshape(experts, [tokens * k]);
-  const hot = T.oneHot(flat, numExperts);
+  const hot = T.oneHot(T.reshape(T.transpose(experts, 0, 1), [k * tokens]), numExperts);
   // Exclusive prefix count per expert, read at each choice's own expert.
   const count = T.sum(T.mul(T.sub(T.cumsum(hot, 0), hot), hot), -1);
-  return order === 'rank' ? T.transpose(T.reshape(count, [k, tokens]), 0, 1) : T.reshape(count, [tokens, k]);
+  return T.transpose(T.reshape(count, [k, tokens]), 0, 1);
 }
 
 /** What {@link runInSlots} places: the choices' experts, slots, kept flags and weights, all [tokens, k]. */
