@@ -91,6 +91,7 @@ describe.each(list)('dispatch on %s', (name, backend) => {
     const a = router.forward(x);
     // Capacity factor E / k gives every expert room for all tokens: nothing dropped.
     const outs = KINDS.map((kind) => dispatch(x, a, bank, { kind, capacityFactor: 2 }));
+    // The kinds sum the same products in different orders: f32 rounding apart.
     for (const o of outs.slice(1)) expectClose(await o.data(), await outs[0].data(), 1e-4, 1e-5, name);
 
     // Capacity 2 per expert for 22 choices over 4 experts: some are dropped.
@@ -198,6 +199,36 @@ describe('dispatch kernel count on webgpu', () => {
   });
 });
 
+describe('MoE layer', () => {
+  it('names its parameters as Mixtral and Qwen2-MoE do, and adds the gated shared expert', async () => {
+    const moe = new MoE(4, 6, 3, { sharedHidden: 5, generator: new Generator(12) });
+    expect(Object.keys(moe.stateDict())).toEqual([
+      'gate.weight',
+      'experts.w1',
+      'experts.w2',
+      'experts.w3',
+      'shared_expert.gate_proj.weight',
+      'shared_expert.up_proj.weight',
+      'shared_expert.down_proj.weight',
+      'shared_expert_gate.weight',
+    ]);
+    const x = T.randn([5, 4], { generator: new Generator(13) });
+    const { output, assignment } = moe.forward(x);
+    const routed = dispatch(x, assignment, moe.experts);
+    const shared = moe.shared_expert?.forward(x) as T.Tensor;
+    const gate = T.sigmoid(T.matmul(x, T.transpose(moe.stateDict()['shared_expert_gate.weight'], 0, 1)));
+    // The same ops in the same order (linear as matmul by the transpose): equal to rounding.
+    expectClose(await output.data(), await T.add(routed, T.mul(gate, shared)).data(), 1e-6, 1e-7, 'shared');
+  });
+
+  it('takes another router, whose parameters are named router.*', () => {
+    const router = new TopKRouter(4, 3, 1);
+    const moe = new MoE(4, 6, 3, { router });
+    expect(Object.keys(moe.stateDict())[0]).toBe('router.gate.weight');
+    expect(moe.forward(T.zeros([2, 4])).assignment.experts.shape).toEqual([2, 1]);
+  });
+});
+
 describe('grouped matmul within a capped loop budget (webgpu)', async () => {
   const gpu = list.find(([n]) => n === 'webgpu');
   // A budget of 32 loop steps per invocation cuts the 40- and 48-long sums and the 36-row groups
@@ -246,6 +277,12 @@ describe('bad input', () => {
     );
     expect(() => dispatch(x, a, bank, { kind: 'dense' as DispatchKind })).toThrow(
       /kind must be .*got 'dense'/,
+    );
+    expect(() => dispatch(x, { ...a, weights: T.zeros([6, 3]) }, bank)).toThrow(
+      /assignment weights must be \[6, 2\] like its experts, got \[6, 3\]/,
+    );
+    expect(() => dispatch(x, { ...a, experts: T.cast(a.experts, 'f32') }, bank)).toThrow(
+      /assignment experts must be i32, got f32/,
     );
     const moe = new MoE(4, 5, 3);
     expect(() => moe.forward(T.zeros([4]))).toThrow(

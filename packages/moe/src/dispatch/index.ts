@@ -79,6 +79,13 @@ export function dispatch(
     );
   }
   const k = a.experts.shape[1];
+  if (a.experts.dtype !== 'i32')
+    throw new MoEError(`dispatch: assignment experts must be i32, got ${a.experts.dtype}`);
+  if (a.weights.rank !== 2 || a.weights.shape[0] !== tokens || a.weights.shape[1] !== k) {
+    throw new MoEError(
+      `dispatch: assignment weights must be [${tokens}, ${k}] like its experts, got [${a.weights.shape.join(', ')}]`,
+    );
+  }
   if (kind === 'naive') {
     const keep = kept(a);
     return naiveDispatch(x, a.experts, a.weights, keep, bank);
