@@ -10,6 +10,6 @@ export {
 export { MoEError } from './errors.js';
 export { ExpertBank, stackExpertState, unstackExpertState } from './experts.js';
 export { loadBalanceLoss, zLoss } from './losses.js';
-export { MoE, type MoEOptions } from './moe-layer.js';
+export { MoE, type MoEOptions, type Router } from './moe-layer.js';
 export { TopKRouter, type TopKRouterOptions } from './routers/topk.js';
 export { type RoutingStats, routingStats } from './stats.js';
