@@ -121,6 +121,31 @@ describe.each(list)('dispatch on %s', (name, backend) => {
     }
   });
 
+  it("capacity mode keeps the router's own slots, not arrival order", async () => {
+    const { bank, x } = setup(backend, 4, 5, 2, 1, 2, 7);
+    // Both tokens to expert 0; the router gives the later token slot 0, so capacity 1 drops the first.
+    const a: Assignment = {
+      numExperts: 2,
+      experts: T.tensor([[0], [0]], { dtype: 'i32', backend }),
+      weights: T.tensor([[1], [1]], { backend }),
+      positions: T.tensor([[1], [0]], { dtype: 'i32', backend }),
+      probs: T.zeros([2, 2], { backend }),
+      logits: T.zeros([2, 2], { backend }),
+    };
+    const out = await data(dispatch(x, a, bank, { kind: 'capacity', capacity: 1 }));
+    expect(out.slice(0, 4)).toEqual([0, 0, 0, 0]);
+    // The expert alone, through a plain linear instead of the batched matmul: rounding apart at most.
+    expectClose(out.slice(4), await data(bank.expert(0, T.narrow(x, 0, 1, 1))), 1e-5, 1e-6, name);
+  });
+
+  it('an empty batch gives an empty output on every path', async () => {
+    const moe = new MoE(4, 5, 3, { backend });
+    for (const kind of KINDS) {
+      const x = T.zeros([0, 4], { backend });
+      expect(dispatch(x, moe.router.forward(x), moe.experts, { kind }).shape).toEqual([0, 4]);
+    }
+  });
+
   it('a leak loop of forward and backward stays flat', async () => {
     const x = T.randn([2, 3, 4], { backend, generator: new Generator(6) });
     for (const kind of KINDS) {
