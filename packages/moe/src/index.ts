@@ -1,6 +1,16 @@
 export { type Assignment, disposeAssignment } from './assignment.js';
+// Dispatch and layers.
+export {
+  assignSlots,
+  type DispatchKind,
+  type DispatchOptions,
+  dispatch,
+  expertCapacity,
+} from './dispatch/index.js';
 export { MoEError } from './errors.js';
+export { ExpertBank, stackExpertState, unstackExpertState } from './experts.js';
 export { loadBalanceLoss, zLoss } from './losses.js';
+export { MoE, type MoEOptions, type Router } from './moe-layer.js';
 export { type ModalityRouting, MoTBlock, type MoTConfig, MoTModality, modalityRouting } from './mot.js';
 export { DeepSeekV3Router, type DeepSeekV3RouterOptions } from './routers/deepseek-v3.js';
 export { ExpertChoiceRouter, type ExpertChoiceRouterOptions } from './routers/expert-choice.js';

@@ -16,3 +16,22 @@ export async function backends(): Promise<[string, Backend][]> {
   ];
   return g ? [...list, ['webgpu', g]] : list;
 }
+
+/** Asserts |a − b| ≤ atol + rtol·|b| elementwise. */
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  rtol: number,
+  atol: number,
+  what = '',
+): void {
+  if (actual.length !== expected.length)
+    throw new Error(`${what}: length ${actual.length} != ${expected.length}`);
+  for (let i = 0; i < actual.length; i++) {
+    if (!(Math.abs(actual[i] - expected[i]) <= atol + rtol * Math.abs(expected[i]))) {
+      throw new Error(
+        `${what} element ${i}: got ${actual[i]}, expected ${expected[i]} (rtol ${rtol}, atol ${atol})`,
+      );
+    }
+  }
+}
