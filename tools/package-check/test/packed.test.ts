@@ -84,6 +84,7 @@ describe('the release', () => {
     expect(packages.map((p) => p.dir).sort()).toEqual([
       'kernels',
       'packages/gpu',
+      'packages/moe',
       'packages/nn',
       'packages/patching',
       'packages/pipeline',
