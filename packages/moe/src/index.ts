@@ -9,6 +9,14 @@ export {
 } from './dispatch/index.js';
 export { MoEError } from './errors.js';
 export { ExpertBank, stackExpertState, unstackExpertState } from './experts.js';
+// Language model.
+export {
+  MoECausalLM,
+  type MoECausalLMConfig,
+  type MoECausalLMOptions,
+  type MoECausalLMOutput,
+  type MoENaming,
+} from './lm.js';
 export { loadBalanceLoss, zLoss } from './losses.js';
 export { MoE, type MoEOptions, type Router } from './moe-layer.js';
 export { type ModalityRouting, MoTBlock, type MoTConfig, MoTModality, modalityRouting } from './mot.js';
