@@ -31,6 +31,19 @@ describe('array pool', () => {
     releaseKeptArrays();
     expect(keptArrayBytes()).toBe(0);
   });
+
+  it('evicts past a list that reuse emptied', () => {
+    releaseKeptArrays();
+    const small = 1 << 16;
+    recycleArray(new Uint8Array(small));
+    takeArray('u8', small); // empties the oldest list
+    const big = 128 << 20;
+    recycleArray(new Uint8Array(big));
+    recycleArray(new Uint8Array(big));
+    recycleArray(new Uint8Array(big)); // over the cap: the oldest big array goes
+    expect(keptArrayBytes()).toBe(2 * big);
+    releaseKeptArrays();
+  });
 });
 
 const host = (await backends()).filter(([name]) => name !== 'webgpu');

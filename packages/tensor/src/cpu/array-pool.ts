@@ -28,8 +28,12 @@ const keyOf = (name: string, n: number) => `${name}:${n}`;
 export function takeArray(dtype: DType, n: number): TypedArray {
   const Ctor = CTORS[dtype];
   if (n * Ctor.BYTES_PER_ELEMENT >= MIN_BYTES) {
-    const reused = kept.get(keyOf(Ctor.name, n))?.pop();
+    const key = keyOf(Ctor.name, n);
+    const list = kept.get(key);
+    const reused = list?.pop();
     if (reused) {
+      // An emptied list goes, so that the eviction in recycleArray always finds an array to drop.
+      if (list?.length === 0) kept.delete(key);
       keptBytes -= reused.byteLength;
       return reused.fill(0);
     }
