@@ -111,6 +111,9 @@ describe.each(await backends())('layerStats on %s', (_, backend) => {
       expect(l.imbalance).toBeGreaterThanOrEqual(1);
       expect(l.entropy).toBeGreaterThan(0);
       expect(l.entropy).toBeLessThanOrEqual(Math.log(4) + 1e-5);
+      const chosen = await assignments[l.layer]!.experts.data();
+      const counts = [0, 1, 2, 3].map((e) => [...chosen].filter((c) => c === e).length);
+      expect(l.tokensPerExpert).toEqual(counts);
       const first = await T.narrow(assignments[l.layer]!.experts, 1, 0, 1).data();
       expect([...l.top1]).toEqual([...first]);
     }
