@@ -6,5 +6,12 @@ export default defineConfig({
   clean: true,
   target: 'es2022',
   banner: { js: '#!/usr/bin/env node' },
-  external: ['@tessera/patching', '@tessera/pipeline', '@tessera/tensor', 'cli-progress', 'commander'],
+  external: [
+    '@tessera/moe',
+    '@tessera/patching',
+    '@tessera/pipeline',
+    '@tessera/tensor',
+    'cli-progress',
+    'commander',
+  ],
 });

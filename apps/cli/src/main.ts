@@ -4,6 +4,7 @@ import * as T from '@tessera/tensor';
 import { Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_MEAN_SIZE, patchCommand } from './patch.js';
 import { pipelinePredict } from './pipeline.js';
+import { routeCommand } from './route.js';
 
 const number = (what: string, min: number) => (v: string) => {
   const n = Number(v);
@@ -38,6 +39,24 @@ program
   .action(async (file: string, opts) => {
     const backend = await chooseBackend(opts.backend, (line) => console.log(line));
     await patchCommand(file, opts, backend);
+  });
+
+program
+  .command('route')
+  .description(
+    "print how the shipped Mixture-of-Experts byte model routes FILE: per layer, tokens per expert, drop rate, imbalance and router entropy; optionally write an SVG heatmap of each byte's expert",
+  )
+  .argument('<file>', 'a text file (its bytes are the tokens)')
+  .option('--svg <path>', 'write an SVG heatmap: one column per byte, one row per layer, coloured by expert')
+  .option('--json', 'print the statistics as one JSON object')
+  .option('--limit <bytes>', 'bytes of the file to route (at most 512)', number('--limit', 1), 400)
+  .option('--backend <name>', 'cpu, wasm, webgpu or auto', 'auto')
+  .action(async (file: string, opts) => {
+    // With --json the backend line goes to standard error: standard output is the JSON alone.
+    const backend = await chooseBackend(opts.backend, (line) =>
+      opts.json ? console.error(line) : console.log(line),
+    );
+    await routeCommand(file, { ...opts, limit: Math.floor(opts.limit) }, backend);
   });
 
 /** Picks the backend, says which runs and, after a fallback from WebGPU, why (T.init's reason). */

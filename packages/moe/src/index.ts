@@ -9,6 +9,8 @@ export {
 } from './dispatch/index.js';
 export { MoEError } from './errors.js';
 export { ExpertBank, stackExpertState, unstackExpertState } from './experts.js';
+// Seeing the routing.
+export { type LayerRouting, type LayerStatsReport, layerStats } from './layer-stats.js';
 // Language model.
 export {
   MoECausalLM,
@@ -20,6 +22,8 @@ export {
 export { loadBalanceLoss, zLoss } from './losses.js';
 export { MoE, type MoEOptions, type Router } from './moe-layer.js';
 export { type ModalityRouting, MoTBlock, type MoTConfig, MoTModality, modalityRouting } from './mot.js';
+export { expertColor, type RoutingHeatmap, routingHeatmapSvg } from './plot.js';
+export { tinyMoEModel } from './pretrained.js';
 export { DeepSeekV3Router, type DeepSeekV3RouterOptions } from './routers/deepseek-v3.js';
 export { ExpertChoiceRouter, type ExpertChoiceRouterOptions } from './routers/expert-choice.js';
 export { assertFiniteLogits } from './routers/finite.js';
