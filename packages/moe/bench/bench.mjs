@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { QUICK, saveRecords, tesseraBackends, time } from '@tessera/bench';
 import { MoE } from '@tessera/moe';
 import * as T from '@tessera/tensor';
+import { reproduce } from './reproduce.mjs';
 
 const PKG = '@tessera/moe';
 const TOKENS = 512;
@@ -151,5 +152,8 @@ if (gpu.length) {
     ]),
   );
 }
+// The papers' claims at small scale on real text (MoE vs dense, MoT vs dense, routing health).
+records.push(...(await reproduce({ quick: QUICK })));
+
 saveRecords(PKG, records);
 process.exit(0);

@@ -22,6 +22,8 @@ export {
 export { loadBalanceLoss, zLoss } from './losses.js';
 export { MoE, type MoEOptions, type Router } from './moe-layer.js';
 export { type ModalityRouting, MoTBlock, type MoTConfig, MoTModality, modalityRouting } from './mot.js';
+// Mixture-of-Transformers language model.
+export { MoTCausalLM, type MoTCausalLMConfig } from './mot-lm.js';
 export { expertColor, type RoutingHeatmap, routingHeatmapSvg } from './plot.js';
 export { tinyMoEModel } from './pretrained.js';
 export { DeepSeekV3Router, type DeepSeekV3RouterOptions } from './routers/deepseek-v3.js';
