@@ -9,36 +9,42 @@ import * as T from '@tessera/tensor';
 // Grouped GEMM over rows sorted by expert (MegaBlocks' dropless layout): each row is multiplied by
 // its own expert's weight, so every expert runs in one launch whatever E is, and no row is padded.
 
+/** Parameters of the grouped matmul: out rows × m from x rows × k and each row's expert's w [m, k]. */
+const MATMUL_FIELDS = {
+  rows: 'u32',
+  m: 'u32',
+  k: 'u32',
+  k0: 'u32',
+  k1: 'u32',
+  accumulate: 'u32',
+  x_offset: 'u32',
+  w_offset: 'u32',
+  grp_offset: 'u32',
+  w_group: 'u32',
+  w_m: 'u32',
+  w_k: 'u32',
+} as const;
+
+/** Parameters of the grouped outer product: per expert, Σ over its rows of u ⊗ v. */
+const OUTER_FIELDS = {
+  experts: 'u32',
+  a: 'u32',
+  b: 'u32',
+  r0: 'u32',
+  r1: 'u32',
+  accumulate: 'u32',
+  u_offset: 'u32',
+  v_offset: 'u32',
+  offsets_offset: 'u32',
+} as const;
+
 const matmulKernel = T.specialize(({ wg }: { wg: number }) => {
-  const params = T.paramBlock({
-    rows: 'u32',
-    m: 'u32',
-    k: 'u32',
-    k0: 'u32',
-    k1: 'u32',
-    accumulate: 'u32',
-    x_offset: 'u32',
-    w_offset: 'u32',
-    grp_offset: 'u32',
-    w_group: 'u32',
-    w_m: 'u32',
-    w_k: 'u32',
-  });
+  const params = T.paramBlock(MATMUL_FIELDS);
   return { code: T.fill(moe_grouped_matmul, { PARAMS: params.wgsl(4), WG: wg }), params };
 });
 
 const outerKernel = T.specialize(({ wg }: { wg: number }) => {
-  const params = T.paramBlock({
-    experts: 'u32',
-    a: 'u32',
-    b: 'u32',
-    r0: 'u32',
-    r1: 'u32',
-    accumulate: 'u32',
-    u_offset: 'u32',
-    v_offset: 'u32',
-    offsets_offset: 'u32',
-  });
+  const params = T.paramBlock(OUTER_FIELDS);
   return { code: T.fill(moe_grouped_outer, { PARAMS: params.wgsl(4), WG: wg }), params };
 });
 
@@ -54,38 +60,12 @@ const SLICE = 16;
 const TILED_PER_STEP = (2 * (TILE * SLICE)) / 64 / SLICE + 29;
 
 const matmulTiledKernel = T.specialize(() => {
-  const params = T.paramBlock({
-    rows: 'u32',
-    m: 'u32',
-    k: 'u32',
-    k0: 'u32',
-    k1: 'u32',
-    accumulate: 'u32',
-    x_offset: 'u32',
-    w_offset: 'u32',
-    grp_offset: 'u32',
-    w_group: 'u32',
-    w_m: 'u32',
-    w_k: 'u32',
-    tiles_n: 'u32',
-  });
+  const params = T.paramBlock({ ...MATMUL_FIELDS, tiles_n: 'u32' });
   return { code: T.fill(moe_grouped_matmul_tiled, { PARAMS: params.wgsl(4) }), params };
 });
 
 const outerTiledKernel = T.specialize(() => {
-  const params = T.paramBlock({
-    experts: 'u32',
-    a: 'u32',
-    b: 'u32',
-    r0: 'u32',
-    r1: 'u32',
-    accumulate: 'u32',
-    u_offset: 'u32',
-    v_offset: 'u32',
-    offsets_offset: 'u32',
-    tiles_a: 'u32',
-    tiles_b: 'u32',
-  });
+  const params = T.paramBlock({ ...OUTER_FIELDS, tiles_a: 'u32', tiles_b: 'u32' });
   return { code: T.fill(moe_grouped_outer_tiled, { PARAMS: params.wgsl(4) }), params };
 });
 
