@@ -1,6 +1,6 @@
 // `tessera patch FILE`: the file's bytes through the shipped entropy model, patched, printed with
 // boundaries and a sparkline, and plotted as SVG.
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import {
   calibrateThreshold,
   entropyPatches,
@@ -11,6 +11,7 @@ import {
   validateUtf8,
 } from '@tessera/patching';
 import type * as T from '@tessera/tensor';
+import { lineCollector, readInputBytes } from './io.js';
 
 /** Options of {@link patchCommand}. */
 export interface PatchCommandOptions {
@@ -38,18 +39,8 @@ export async function patchCommand(
   backend: T.Backend,
   print: (line: string) => void = console.log,
 ): Promise<string[]> {
-  const lines: string[] = [];
-  const out = (s: string) => {
-    lines.push(s);
-    print(s);
-  };
-  const all = await readFile(file).then(
-    (b) => new Uint8Array(b),
-    (e: NodeJS.ErrnoException) => {
-      throw new Error(`cannot read ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
-    },
-  );
-  if (all.length === 0) throw new Error(`${file}: the file is empty`);
+  const { lines, out } = lineCollector(print);
+  const all = await readInputBytes(file);
   validateUtf8(all);
   const bytes = all.subarray(0, o.limit);
   const model = await tinyEntropyModel({ backend });

@@ -1,8 +1,9 @@
 // `tessera route FILE`: the file's bytes through the shipped MoE byte model, each sparse layer's
 // routing statistics printed, and an SVG heatmap of which expert takes each byte.
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { layerStats, routingHeatmapSvg, tinyMoEModel } from '@tessera/moe';
 import * as T from '@tessera/tensor';
+import { lineCollector, readInputBytes } from './io.js';
 
 /** Options of {@link routeCommand}. */
 export interface RouteCommandOptions {
@@ -20,18 +21,8 @@ export async function routeCommand(
   backend: T.Backend,
   print: (line: string) => void = console.log,
 ): Promise<string[]> {
-  const lines: string[] = [];
-  const out = (s: string) => {
-    lines.push(s);
-    print(s);
-  };
-  const all = await readFile(file).then(
-    (b) => new Uint8Array(b),
-    (e: NodeJS.ErrnoException) => {
-      throw new Error(`cannot read ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
-    },
-  );
-  if (all.length === 0) throw new Error(`${file}: the file is empty`);
+  const { lines, out } = lineCollector(print);
+  const all = await readInputBytes(file);
   const model = await tinyMoEModel({ backend });
   try {
     const bytes = all.subarray(0, Math.min(o.limit, model.config.maxSeq));
